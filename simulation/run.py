@@ -1,0 +1,251 @@
+"""Running a scenario in SUMO: prepare the inputs, run them in a worker process, collect KPIs.
+
+Each run gets its own folder and its own worker process (libsumo in-process there), so a
+SUMO crash or hang fails that run with a clear message and never takes the caller down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from its import errors
+from its.errors import InputError, ScenarioError, SimulationError
+from its.scenario import Scenario
+from its.settings import Settings, get_settings
+from simulation import _worker
+from simulation._sumocfg import read_sumocfg
+from simulation.config import RunConfig, RunPlan
+from simulation.detectors import approach_loops, read_loops, write_loops
+from simulation.result import SimResult
+from simulation.variants import apply_variant
+
+__all__ = ["prepare", "run", "run_plan"]
+
+Progress = Callable[[float], None]
+
+
+def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
+    """Write the run's own input files into ``run_dir`` and assemble SUMO's arguments.
+
+    Raises
+    ------
+    ScenarioError, VariantError, InputError
+        On a scenario that is not built, a configuration naming missing files, a variant
+        that does not fit the network, or an end before the begin.
+    """
+    if not scenario.built:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} is not built yet ({scenario.sumocfg} is missing); "
+            f"run: its scenario build {scenario.name}"
+        )
+    cfg = read_sumocfg(scenario.sumocfg)
+    begin = _first(config.begin, scenario.begin, cfg.begin, 0.0)
+    end = _first(config.end, scenario.end, cfg.end)
+    if end is not None and end <= begin:
+        raise InputError(f"end time {end:g} s is not after begin time {begin:g} s")
+    kpis = config.kpis or scenario.kpis
+    run_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        "tripinfo": run_dir / "tripinfo.csv",
+        "statistics": run_dir / "statistics.xml",
+        "log": run_dir / "sumo.log",
+    }
+    routes = list(cfg.routes)
+    additionals = list(cfg.additionals)
+    options: list[str] = []
+    if config.variant is not None:
+        patch, routes = apply_variant(
+            config.variant,
+            {"scenario": scenario, "config": cfg, "run_dir": run_dir, "begin": begin, "end": end or begin},
+            routes,
+        )
+        additionals += patch.additionals
+        options += patch.options
+    additionals += [Path(p).resolve() for p in config.additional_files]
+    for extra in config.additional_files:
+        if not Path(extra).is_file():
+            raise InputError(f"additional file {extra} does not exist")
+
+    measuring = []
+    if kpis.edges:
+        outputs["edges"] = run_dir / "edgedata.csv"
+        measuring.append(
+            f'    <edgeData id="its_edges" file="edgedata.csv" begin="{begin:g}" '
+            f'period="{kpis.edge_period_s:g}" excludeEmpty="true"/>'
+        )
+    if kpis.detectors:
+        loops = read_loops(scenario.detectors) if scenario.detectors else approach_loops(cfg.net)
+        if loops:
+            outputs["detectors"] = run_dir / "detectors.csv"
+            write_loops(loops, run_dir / "detectors.add.xml", output="detectors.csv", period_s=kpis.detector_period_s)
+            additionals.append(run_dir / "detectors.add.xml")
+    if measuring:
+        (run_dir / "measure.add.xml").write_text(
+            "\n".join(["<additional>", *measuring, "</additional>", ""]), encoding="utf-8"
+        )
+        additionals.append(run_dir / "measure.add.xml")
+
+    args = [
+        "-c", str(cfg.path),
+        "--net-file", str(cfg.net),
+        "--route-files", ",".join(str(p) for p in routes),
+        "--additional-files", ",".join(str(p) for p in additionals),
+        "--begin", f"{begin:g}",
+        "--seed", str(config.seed),
+        "--tripinfo-output", str(outputs["tripinfo"]),
+        "--tripinfo-output.write-unfinished",
+        "--tripinfo-output.write-undeparted",
+        "--statistic-output", str(outputs["statistics"]),
+        "--no-step-log",
+        "--duration-log.disable",
+    ]  # fmt: skip
+    if end is not None:
+        args += ["--end", f"{end:g}"]
+    if kpis.emissions:
+        args += ["--device.emissions.probability", "1"]
+    if kpis.ssm:
+        outputs["ssm"] = run_dir / "ssm.xml"
+        args += [
+            "--device.ssm.probability", f"{kpis.ssm_probability:g}",
+            "--device.ssm.deterministic",
+            "--device.ssm.range", f"{kpis.ssm_range_m:g}",
+            "--device.ssm.measures", "TTC",
+            "--device.ssm.thresholds", f"{kpis.ttc_threshold_s:g}",
+            "--device.ssm.file", str(outputs["ssm"]),
+        ]  # fmt: skip
+    if config.time_to_teleport is not None:
+        args += ["--time-to-teleport", f"{config.time_to_teleport:g}"]
+    args += [*scenario.sumo_options, *options, *config.sumo_options]
+    return RunPlan(
+        label=config.label or f"{scenario.name}/{config.variant.name if config.variant else 'baseline'}/seed {config.seed}",
+        run_dir=run_dir,
+        args=tuple(args),
+        begin=begin,
+        end=end,
+        kpis=kpis,
+        outputs=outputs,
+        controllers=tuple(config.controllers),
+        scenario=scenario.name,
+        variant=config.variant.name if config.variant else "baseline",
+        seed=config.seed,
+    )
+
+
+def run(
+    scenario: Scenario,
+    config: RunConfig = RunConfig(),
+    *,
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+) -> SimResult:
+    """Run ``scenario`` once in a worker process and return its KPIs and series.
+
+    SUMO's output files stay in ``out_dir`` when given; otherwise a temporary folder is used
+    and removed.
+    """
+    settings = settings or get_settings()
+    with _folder(out_dir) as run_dir:
+        plan = prepare(scenario, config, run_dir)
+        result = run_plan(plan, progress=progress, timeout_s=settings.sim_timeout_s, stall_s=settings.sim_stall_s)
+        return result if out_dir is not None else replace(result, out_dir=None)
+
+
+@contextlib.contextmanager
+def _folder(out_dir: Path | None) -> Iterator[Path]:
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        yield out_dir.resolve()
+        return
+    path = Path(tempfile.mkdtemp(prefix="its-run-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def run_plan(
+    plan: RunPlan,
+    *,
+    progress: Progress | None = None,
+    timeout_s: float = 3600.0,
+    stall_s: float = 300.0,
+) -> SimResult:
+    """Execute a prepared plan in a fresh worker process, watching for crashes and hangs."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_worker.main, args=(plan, sender), name=f"sumo {plan.label}")
+    worker.start()
+    sender.close()
+    started = last_beat = time.monotonic()
+    sim_time = plan.begin
+    try:
+        while True:
+            if receiver.poll(0.5):
+                try:
+                    message = receiver.recv()
+                except EOFError:
+                    worker.join(5)
+                    raise SimulationError(_crash_message(plan, worker.exitcode, sim_time)) from None
+                last_beat = time.monotonic()
+                if message[0] == "progress":
+                    sim_time = message[1]
+                    if progress is not None:
+                        progress(sim_time)
+                elif message[0] == "done":
+                    worker.join(30)
+                    return message[1]
+                else:
+                    _, kind, text = message
+                    worker.join(30)
+                    cls = getattr(errors, kind, SimulationError)
+                    raise cls(f"{plan.label}: {text}")
+            elif not worker.is_alive():
+                raise SimulationError(_crash_message(plan, worker.exitcode, sim_time))
+            now = time.monotonic()
+            if now - started > timeout_s:
+                raise SimulationError(
+                    f"{plan.label}: stopped after the run's time limit of {timeout_s:g} s "
+                    f"(at simulation time {sim_time:g} s); raise ITS_SIM_TIMEOUT_S for longer runs"
+                )
+            if now - last_beat > stall_s:
+                raise SimulationError(
+                    f"{plan.label}: SUMO made no progress for {stall_s:g} s at simulation time "
+                    f"{sim_time:g} s and was stopped as hung; see {plan.outputs['log']}"
+                )
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.kill()
+            worker.join(10)
+
+
+def _crash_message(plan: RunPlan, exitcode: int | None, sim_time: float) -> str:
+    how = f"exit code {exitcode}"
+    if exitcode is not None and exitcode < 0:
+        with contextlib.suppress(ValueError):
+            how = f"signal {signal.Signals(-exitcode).name}"
+    last = _last_log_line(plan.outputs["log"])
+    detail = f"; SUMO's last message: {last}" if last else ""
+    return f"{plan.label}: SUMO crashed ({how}) at simulation time {sim_time:g} s{detail}"
+
+
+def _last_log_line(path: Path) -> str:
+    try:
+        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    errors_only = [ln for ln in lines if ln.startswith(("Error", "Fatal"))]
+    return (errors_only or lines or [""])[-1][:300]
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
