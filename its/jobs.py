@@ -43,9 +43,18 @@ class JobRunner:
         How many jobs the executor runs at once (for progress displays and batching).
     """
 
-    def __init__(self, executor: Executor, *, workers: int, on_close: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        workers: int,
+        in_process: bool = False,
+        on_close: Callable[[], None] | None = None,
+    ):
         self._executor = executor
         self.workers = workers
+        #: Whether jobs run in this process (threads), so callbacks and closures reach them.
+        self.in_process = in_process
         self._on_close = on_close
 
     @classmethod
@@ -53,9 +62,8 @@ class JobRunner:
         """A runner on this machine: a thread pool, or a pool of spawned processes."""
         if processes:
             executor: Executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-        else:
-            executor = ThreadPoolExecutor(workers, thread_name_prefix="its-job")
-        return cls(executor, workers=workers)
+            return cls(executor, workers=workers)
+        return cls(ThreadPoolExecutor(workers, thread_name_prefix="its-job"), workers=workers, in_process=True)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, workers: int | None = None) -> JobRunner:

@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from its.changes import Variant, parse_change
+from its.changes import Variant, parse_change, parse_changes
 from its.errors import ScenarioError, VariantError
 from its.settings import Settings
 from its.units import parse_time
 
 __all__ = [
     "BuildSpec",
+    "resolve_variant",
     "DemandClass",
     "DemandSpec",
     "KpiSet",
@@ -251,3 +252,25 @@ def _from_folder(folder: Path) -> Scenario:
         detectors=(folder / spec.detectors).resolve() if spec.detectors else None,
         variants=variants,
     )
+
+
+def resolve_variant(scenario: Scenario, specs: list[str] | tuple[str, ...]) -> Variant | None:
+    """One variant from command-line values: declared names and ad hoc changes, combined.
+
+    ``["main-street-closure", "scale-demand:factor=1.1"]`` applies the declared variant's
+    changes and then the ad hoc one. No values means the baseline (None).
+    """
+    if not specs:
+        return None
+    changes: list[Any] = []
+    descriptions = []
+    for spec in specs:
+        if ":" in spec:
+            changes.extend(parse_changes([spec]))
+            descriptions.append(spec)
+        else:
+            declared = scenario.variant(spec)
+            changes.extend(declared.changes)
+            descriptions.append(declared.description or declared.name)
+    name = "+".join(specs) if len(specs) > 1 or ":" in specs[0] else specs[0]
+    return Variant(name=name, changes=tuple(changes), description="; ".join(descriptions))

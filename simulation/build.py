@@ -14,9 +14,9 @@ import hashlib
 import json
 import logging
 import os
-from importlib.metadata import version
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -40,7 +40,10 @@ Step = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build made: the SUMO configuration and the transit timetable (if any)."""
+    """What a build made: the SUMO configuration and the transit timetable (if any).
+
+    A build skipped because nothing changed has no timetable (it was made before).
+    """
 
     sumocfg: Path
     net: Path
@@ -70,8 +73,7 @@ def build(scenario: Scenario, *, force: bool = False, step: Step | None = None) 
     stamp_file = out / ".build-stamp"
     net_file = out / f"{scenario.name}.net.xml"
     if not force and scenario.sumocfg.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
-        lines = _lines(scenario, spec.transit, net_file) if spec.transit else None
-        return BuildResult(scenario.sumocfg, net_file, _count_trips(out / "routes.rou.xml"), lines, skipped=True)
+        return BuildResult(scenario.sumocfg, net_file, _count_trips(out / "routes.rou.xml"), None, skipped=True)
     stamp_file.unlink(missing_ok=True)
 
     report("network (netconvert)")
@@ -173,6 +175,8 @@ def _demand(scenario: Scenario, demand: DemandSpec, net_file: Path, out: Path) -
             "--route-files", ",".join(trip_files),
             "--additional-files", str(scenario.path(demand.vtypes)),
             "--output-file", str(out / "routes.rou.xml"),
+            # the vTypes stay in the scenario's own vtypes file, loaded first as an additional
+            "--vtype-output", str(out / "routes.vtypes.xml"),
             "--seed", str(demand.seed),
             "--ignore-errors",
             "--no-step-log",
@@ -180,7 +184,7 @@ def _demand(scenario: Scenario, demand: DemandSpec, net_file: Path, out: Path) -
             "--write-costs", "false",
         ],
     )  # fmt: skip
-    for path in (out / "routes.rou.alt.xml",):
+    for path in (out / "routes.rou.alt.xml", out / "routes.vtypes.xml"):
         path.unlink(missing_ok=True)
     return _count_trips(out / "routes.rou.xml")
 

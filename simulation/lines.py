@@ -19,7 +19,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from its.errors import ScenarioError
 from its.geo import Projection
-from its.transit import Agency, Route, Service, Shape, Stop, StopTime, Timetable, Trip, clockface_departures
+from its.transit import (
+    Agency,
+    Route,
+    Service,
+    Shape,
+    Stop,
+    StopTime,
+    Timetable,
+    Trip,
+    clockface_departures,
+)
 from its.units import parse_time
 from simulation.pt import BusStop
 

@@ -12,13 +12,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import TwoSlopeNorm
 
-from its.kpi import Summary  # noqa: E402
-from its.network import Network  # noqa: E402
+from its.kpi import Summary
+from its.network import Network
 
 __all__ = ["plot_kpi_bars", "plot_network", "plot_speed_change"]
 

@@ -61,6 +61,7 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
     routes = list(cfg.routes)
     additionals = list(cfg.additionals)
     options: list[str] = []
+    hooks: list[object] = []
     if config.variant is not None:
         patch, routes = apply_variant(
             config.variant,
@@ -69,6 +70,7 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
         )
         additionals += patch.additionals
         options += patch.options
+        hooks += patch.hooks
     additionals += [Path(p).resolve() for p in config.additional_files]
     for extra in config.additional_files:
         if not Path(extra).is_file():
@@ -132,7 +134,7 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
         end=end,
         kpis=kpis,
         outputs=outputs,
-        controllers=tuple(config.controllers),
+        controllers=(*hooks, *config.controllers),
         scenario=scenario.name,
         variant=config.variant.name if config.variant else "baseline",
         seed=config.seed,

@@ -7,6 +7,7 @@ every edge, lane and signal id against the network first.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,16 +23,43 @@ from simulation._netindex import NetIndex, net_index
 from simulation._sumocfg import SumoConfig
 from simulation.pt import rescale_line
 
-__all__ = ["APPLIERS", "ChangeContext", "Patch", "apply_variant"]
+__all__ = ["APPLIERS", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
 
 
 @dataclass
 class Patch:
-    """What changes add to a run: additional files, route files (new or replacing) and options."""
+    """What changes add to a run: additional files, route files (new or replacing), options,
+    and start hooks (controllers that act once when SUMO has loaded the scenario)."""
 
     additionals: list[Path] = field(default_factory=list)
     routes: list[Path] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
+    hooks: list[Any] = field(default_factory=list)
+
+
+#: Vehicle classes that run to a timetable: scaling the demand leaves them alone.
+TIMETABLED = frozenset({"bus", "coach", "tram", "rail_urban", "rail", "rail_electric", "rail_fast", "ship"})
+
+
+@dataclass(frozen=True)
+class ScaleVehicleTypes:
+    """Start hook scaling the demand of every vehicle type except timetabled ones.
+
+    SUMO's global ``--scale`` would also multiply the buses (a vType's own ``scale`` multiplies
+    with it rather than overriding it), so each road vehicle type is scaled on its own.
+    """
+
+    factor: float
+    interval_s: float = math.inf
+
+    def start(self, sim: Any) -> None:
+        for vtype in sim.apply("vehicletype", "getIDList"):
+            if vtype.startswith("its_") or sim.apply("vehicletype", "getVehicleClass", vtype) in TIMETABLED:
+                continue
+            sim.apply("vehicletype", "setScale", vtype, self.factor * sim.apply("vehicletype", "getScale", vtype))
+
+    def act(self, sim: Any) -> None:
+        """Nothing to do after the start."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,7 @@ def apply_variant(variant: ch.Variant, ctx_base: dict[str, Any], routes: list[Pa
         patch = APPLIERS[change.kind](change, ctx, routes)
         total.additionals += patch.additionals
         total.options += patch.options
+        total.hooks += patch.hooks
         routes = patch.routes or routes
     return total, routes
 
@@ -80,7 +109,7 @@ def _write_additional(path: Path, body: list[str]) -> Path:
 
 
 def _scale(change: ch.ScaleDemand, ctx: ChangeContext, routes: list[Path]) -> Patch:
-    return Patch(options=["--scale", f"{change.factor:g}"])
+    return Patch(hooks=[ScaleVehicleTypes(change.factor)])
 
 
 def _rerouter(ctx: ChangeContext, begin: float, end: float, closing: list[str], closed: set[str]) -> list[str]:
