@@ -26,7 +26,7 @@ __all__ = ["COMPARED_KPIS", "Comparison", "KpiRow", "compare"]
 
 #: KPIs compared, in report order; ``True`` where lower is better, None where neither is.
 COMPARED_KPIS: dict[str, bool | None] = {
-    "vehicles_inserted": False,
+    "vehicles_inserted": None,
     "vehicles_arrived": False,
     "vehicles_running": True,
     "vehicles_never_inserted": True,
