@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Difference", "Summary", "difference", "percentile", "summarize"]
 
@@ -60,6 +59,8 @@ def summarize(values: Sequence[float], *, confidence: float = 0.95) -> Summary:
     mean = float(data.mean())
     if n == 1:
         return Summary(mean, 0.0, 1, mean, mean)
+    from scipy import stats  # imported here: a second of start-up a run's worker does not need
+
     std = float(data.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
     return Summary(mean, std, n, mean - half, mean + half)
@@ -84,6 +85,8 @@ def difference(
         return Difference(delta, delta, delta, relative, None, False)
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se = math.sqrt(va + vb)
+    from scipy import stats
+
     alpha = 1 - confidence
     if se == 0:
         # Identical runs on both sides: the change is exact, significant iff non-zero.

@@ -1,6 +1,8 @@
 """The worker process of one run: SUMO through libsumo, then its outputs parsed into KPIs.
 
-The parent talks to it over a one-way pipe: ``("progress", sim_time)`` heartbeats, then
+Started as ``python -m simulation._worker`` (a fresh interpreter that imports only what a run
+needs), it reads the pickled :class:`RunPlan` from stdin and answers on its stdout with
+length-prefixed pickled messages: ``("progress", sim_time)`` heartbeats, then
 ``("done", SimResult)`` or ``("error", error class name, message)``. SUMO's own console output
 goes to ``sumo.log`` in the run folder, so a crash leaves its last words there.
 """
@@ -9,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
+import struct
 import sys
 import time
 import traceback
 from dataclasses import replace
-from multiprocessing.connection import Connection
+from typing import Any, BinaryIO
 
 from its import errors
 from simulation import _outputs
@@ -25,12 +29,49 @@ from simulation.result import SimResult
 log = logging.getLogger(__name__)
 
 
-def main(plan: RunPlan, conn: Connection) -> None:
-    """Entry point of the worker process."""
+def write_message(stream: BinaryIO, message: Any) -> None:
+    """Write one length-prefixed pickled message."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("!Q", len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> Any:
+    """Read one message; EOFError when the other side is gone."""
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError
+    (size,) = struct.unpack("!Q", header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+class _Channel:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def send(self, message: Any) -> None:
+        write_message(self.stream, message)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def main() -> None:
+    """Entry point of the worker process: plan on stdin, messages on the original stdout."""
+    plan: RunPlan = pickle.load(sys.stdin.buffer)
+    channel = _Channel(os.fdopen(os.dup(1), "wb"))
     log_path = plan.outputs["log"]
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    _serve(plan, channel)
+
+
+def _serve(plan: RunPlan, conn: _Channel) -> None:
+    log_path = plan.outputs["log"]
     try:
         from simulation._libsumo import LibsumoBackend, SumoFailure, version
     except ImportError as error:  # pragma: no cover - broken install
@@ -98,3 +139,7 @@ def collect(plan: RunPlan, *, wall_time_s: float, version: str = "") -> SimResul
         out_dir=plan.run_dir,
         sumo_version=version,
     )
+
+
+if __name__ == "__main__":
+    main()

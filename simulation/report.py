@@ -11,9 +11,8 @@ from its.network import read_network
 from its.units import clock
 from simulation.compare import Comparison, KpiRow
 from simulation.plots import plot_kpi_bars, plot_speed_change
-from simulation.result import SimResult
 
-__all__ = ["comparison_json", "comparison_markdown", "write_comparison", "write_run"]
+__all__ = ["comparison_json", "comparison_markdown", "write_comparison"]
 
 #: KPIs drawn as bars in the comparison chart.
 CHARTED = (
@@ -33,14 +32,6 @@ CHARTED = (
 
 def _number(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
-
-
-def write_run(result: SimResult, out_dir: Path) -> Path:
-    """Write the run's KPI object as ``kpis.json`` beside SUMO's own outputs."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "kpis.json"
-    path.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:

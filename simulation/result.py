@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,12 @@ class SimResult:
             "by_type": self.by_type,
         }
 
+    def write_json(self, path: Path) -> Path:
+        """Write :meth:`to_json` to ``path`` (NaN as null)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_finite(self.to_json()), indent=2) + "\n", encoding="utf-8")
+        return path
+
     def edge_mean_speed(self) -> pd.Series:
         """Mean speed per edge over the run (m/s), weighted by vehicle-seconds on the edge."""
         if self.edges is None or self.edges.empty:
@@ -54,3 +62,13 @@ class SimResult:
         weights = frame["sampled_s"].fillna(0)
         total = (frame["speed_ms"] * weights).groupby(frame["edge"]).sum()
         return total / weights.groupby(frame["edge"]).sum().replace(0, float("nan"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

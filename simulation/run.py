@@ -7,14 +7,20 @@ SUMO crash or hang fails that run with a clear message and never takes the calle
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
+import pickle
+import queue
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import IO, Any
 
 from its import errors
 from its.errors import InputError, ScenarioError, SimulationError
@@ -182,36 +188,57 @@ def run_plan(
     stall_s: float = 300.0,
 ) -> SimResult:
     """Execute a prepared plan in a fresh worker process, watching for crashes and hangs."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker.main, args=(plan, sender), name=f"sumo {plan.label}")
-    worker.start()
-    sender.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "simulation._worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert worker.stdin is not None and worker.stdout is not None
+    messages: queue.Queue[Any] = queue.Queue()
+
+    def pump(stream: IO[bytes]) -> None:
+        try:
+            while True:
+                messages.put(_worker.read_message(stream))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            messages.put(None)
+
+    reader = threading.Thread(target=pump, args=(worker.stdout,), daemon=True)
+    reader.start()
+    try:
+        pickle.dump(plan, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        worker.stdin.close()
+    except BrokenPipeError:
+        pass  # the worker died at once; reported below
     started = last_beat = time.monotonic()
     sim_time = plan.begin
+    answered = False
     try:
         while True:
-            if receiver.poll(0.5):
-                try:
-                    message = receiver.recv()
-                except EOFError:
-                    worker.join(5)
-                    raise SimulationError(_crash_message(plan, worker.exitcode, sim_time)) from None
+            try:
+                message = messages.get(timeout=0.5)
+            except queue.Empty:
+                message = False
+            if message is None:  # the worker's output ended without an answer
+                worker.wait(10)
+                raise SimulationError(_crash_message(plan, worker.returncode, sim_time))
+            if message:
                 last_beat = time.monotonic()
                 if message[0] == "progress":
                     sim_time = message[1]
                     if progress is not None:
                         progress(sim_time)
                 elif message[0] == "done":
-                    worker.join(30)
+                    answered = True
                     return message[1]
                 else:
+                    answered = True
                     _, kind, text = message
-                    worker.join(30)
                     cls = getattr(errors, kind, SimulationError)
                     raise cls(f"{plan.label}: {text}")
-            elif not worker.is_alive():
-                raise SimulationError(_crash_message(plan, worker.exitcode, sim_time))
             now = time.monotonic()
             if now - started > timeout_s:
                 raise SimulationError(
@@ -224,10 +251,13 @@ def run_plan(
                     f"{sim_time:g} s and was stopped as hung; see {plan.outputs['log']}"
                 )
     finally:
-        receiver.close()
-        if worker.is_alive():
+        # A worker that answered exits by itself; one that crashed, hung or ran over is killed.
+        try:
+            worker.wait(5 if answered else 0.1)
+        except subprocess.TimeoutExpired:
             worker.kill()
-            worker.join(10)
+            worker.wait(10)
+        worker.stdout.close()
 
 
 def _crash_message(plan: RunPlan, exitcode: int | None, sim_time: float) -> str:

@@ -92,7 +92,6 @@ def simulate(
 ) -> None:
     """Run a scenario (or a what-if variant of it) once in SUMO and report its KPIs."""
     from simulation.config import RunConfig
-    from simulation.report import write_run
     from simulation.run import run
 
     window = parse_window(begin, end)
@@ -121,7 +120,7 @@ def simulate(
 
         result = run(scenario, config, out_dir=out_dir, progress=report)
     if out_dir is not None:
-        write_run(result, out_dir)
+        result.write_json(out_dir / "kpis.json")
     if json_:
         print_json(result.to_json())
         return
