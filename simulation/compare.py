@@ -79,14 +79,18 @@ class Comparison:
     rows: tuple[KpiRow, ...]
 
     def speed_change(self) -> pd.Series:
-        """Change in mean speed per edge (m/s), variant minus baseline, averaged over seeds."""
+        """Change in mean speed per edge (m/s), variant minus baseline, averaged over seeds.
+
+        An edge that carried traffic in the baseline but none in the variant (a closure) is NaN.
+        """
         def mean_over(runs: Sequence[SimResult]) -> pd.Series:
             series = [r.edge_mean_speed() for r in runs]
             series = [s for s in series if not s.empty]
             return pd.concat(series, axis=1).mean(axis=1) if series else pd.Series(dtype=float)
 
         base, var = mean_over(self.baseline_runs), mean_over(self.variant_runs)
-        return (var - base).dropna()
+        base = base.dropna()
+        return var.reindex(base.index) - base
 
 
 RunProgress = Callable[[int, float], None]

@@ -96,11 +96,20 @@ def plot_kpi_bars(
 
 
 def plot_speed_change(network: Network, change_ms: Mapping[str, float], path: Path, *, title: str = "") -> Path:
-    """The network coloured by the change in mean speed per edge (variant minus baseline)."""
+    """The network coloured by the change in mean speed per edge (variant minus baseline).
+
+    Edges with a NaN change (traffic in the baseline, none in the variant) are drawn black.
+    """
     known = [e for e in network.edges if e in change_ms and np.isfinite(change_ms[e])]
-    rest = [e for e in network.edges if e not in set(known)]
+    emptied = [e for e in network.edges if e in change_ms and not np.isfinite(change_ms[e])]
+    rest = [e for e in network.edges if e not in change_ms]
     fig, ax = plt.subplots(figsize=(11, 9), dpi=110)
     ax.add_collection(LineCollection(_segments(network, rest), colors="#d0d0d0", linewidths=0.8))
+    if emptied:
+        ax.add_collection(
+            LineCollection(_segments(network, emptied), colors="black", linewidths=2.6, label="no traffic in the variant")
+        )
+        ax.legend(loc="lower right", fontsize=8)
     values = np.asarray([change_ms[e] * 3.6 for e in known])
     bound = float(np.nanmax(np.abs(values))) if values.size else 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-max(bound, 1.0), vmax=max(bound, 1.0))

@@ -155,12 +155,11 @@ def compare(
     from simulation.config import RunConfig
     from simulation.report import write_comparison
 
-    if not variant:
-        raise InputError("compare needs --variant: a declared variant name or an ad hoc change")
     window = parse_window(begin, end)
     scenario = _ready(target)
-    chosen = resolve_variant(scenario, variant)
-    assert chosen is not None  # variant is non-empty
+    chosen = resolve_variant(scenario, variant or [])
+    if chosen is None:
+        raise InputError("compare needs --variant: a declared variant name or an ad hoc change")
     base = RunConfig(begin=window[0], end=window[1], kpis=_kpis(scenario, edges, None, emissions, ssm, all_kpis))
     folder = out_dir or Path(get_settings().runs_dir) / f"{scenario.name}-{_slug(chosen.name)}-{datetime.now():%Y%m%d-%H%M%S}"
     seed_list = list(range(first_seed, first_seed + seeds))
