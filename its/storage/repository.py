@@ -219,10 +219,13 @@ class Store:
 
     # -- real-time transit --------------------------------------------------------------------
     def put_realtime(self, kind: str, items: Iterable[Any], *, id_field: str, time_field: str = "timestamp") -> int:
-        """Keep the latest message per entity (``kind`` ``trip_update`` or ``alert``)."""
+        """Keep the latest message per entity (``kind`` ``trip_update`` or ``alert``); an item
+        without ``time_field`` is stamped with the time it was stored.
+        """
+        now = _time.time()
         rows = [
-            {"kind": kind, "entity_id": str(getattr(item, id_field)), "timestamp": float(getattr(item, time_field, 0.0) or 0.0),
-             "payload": json.dumps(asdict(item))}
+            {"kind": kind, "entity_id": str(getattr(item, id_field)),
+             "timestamp": float(getattr(item, time_field, None) or now), "payload": json.dumps(asdict(item))}
             for item in items
         ]  # fmt: skip
         if not rows:
