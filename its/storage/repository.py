@@ -77,6 +77,13 @@ class Store:
 
     def migrate(self, revision: str = "head") -> None:
         """Run the Alembic migrations shipped in this package up to ``revision``."""
+        self._alembic("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (``"base"``: an empty database)."""
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, direction: str, revision: str) -> None:
         from alembic import command
         from alembic.config import Config
 
@@ -85,7 +92,7 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                getattr(command, direction)(config, revision)
         except OperationalError as error:
             raise InputError(f"cannot open the database {self._safe_url()}: {error.orig}") from None
 
