@@ -143,7 +143,11 @@ class MapMatcher:
         if a.edge == b.edge and b.offset_m >= a.offset_m - 2.0:
             return max(0.0, b.offset_m - a.offset_m)
         ea, eb = self.network.edges[a.edge], self.network.edges[b.edge]
-        between = 0.0 if ea.to_junction == eb.from_junction else self._distance(ea.to_junction, eb.from_junction)
+        if ea.to_junction == eb.from_junction:
+            # straight across the junction, from the end of one edge to the start of the next
+            between = math.dist(ea.shape[-1], eb.shape[0])
+        else:
+            between = self._distance(ea.to_junction, eb.from_junction)
         return (ea.length - a.offset_m) + between + b.offset_m
 
     def _viterbi(

@@ -135,7 +135,8 @@ class TransitRouter:
 
     # -- real time ------------------------------------------------------------------------------
     def apply_updates(self, updates: Iterable[TripUpdate], *, service_day_start: float) -> int:
-        """Use real-time trip updates from now on; returns how many trips they changed.
+        """Use these real-time trip updates (replacing earlier ones); returns how many trips
+        they changed.
 
         Delays (or absolute times, Unix seconds, turned into the timetable's clock with
         ``service_day_start``, the Unix time of the service day's midnight) propagate along
