@@ -11,7 +11,13 @@ import pytest
 from google.transit import gtfs_realtime_pb2 as pb
 
 from gtfs import _fetch
-from gtfs.realtime import decode, decode_many, encode_alerts, encode_trip_updates, encode_vehicle_positions
+from gtfs.realtime import (
+    decode,
+    decode_many,
+    encode_alerts,
+    encode_trip_updates,
+    encode_vehicle_positions,
+)
 from its.errors import FeedError
 from its.transit import Alert, StopTimeUpdate, TripUpdate, VehiclePosition
 

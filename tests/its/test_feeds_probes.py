@@ -8,7 +8,15 @@ from datetime import date
 import pytest
 
 from its.errors import FeedError
-from its.feeds.probes import DailyKeys, EdgeMatch, ProbePoint, Pseudonymiser, parse_csv, parse_json, track_readings
+from its.feeds.probes import (
+    DailyKeys,
+    EdgeMatch,
+    ProbePoint,
+    Pseudonymiser,
+    parse_csv,
+    parse_json,
+    track_readings,
+)
 
 DAY = 1_741_071_600.0  # 2025-03-04 07:00 UTC
 

@@ -77,7 +77,7 @@ def test_updated_travel_times_are_used_by_the_next_query(case, data):
     changed = data.draw(st.lists(st.integers(0, len(arcs) - 1), unique=True, max_size=len(arcs)))
     times = {f"e{i}": data.draw(st.floats(0.5, 200.0)) for i in changed}
     assert graph.set_travel_times(times) == len(times)
-    for u, v, key, attrs in reference.edges(keys=True, data=True):
+    for _u, _v, key, attrs in reference.edges(keys=True, data=True):
         if key in times:
             attrs["weight"] = times[key]
     _check_against(graph, reference)
@@ -125,7 +125,7 @@ def test_congestion_moves_the_route_and_the_alternatives_differ():
     graph = _grid()
     route = graph.fastest("00", "22")
     assert route.travel_time_s == pytest.approx(40.0) and route.length_m == pytest.approx(400.0)
-    graph.set_travel_times({e: 100.0 for e in route.edges})
+    graph.set_travel_times(dict.fromkeys(route.edges, 100.0))
     detour = graph.fastest("00", "22")
     assert not set(detour.edges) & set(route.edges)
     assert detour.travel_time_s == pytest.approx(40.0)

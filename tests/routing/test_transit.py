@@ -11,7 +11,17 @@ from datetime import date
 import pytest
 
 from its.errors import NoPathError
-from its.transit import Agency, Route, Service, Stop, StopTime, Timetable, Trip, TripUpdate, StopTimeUpdate
+from its.transit import (
+    Agency,
+    Route,
+    Service,
+    Stop,
+    StopTime,
+    StopTimeUpdate,
+    Timetable,
+    Trip,
+    TripUpdate,
+)
 from routing.transit import TransitRouter, haversine_m
 
 DAY_START = 1_741_046_400.0  # Unix time of the service day's midnight
