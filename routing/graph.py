@@ -103,6 +103,7 @@ class RoadGraph:
             self._arc_edge[pair] = best
             self._graph.addEdge(pair[0], pair[1], float(self.weights[best]))
         self._parallel = {i for members in self._arc_members.values() if len(members) > 1 for i in members}
+        self._ends = list(zip(self.tail.tolist(), self.head.tolist(), strict=True))
 
     @classmethod
     def from_network(cls, network: Network, *, vclass: str = "passenger") -> RoadGraph:
@@ -130,33 +131,53 @@ class RoadGraph:
         InputError
             If a time is not a positive finite number.
         """
-        idx = [self.index[e] for e in times if e in self.index]
-        values = [times[e] for e in times if e in self.index]
-        return self.set_travel_times_at(np.asarray(idx, dtype=np.int64), np.asarray(values, dtype=float))
+        index = self.index
+        idx: list[int] = []
+        values: list[float] = []
+        for edge, value in times.items():
+            i = index.get(edge)
+            if i is not None:
+                idx.append(i)
+                values.append(float(value))
+        return self._set(idx, values)
 
-    def set_travel_times_at(self, indices: np.ndarray, times: np.ndarray) -> int:
+    def set_travel_times_at(self, indices: Sequence[int] | np.ndarray, times: Sequence[float] | np.ndarray) -> int:
         """:meth:`set_travel_times` by edge index (the order of :attr:`edge_ids`)."""
-        _check_times(times, [self.edge_ids[i] for i in indices[:1]] if len(indices) else [])
-        with self._lock:
-            self.weights[indices] = times
-            self._push(indices)
-        return len(indices)
+        return self._set(np.asarray(indices, dtype=np.int64).tolist(), np.asarray(times, dtype=float).tolist())
 
     def reset(self) -> None:
         """Back to free-flow travel times."""
-        self.set_travel_times_at(np.arange(len(self.edge_ids)), self.free_flow_s.copy())
+        self.set_travel_times_at(np.arange(len(self.edge_ids)), self.free_flow_s)
 
-    def _push(self, indices: Iterable[int]) -> None:
+    def _set(self, idx: list[int], values: list[float]) -> int:
+        if not idx:
+            return 0
+        array = np.asarray(values)
+        if not (np.all(np.isfinite(array)) and np.all(array > 0)):
+            bad = next(i for i, v in zip(idx, values, strict=True) if not (math.isfinite(v) and v > 0))
+            raise InputError(f"road graph: travel times must be positive finite seconds (edge {self.edge_ids[bad]!r})")
+        with self._lock:
+            self.weights[idx] = array
+            self._push(idx, values)
+        return len(idx)
+
+    def _push(self, indices: Iterable[int], values: Iterable[float] | None = None) -> None:
+        """Copy weights into the networkit graph: one ``setWeight`` per edge (about 1 µs)."""
         set_weight = self._graph.setWeight
-        tail, head, weights = self.tail, self.head, self.weights
-        parallel = self._parallel
-        for i in indices.tolist() if isinstance(indices, np.ndarray) else indices:
-            u, v = int(tail[i]), int(head[i])
-            if i in parallel:
-                members = self._arc_members[(u, v)]
-                i = min(members, key=lambda m: weights[m])
-                self._arc_edge[(u, v)] = i
-            set_weight(u, v, float(weights[i]))
+        ends = self._ends
+        indices = list(indices)
+        if values is None:
+            values = self.weights[indices].tolist()
+        for i, value in zip(indices, values, strict=True):
+            u, v = ends[i]
+            set_weight(u, v, value)
+        if self._parallel:  # of parallel edges, the faster one is the arc
+            weights = self.weights
+            for i in self._parallel.intersection(indices):
+                pair = ends[i]
+                best = min(self._arc_members[pair], key=lambda m: weights[m])
+                self._arc_edge[pair] = best
+                set_weight(pair[0], pair[1], float(weights[best]))
 
     # -- queries ------------------------------------------------------------------------------
     def fastest(self, origin: str, destination: str) -> Route:
