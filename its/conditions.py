@@ -5,8 +5,8 @@ that link's per-source accumulator, weighted by how much that source is trusted 
 exponentially with age. The current speed is the weighted mean of the observations and a
 prior: the link's time-of-day profile (the history), or its free-flow speed. Stale data thus
 decays toward the profile, and the confidence (from how many observations, how old, which
-sources) falls with it. Forecasts for 15, 30 and 60 minutes add today's anomaly against the
-profile, decaying with the horizon, to the profile at the target time.
+sources) falls with it. Forecasts for 15, 30 and 60 minutes blend what the readings say now
+with the profile at the target time, the profile weighing more the further ahead.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ class ConditionsModel:
     prior_weight
         How many fresh detector intervals' worth the profile (or free flow) counts.
     anomaly_decay_s
-        Time constant of the forecast's return to the profile, seconds.
+        Time constant of the forecast's return to the profile, seconds (5,400 s fits the
+        PeMS US-101 data best; see ``bench/feeds.py``).
     source_weights
         Weight of one reading per kind (default :data:`SOURCE_WEIGHTS`).
     """
@@ -205,7 +206,7 @@ class ConditionsModel:
         profile: TimeOfDayProfile | None = None,
         half_life_s: float = 600.0,
         prior_weight: float = 0.5,
-        anomaly_decay_s: float = 2700.0,
+        anomaly_decay_s: float = 5400.0,
         source_weights: Mapping[str, float] | None = None,
     ) -> None:
         self.links: dict[str, Link] = dict(links or {})
@@ -313,20 +314,35 @@ class ConditionsModel:
                 out[link] = condition.travel_time_s
         return out
 
+    def observed_speed(self, link_id: str, now: float) -> tuple[float | None, float]:
+        """The readings' own decayed mean speed at ``now`` (no prior), and its total weight."""
+        state = self._state.get(link_id)
+        if state is None:
+            return None, 0.0
+        total_w = total_wv = 0.0
+        for acc in state.sources.values():
+            decay = math.exp(-self._rate * max(0.0, now - acc.time))
+            total_w += acc.weight * decay
+            total_wv += acc.weighted_speed * decay
+        return (total_wv / total_w if total_w > 1e-9 else None), total_w
+
     def forecast_speed(self, link_id: str, now: float, horizon_s: float) -> float | None:
         """Expected speed (m/s) ``horizon_s`` seconds after ``now``.
 
-        The profile at the target time plus today's anomaly (current speed minus the profile
-        now), fading with ``exp(-horizon / anomaly_decay_s)``; without history, persistence.
+        A blend of what the readings say now and the time-of-day history at the target time,
+        the history counting more with the horizon: ``b * now + (1 - b) * profile(t + h)``
+        with ``b = exp(-(horizon + age) / anomaly_decay_s)``, where ``age`` is how old the
+        latest reading is. Without history, persistence; without readings, the history.
         """
-        current = self.condition(link_id, now).speed_ms
+        observed, _ = self.observed_speed(link_id, now)
         later = self.profile.mean(link_id, now + horizon_s)
-        base = self.profile.mean(link_id, now)
-        if current is None:
-            return later
-        if later is None or base is None:
-            return current
-        return max(0.0, later + (current - base) * math.exp(-horizon_s / self.anomaly_decay_s))
+        if observed is None:
+            return later if later is not None else self.free_flow_speed(link_id)
+        if later is None:
+            return observed
+        latest = max(acc.latest for acc in self._state[link_id].sources.values())
+        b = math.exp(-(horizon_s + max(0.0, now - latest)) / self.anomaly_decay_s)
+        return max(0.0, b * observed + (1.0 - b) * later)
 
     def forecast(self, link_id: str, now: float, horizons_s: Sequence[float] = (900, 1800, 3600)) -> dict[float, Condition]:
         """Conditions expected after each horizon (seconds; default 15, 30 and 60 minutes)."""

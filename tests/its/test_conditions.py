@@ -75,13 +75,19 @@ def test_forecast_returns_to_the_profile_with_the_horizon():
     profile = TimeOfDayProfile(tz="UTC")
     for minutes in range(-60, 120, 15):
         profile.add("e1", T0 + minutes * 60, 15.0)
-    model = _model(profile=profile, anomaly_decay_s=1800)
+    model = _model(profile=profile, anomaly_decay_s=1800, prior_weight=0.0)
     model.observe([det(6.0, sensor=f"d{i}") for i in range(10)], history=False)
     now = model.condition("e1", T0).speed_ms
     ahead = model.forecast("e1", T0)
     speeds = [ahead[h].speed_ms for h in (900, 1800, 3600)]
+    assert now == pytest.approx(6.0)
     assert now < speeds[0] < speeds[1] < speeds[2] < 15.0
-    assert speeds[2] == pytest.approx(15.0 + (now - 15.0) * 2.718281828 ** -2, rel=1e-6)
+    assert speeds[2] == pytest.approx(15.0 + (6.0 - 15.0) * 2.718281828 ** -2, rel=1e-6)
+    # without readings the forecast is the history; without history, persistence
+    assert model.forecast_speed("e2", T0, 900) == pytest.approx(20.0)
+    bare = _model(prior_weight=0.0)
+    bare.observe([det(7.0)])
+    assert bare.forecast_speed("e1", T0, 3600) == pytest.approx(7.0)
 
 
 def test_speed_from_flow_and_occupancy_when_a_loop_has_no_speed():
