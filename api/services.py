@@ -471,7 +471,6 @@ def _snap(matcher: MapMatcher, place: Place, role: str) -> list[Any]:
 
 def scenario_timetable(scenario: Scenario) -> Timetable:
     """The scenario's bus timetable (the same one its GTFS feed and its SUMO buses come from)."""
-
     from simulation._sumocfg import read_sumocfg
 
     if scenario.build is None or scenario.build.transit is None:
