@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -132,48 +133,47 @@ class RoadGraph:
             If a time is not a positive finite number.
         """
         index = self.index
-        idx: list[int] = []
-        values: list[float] = []
-        for edge, value in times.items():
-            i = index.get(edge)
-            if i is not None:
-                idx.append(i)
-                values.append(float(value))
+        count = len(times)
+        try:  # the common case, every edge known: the loops run in C
+            idx = np.fromiter(map(index.__getitem__, times), dtype=np.int64, count=count)
+            values = np.fromiter(times.values(), dtype=float, count=count)
+        except KeyError:
+            known = [(index[e], float(v)) for e, v in times.items() if e in index]
+            idx = np.array([i for i, _ in known], dtype=np.int64)
+            values = np.array([v for _, v in known], dtype=float)
         return self._set(idx, values)
 
     def set_travel_times_at(self, indices: Sequence[int] | np.ndarray, times: Sequence[float] | np.ndarray) -> int:
         """:meth:`set_travel_times` by edge index (the order of :attr:`edge_ids`)."""
-        return self._set(np.asarray(indices, dtype=np.int64).tolist(), np.asarray(times, dtype=float).tolist())
+        return self._set(np.asarray(indices, dtype=np.int64), np.asarray(times, dtype=float))
 
     def reset(self) -> None:
         """Back to free-flow travel times."""
-        self.set_travel_times_at(np.arange(len(self.edge_ids)), self.free_flow_s)
+        self.set_travel_times_at(np.arange(len(self.edge_ids)), self.free_flow_s.copy())
 
-    def _set(self, idx: list[int], values: list[float]) -> int:
-        if not idx:
+    def _set(self, idx: np.ndarray, values: np.ndarray) -> int:
+        if not len(idx):
             return 0
-        array = np.asarray(values)
-        if not (np.all(np.isfinite(array)) and np.all(array > 0)):
-            bad = next(i for i, v in zip(idx, values, strict=True) if not (math.isfinite(v) and v > 0))
+        if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+            bad = int(idx[~(np.isfinite(values) & (values > 0))][0])
             raise InputError(f"road graph: travel times must be positive finite seconds (edge {self.edge_ids[bad]!r})")
         with self._lock:
-            self.weights[idx] = array
+            self.weights[idx] = values
             self._push(idx, values)
         return len(idx)
 
-    def _push(self, indices: Iterable[int], values: Iterable[float] | None = None) -> None:
+    def _push(self, indices: Iterable[int] | np.ndarray, values: np.ndarray | None = None) -> None:
         """Copy weights into the networkit graph: one ``setWeight`` per edge (about 1 µs)."""
-        set_weight = self._graph.setWeight
-        ends = self._ends
-        indices = list(indices)
+        idx = np.fromiter(indices, dtype=np.int64) if not isinstance(indices, np.ndarray) else indices
         if values is None:
-            values = self.weights[indices].tolist()
-        for i, value in zip(indices, values, strict=True):
-            u, v = ends[i]
-            set_weight(u, v, value)
+            values = self.weights[idx]
+        # map() calls networkit's setWeight without a Python-level loop body
+        deque(map(self._graph.setWeight, self.tail[idx].tolist(), self.head[idx].tolist(), values.tolist()), maxlen=0)
         if self._parallel:  # of parallel edges, the faster one is the arc
             weights = self.weights
-            for i in self._parallel.intersection(indices):
+            ends = self._ends
+            set_weight = self._graph.setWeight
+            for i in self._parallel.intersection(idx.tolist()):
                 pair = ends[i]
                 best = min(self._arc_members[pair], key=lambda m: weights[m])
                 self._arc_edge[pair] = best
