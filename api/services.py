@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from gtfs.write import write_feed
 from its.conditions import Condition, ConditionsModel, Link, TimeOfDayProfile
-from its.errors import InputError, NoPathError
+from its.errors import FeedError, InputError, NoPathError
 from its.feeds import detectors as _detectors
 from its.feeds import probes as _probes
 from its.feeds.readings import Batch, Reading, Rejections
@@ -53,6 +53,7 @@ __all__ = [
     "ingest_probes",
     "local_epoch",
     "open_store",
+    "poll_gtfs_rt",
     "resolve_place",
     "route_car",
     "route_transit",
@@ -253,6 +254,35 @@ def fetch_gtfs_rt(client: httpx.Client, url: str) -> bytes:
     from gtfs._fetch import fetch
 
     return fetch(client, url)
+
+
+def poll_gtfs_rt(
+    store: Store,
+    client: httpx.Client,
+    url: str,
+    *,
+    interval_s: float = 30.0,
+    rounds: int | None = None,
+    stop: threading.Event | None = None,
+    network: Network | None = None,
+    feed: str = "gtfs-rt",
+    on_result: Callable[[IngestResult], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+) -> int:
+    """Pull a GTFS-Realtime URL every ``interval_s`` seconds into the store (until ``stop`` is
+    set or after ``rounds`` fetches); a failed fetch or a malformed message is reported to
+    ``on_error`` and polling goes on. Returns the number of messages ingested.
+    """
+    from gtfs._fetch import poll
+
+    def handle(data: bytes) -> None:
+        result = ingest_gtfs_rt(store, [data], network=network, feed=feed)
+        if result.rejected.get("malformed protobuf") and on_error is not None:
+            on_error(FeedError(f"{url}: malformed protobuf ({result.examples.get('malformed protobuf', '')})"))
+        if on_result is not None:
+            on_result(result)
+
+    return poll(client, url, handle, interval_s=interval_s, rounds=rounds, stop=stop, on_error=on_error)
 
 
 def stored_trip_updates(store: Store) -> list[TripUpdate]:

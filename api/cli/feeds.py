@@ -73,17 +73,20 @@ def poll(
     """Pull a GTFS-Realtime URL on an interval into the store."""
     import httpx
 
-    from gtfs._fetch import poll as run_poll
-
     settings = get_settings()
     network = services.scenario_network(target_scenario(scenario_name)) if scenario_name else None
+
+    def report(result: services.IngestResult) -> None:
+        err.print(
+            f"{time.strftime('%H:%M:%S')} {result.extra.get('vehicles', 0)} vehicles, {result.extra.get('trip_updates', 0)} trip updates, "
+            f"{result.extra.get('alerts', 0)} alerts; rejected {sum(result.rejected.values())}"
+        )
+
     with services.open_store(settings) as store, httpx.Client(follow_redirects=True) as client:
-
-        def handle(data: bytes) -> None:
-            result = services.ingest_gtfs_rt(store, [data], network=network, feed=feed)
-            err.print(f"{time.strftime('%H:%M:%S')} {result.accepted} vehicles, {result.extra.get('trip_updates', 0)} trip updates, {result.extra.get('alerts', 0)} alerts; rejected {sum(result.rejected.values())}")
-
-        count = run_poll(client, url, handle, interval_s=every, rounds=rounds, on_error=lambda e: err.print(f"[yellow]{e}[/]"))
+        count = services.poll_gtfs_rt(
+            store, client, url, interval_s=every, rounds=rounds, network=network, feed=feed,
+            on_result=report, on_error=lambda e: err.print(f"[yellow]{e}[/]"),
+        )  # fmt: skip
     out.print(f"{count} messages ingested from {url}")
 
 

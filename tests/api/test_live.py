@@ -103,3 +103,45 @@ def test_feeds_ingest_counts_bad_rows_and_stores_once(tmp_path, shared_data):
     assert failed.returncode == 2 and "not JSON" in failed.stderr
     unknown = _its(settings, "feeds", "ingest", "weather", str(garbage))
     assert unknown.returncode == 2 and "unknown feed kind" in unknown.stderr
+
+
+def test_polling_a_gtfs_rt_url_into_the_store(tmp_path, shared_data):
+    import httpx
+
+    bodies = [(shared_data / "feeds" / "gtfs_rt_mbta" / f"{name}.pb").read_bytes() for name in ("vehiclepositions", "tripupdates")]
+    bodies.append(b"not protobuf")
+    served = []
+
+    def agency(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.path)
+        if len(served) == 4:
+            return httpx.Response(500)
+        return httpx.Response(200, content=bodies[(len(served) - 1) % len(bodies)])
+
+    errors, results = [], []
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'poll.db'}")
+    with services.open_store(settings) as store, httpx.Client(transport=httpx.MockTransport(agency)) as client:
+        handled = services.poll_gtfs_rt(
+            store, client, "https://agency.example/rt", interval_s=0.0, rounds=4, on_result=results.append, on_error=errors.append
+        )
+        assert handled == 3 and len(served) == 4
+        assert store.count_readings() == 48 and len(services.stored_trip_updates(store)) == 49
+    assert [r.extra["vehicles"] for r in results] == [48, 0, 0]
+    assert any("malformed" in str(e) for e in errors) and any("HTTP 500" in str(e) for e in errors)
+
+
+@pytest.mark.sumo
+def test_twin_and_forecast_commands(live, tiny):
+    settings, _, _ = live
+    ran = _its(settings, "twin", "run", "tiny", "--speed", "0", "--duration", "2min", "--json")
+    assert ran.returncode == 0, ran.stderr
+    summary = json.loads(ran.stdout)
+    assert summary["sim_end"] == "07:02:00" and summary["emitted"]["detectors"] > 0
+    edge = next(iter(services.detector_edges(tiny).values()))
+    forecast = _its(settings, "conditions", "forecast", edge, "--scenario", "tiny", "--json")
+    assert forecast.returncode == 0, forecast.stderr
+    assert set(json.loads(forecast.stdout)["forecast"]) == {"15min", "30min", "60min"}
+    history = json.loads(_its(settings, "conditions", "history", edge, "--json").stdout)["history"]
+    assert history and all(row["link"] == edge for row in history)
+    missing = _its(settings, "conditions", "forecast", "no-such-edge", "--scenario", "tiny")
+    assert missing.returncode == 2 and "neither an edge" in missing.stderr
