@@ -193,8 +193,8 @@ class ConditionsModel:
     prior_weight
         How many fresh detector intervals' worth the profile (or free flow) counts.
     anomaly_decay_s
-        Time constant of the forecast's return to the profile, seconds (5,400 s fits the
-        PeMS US-101 data best; see ``bench/feeds.py``).
+        Time constant of the forecast's return to the profile, seconds (fitted on history in
+        ``bench/feeds.py``: 1.5 to 3 hours on the PeMS US-101 data).
     source_weights
         Weight of one reading per kind (default :data:`SOURCE_WEIGHTS`).
     """
