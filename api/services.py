@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from routing.graph import RoadGraph, Route
     from routing.matching import MapMatcher
-    from routing.transit import Journey, TransitRouter
+    from routing.transit import Departure, Journey, TransitRouter
     from simulation.twin import TwinConfig, TwinFrame, TwinSummary
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "ingest_gtfs_rt",
     "ingest_probes",
     "local_epoch",
+    "next_departures",
     "open_store",
     "poll_gtfs_rt",
     "resolve_place",
@@ -578,6 +579,32 @@ def route_transit(
     end = destination.stop_id or (destination.lon, destination.lat)
     journeys = sorted(router.journeys(start, end, depart_s), key=lambda j: (j.arrive_s, j.rides))
     return TransitAnswer(origin, destination, depart_s, tuple(journeys), used)
+
+
+def next_departures(
+    timetable: Timetable,
+    stop: str,
+    *,
+    after_s: float,
+    updates: Sequence[TripUpdate] = (),
+    service_day_start: float = 0.0,
+    day: date | None = None,
+    limit: int = 10,
+) -> list[Departure]:
+    """The next departures from a stop (id or name; a station lists all its platforms),
+    with real-time delays from the trip updates.
+
+    Raises
+    ------
+    NoPathError
+        If the stop is not in the timetable.
+    """
+    router = transit_router(timetable, day=day)
+    if updates:
+        router.apply_updates(updates, service_day_start=service_day_start)
+    wanted = stop.casefold()
+    named = next((s.stop_id for s in timetable.stops if s.stop_id == stop or s.name.casefold() == wanted), stop)
+    return router.departures(named, after_s, limit=limit)
 
 
 def _clock(seconds: float) -> str:

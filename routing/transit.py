@@ -20,7 +20,7 @@ import numpy as np
 from its.errors import InputError, NoPathError
 from its.transit import Stop, Timetable, Trip, TripUpdate
 
-__all__ = ["Journey", "Leg", "TransitRouter", "haversine_m"]
+__all__ = ["Departure", "Journey", "Leg", "TransitRouter", "haversine_m"]
 
 _INF = math.inf
 
@@ -70,6 +70,21 @@ class Journey:
     @property
     def transfers(self) -> int:
         return max(0, self.rides - 1)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A departure from a stop: scheduled and expected time (seconds after midnight) and the
+    real-time delay (0 without an update).
+    """
+
+    stop_id: str
+    trip_id: str
+    route_id: str
+    headsign: str
+    scheduled_s: float
+    expected_s: float
+    delay_s: float
 
 
 @dataclass
@@ -259,6 +274,28 @@ class TransitRouter:
         """The earliest-arriving journey (fewest rides among equals)."""
         found = self.journeys(origin, destination, depart_s, max_rides=max_rides, max_walk_m=max_walk_m)
         return min(found, key=lambda j: (j.arrive_s, j.rides))
+
+    def departures(self, stop: str, after_s: float, *, limit: int = 10) -> list[Departure]:
+        """The next departures from a stop (or the platforms of a station) at or after
+        ``after_s``, by expected time, real-time delays included; the last call of a trip is
+        not a departure.
+        """
+        stops = {index for index, _ in self._access(stop, 0.0, "stop")}
+        found: list[Departure] = []
+        for pattern in self._patterns:
+            for position, index in enumerate(pattern.stops[:-1]):
+                if index not in stops:
+                    continue
+                expected = pattern.departures[:, position]
+                for row in np.nonzero(np.isfinite(expected) & (expected >= after_s))[0]:
+                    trip = pattern.trips[row]
+                    scheduled = trip.stop_times[position].departure_s
+                    found.append(
+                        Departure(self.stops[index].stop_id, trip.trip_id, trip.route_id, trip.headsign, scheduled,
+                                  float(expected[row]), float(expected[row] - scheduled))
+                    )  # fmt: skip
+        found.sort(key=lambda d: (d.expected_s, d.trip_id))
+        return found[:limit]
 
     # -- internals ------------------------------------------------------------------------------
     def _distances_from(self, lon: float, lat: float) -> np.ndarray:

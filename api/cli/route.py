@@ -18,6 +18,7 @@ from its.units import clock, parse_time
 
 def register(app: typer.Typer) -> None:
     app.command()(route)
+    app.command()(departures)
 
 
 def route(
@@ -95,3 +96,38 @@ def _print_transit(answer: services.TransitAnswer) -> None:
         out.print(table)
     if answer.updates_used:
         out.print(f"real-time delays applied to {answer.updates_used} trips")
+
+
+def departures(
+    stop: Annotated[str, typer.Argument(help="Stop or station: id or name.")],
+    at: Annotated[str | None, typer.Option("--at", help="From this time today, HH:MM (default: now).")] = None,
+    scenario_name: Annotated[str, typer.Option("--scenario", "-s", help="Scenario whose timetable to use.")] = "county",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many departures.")] = 10,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The next departures from a stop, with real-time delays."""
+    settings = get_settings()
+    scenario = target_scenario(scenario_name)
+    timetable = services.scenario_timetable(scenario)
+    with services.open_store(settings) as store:
+        now = services.as_of(store)
+        epoch = services.local_epoch(settings, datetime.fromtimestamp(now, ZoneInfo(settings.timezone)).date())
+        after = parse_time(at, field="--at") if at is not None else now - epoch
+        found = services.next_departures(
+            timetable, stop, after_s=after, updates=services.stored_trip_updates(store), service_day_start=epoch, limit=limit
+        )
+    if json_:
+        print_json(
+            {"stop": stop, "after": clock(after), "departures": [
+                {"stop": d.stop_id, "trip": d.trip_id, "route": d.route_id, "headsign": d.headsign,
+                 "scheduled": clock(d.scheduled_s), "expected": clock(d.expected_s), "delay_s": round(d.delay_s, 1)}
+                for d in found
+            ]}
+        )  # fmt: skip
+        return
+    table = Table(title=f"departures from {stop} after {clock(after)}")
+    for column in ("expected", "scheduled", "route", "to", "stop", "delay"):
+        table.add_column(column)
+    for d in found:
+        table.add_row(clock(d.expected_s), clock(d.scheduled_s), d.route_id, d.headsign, d.stop_id, f"{d.delay_s / 60:+.1f} min" if d.delay_s else "")
+    out.print(table)

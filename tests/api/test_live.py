@@ -76,6 +76,11 @@ def test_conditions_and_routes_from_the_command_line(live):
     journeys = json.loads(transit.stdout)["journeys"]
     ride = next(j for j in journeys if any(leg["mode"] == "ride" for leg in j["legs"]))
     assert ride["legs"][0]["from"] == "west_gate"
+    board = _its(settings, "departures", "Centre", "--at", "07:00", "--scenario", "tiny", "--limit", "4", "--json")
+    assert board.returncode == 0, board.stderr
+    departures = json.loads(board.stdout)["departures"]
+    assert len(departures) == 4 and {d["stop"] for d in departures} <= {"centre_e", "centre_w"}
+    assert [d["expected"] for d in departures] == sorted(d["expected"] for d in departures)
     bad = _its(settings, "route", "Atlantis", "East Gate", "--scenario", "tiny")
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
 

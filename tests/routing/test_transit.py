@@ -140,3 +140,12 @@ def test_pareto_set_and_errors(timetable):
         router.journey((10.0, 10.0), "A", 0)
     with pytest.raises(NoPathError, match="no transit journey"):
         router.journey("E", "A", 0)
+
+
+def test_next_departures_with_delays(timetable):
+    router = TransitRouter(timetable, service_date=date(2025, 3, 4))
+    router.apply_updates([TripUpdate("1a", DAY_START, delay_s=90.0)], service_day_start=DAY_START)
+    found = router.departures("B", 150)
+    assert [(d.trip_id, d.scheduled_s, d.expected_s, d.delay_s) for d in found] == [("1a", 200, 290, 90), ("1b", 500, 500, 0)]
+    assert router.departures("C", 0) == []  # the end of the line is no departure
+    assert [d.trip_id for d in router.departures("A", 0, limit=1)] == ["1a"]
