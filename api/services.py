@@ -327,11 +327,16 @@ def as_of(store: Store) -> float:
 
 
 def segment_conditions(model: ConditionsModel, network: Network, now: float) -> list[Condition]:
-    """Conditions per named road (edges sharing a name), with readings on at least one edge."""
+    """Conditions per named road and direction (``Main Street eastbound``): the edges sharing
+    a name and a compass heading, for roads with readings on at least one of them.
+    """
     by_name: dict[str, list[str]] = {}
     for edge in network.edges.values():
-        if edge.name:
-            by_name.setdefault(edge.name, []).append(edge.edge_id)
+        if edge.name and len(edge.shape) > 1:
+            (x0, y0), (x1, y1) = edge.shape[0], edge.shape[-1]
+            bearing = math.degrees(math.atan2(x1 - x0, y1 - y0)) % 360.0
+            heading = ("northbound", "eastbound", "southbound", "westbound")[int(((bearing + 45.0) % 360.0) // 90.0)]
+            by_name.setdefault(f"{edge.name} {heading}", []).append(edge.edge_id)
     observed = set(model.observed_links())
     return [model.segment(name, edges, now) for name, edges in sorted(by_name.items()) if observed & set(edges)]
 
