@@ -131,11 +131,9 @@ class Store:
                 )  # fmt: skip
                 return int(cursor.rowcount)
             rows = [{**{c: getattr(r, c) for c in _READING_COLUMNS}, "received_at": now} for r in readings]
-            statement = self._insert_ignore(ReadingRow)
-            before = connection.execute(select(func.count()).select_from(ReadingRow)).scalar_one()
-            connection.execute(statement, rows)
-            after = connection.execute(select(func.count()).select_from(ReadingRow)).scalar_one()
-            return int(after - before)
+            # RETURNING gives back only the rows inserted, so duplicates are not counted
+            statement = self._insert_ignore(ReadingRow).returning(ReadingRow.id)
+            return len(connection.execute(statement, rows).all())
 
     def readings(
         self,

@@ -161,4 +161,11 @@ def test_postgresql_store():
         assert pg.add_readings(_readings(30)) == 0
         assert [r.time for r in pg.readings(edge="e1")] == sorted(r.time for r in _readings(30) if r.edge == "e1")
         assert len(pg.day_key(date(2025, 3, 4))) == 32
+        profile = TimeOfDayProfile()
+        profile.add("e1", T0, 12.0)
+        pg.save_profile(profile)
+        assert pg.load_profile(TimeOfDayProfile()).mean("e1", T0) == 12.0
+        pg.put_realtime("trip_update", [TripUpdate("t1", T0 + 1e9 - 10, delay_s=30.0)], id_field="trip_id")
+        assert pg.realtime("trip_update")[0]["delay_s"] == 30.0
         pg.prune(retention_s=0, now=T0 + 1e9)
+        pg.save_profile(TimeOfDayProfile())
