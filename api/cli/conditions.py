@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api import services
-from api.cli._common import out, print_json, target_scenario
+from api.cli._common import built_scenario, out, print_json
 from its.errors import InputError
 from its.settings import get_settings
 from its.units import clock
@@ -30,7 +30,7 @@ def show(
 ) -> None:
     """Current conditions, fused from every feed in the store (most congested first)."""
     settings = get_settings()
-    network = services.scenario_network(target_scenario(target))
+    network = services.scenario_network(built_scenario(target))
     with services.open_store(settings) as store:
         now = services.as_of(store)
         model = services.conditions_model(store, settings, network=network, now=now)
@@ -56,7 +56,7 @@ def forecast(
 ) -> None:
     """Conditions expected in 15, 30 and 60 minutes (profile plus today's fading anomaly)."""
     settings = get_settings()
-    network = services.scenario_network(target_scenario(target))
+    network = services.scenario_network(built_scenario(target))
     with services.open_store(settings) as store:
         now = services.as_of(store)
         model = services.conditions_model(store, settings, network=network, now=now)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api import services
-from api.cli._common import err, out, print_json, target_scenario
+from api.cli._common import built_scenario, err, out, print_json
 from its.errors import InputError
 from its.settings import get_settings
 
@@ -32,7 +32,7 @@ def ingest(
     if kind not in KINDS:
         raise InputError(f"unknown feed kind {kind!r}; use one of {', '.join(KINDS)}")
     settings = get_settings()
-    scenario = target_scenario(scenario_name) if scenario_name else None
+    scenario = built_scenario(scenario_name) if scenario_name else None
     network = services.scenario_network(scenario) if scenario else None
     if kind == "probes" and network is None:
         raise InputError("probes are map-matched to a network: give --scenario")
@@ -74,7 +74,7 @@ def poll(
     import httpx
 
     settings = get_settings()
-    network = services.scenario_network(target_scenario(scenario_name)) if scenario_name else None
+    network = services.scenario_network(built_scenario(scenario_name)) if scenario_name else None
 
     def report(result: services.IngestResult) -> None:
         err.print(

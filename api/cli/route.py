@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api import services
-from api.cli._common import out, print_json, target_scenario
+from api.cli._common import built_scenario, out, print_json
 from its.errors import InputError
 from its.settings import get_settings
 from its.units import clock, parse_time
@@ -34,7 +34,7 @@ def route(
     if mode not in ("car", "transit"):
         raise InputError(f"--mode must be car or transit, not {mode!r}")
     settings = get_settings()
-    scenario = target_scenario(scenario_name)
+    scenario = built_scenario(scenario_name)
     network = services.scenario_network(scenario)
     timetable = None
     if scenario.build is not None and scenario.build.transit is not None:
@@ -107,7 +107,7 @@ def departures(
 ) -> None:
     """The next departures from a stop, with real-time delays."""
     settings = get_settings()
-    scenario = target_scenario(scenario_name)
+    scenario = built_scenario(scenario_name)
     timetable = services.scenario_timetable(scenario)
     with services.open_store(settings) as store:
         now = services.as_of(store)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from api import services
-from api.cli._common import err, out, print_json, progress_bar, target_scenario
+from api.cli._common import built_scenario, err, out, print_json, progress_bar
 from its.settings import get_settings
 from its.units import clock, parse_duration
 
@@ -32,8 +32,7 @@ def run(
     from simulation.twin import TwinConfig
 
     settings = get_settings()
-    scenario = target_scenario(target)
-    services.ensure_built(scenario)
+    scenario = built_scenario(target)
     begin = scenario.begin or 0.0
     end = begin + parse_duration(duration, field="--duration") if duration else scenario.end
     config = TwinConfig(speed=speed, end=end, emit_every_s=every, detector_period_s=detector_period, probe_share=probe_share, seed=seed)
