@@ -37,9 +37,16 @@ def main() -> None:
 def serve(plan: TwinPlan, send) -> float:
     import libsumo as sumo
 
+    from simulation._libsumo import LibsumoBackend
+
     run = plan.run
-    sumo.start(["sumo", *run.args])
+    backend = LibsumoBackend()
+    backend.start(run.args)
     try:
+        controllers = list(run.controllers)  # a variant's hooks and any adaptive control
+        for controller in controllers:
+            controller.start(backend)
+        due = [float(sumo.simulation.getTime()) + c.interval_s for c in controllers]
         begin = float(sumo.simulation.getTime())
         end = run.end if run.end is not None else float("inf")
         wall0 = time.monotonic()
@@ -48,9 +55,14 @@ def serve(plan: TwinPlan, send) -> float:
         next_count = begin + plan.detector_period_s
         now = begin
         while now < end - 1e-9:
-            target = min(next_emit, next_count, end)
+            target = min(next_emit, next_count, end, *due)
             sumo.simulationStep(target)
             now = float(sumo.simulation.getTime())
+            for i, controller in enumerate(controllers):
+                if now >= due[i] - 1e-9:
+                    controller.act(backend)
+                    while due[i] <= now + 1e-9:
+                        due[i] += controller.interval_s
             if run.end is None and sumo.simulation.getMinExpectedNumber() == 0:
                 end = now
             if plan.speed > 0:  # keep pace with the wall clock
@@ -93,7 +105,7 @@ def serve(plan: TwinPlan, send) -> float:
                 send(TwinFrame(now, tuple(detectors), tuple(probes), tuple(buses)))
         return now
     finally:
-        sumo.close()
+        backend.close()
 
 
 def _bus(sumo, vid: str) -> BusState:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from its.changes import Variant
 from its.errors import InputError, SimulationError
 from its.scenario import KpiSet, Scenario
 from simulation import _worker
@@ -50,6 +51,12 @@ class TwinConfig:
         Share of cars that report as probe vehicles (a fixed sample by vehicle id).
     seed
         SUMO's random seed.
+    variant
+        What-if changes applied to the twin (a closure, an incident, more demand...), so the
+        operations centre sees their effect arrive through the feeds.
+    controllers
+        :class:`its.control.Controller` objects stepped inside the twin (e.g. adaptive
+        signals), as in any run.
     """
 
     speed: float = 1.0
@@ -59,6 +66,8 @@ class TwinConfig:
     detector_period_s: float = 60.0
     probe_share: float = 0.1
     seed: int = 42
+    variant: Variant | None = None
+    controllers: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         if self.speed < 0:
@@ -148,7 +157,11 @@ def run_twin(
 
     folder = run_dir or Path(tempfile.mkdtemp(prefix="its-twin-"))
     kpis = KpiSet(edges=False, detectors=True, detector_period_s=config.detector_period_s)
-    plan = prepare(scenario, RunConfig(seed=config.seed, begin=config.begin, end=config.end, kpis=kpis, label=f"{scenario.name}/twin"), folder)
+    run_config = RunConfig(
+        seed=config.seed, begin=config.begin, end=config.end, kpis=kpis, variant=config.variant,
+        controllers=config.controllers, label=f"{scenario.name}/twin",
+    )  # fmt: skip
+    plan = prepare(scenario, run_config, folder)
     loops_file = folder / "detectors.add.xml"
     loops = tuple((loop.loop_id, loop.lane) for loop in read_loops(loops_file)) if loops_file.is_file() else ()
     twin = TwinPlan(

@@ -10,6 +10,7 @@ import typer
 
 from api import services
 from api.cli._common import built_scenario, err, out, print_json, progress_bar
+from its.scenario import resolve_variant
 from its.settings import get_settings
 from its.units import clock, parse_duration
 
@@ -26,6 +27,10 @@ def run(
     detector_period: Annotated[float, typer.Option("--detector-period", min=1, help="Detector counting interval, s.")] = 60.0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the GTFS-Realtime files (vehiclepositions.pb, tripupdates.pb).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="SUMO's random seed.")] = 42,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", "-v", help="A declared what-if variant or an ad hoc change KIND:key=value,... (repeat to combine)."),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Run the twin; its readings go through the feed adapters into the store and conditions."""
@@ -35,7 +40,10 @@ def run(
     scenario = built_scenario(target)
     begin = scenario.begin or 0.0
     end = begin + parse_duration(duration, field="--duration") if duration else scenario.end
-    config = TwinConfig(speed=speed, end=end, emit_every_s=every, detector_period_s=detector_period, probe_share=probe_share, seed=seed)
+    config = TwinConfig(
+        speed=speed, end=end, emit_every_s=every, detector_period_s=detector_period, probe_share=probe_share, seed=seed,
+        variant=resolve_variant(scenario, variant or []),
+    )  # fmt: skip
     with services.open_store(settings) as store, progress_bar() as bar:
         task = bar.add_task(f"twin {scenario.name} x{speed:g}", total=(end - begin) if end else None)
 
@@ -50,6 +58,7 @@ def run(
         readings = store.count_readings()
     data = {
         "scenario": scenario.name,
+        "variant": config.variant.name if config.variant else "baseline",
         "frames": summary.frames,
         "sim_begin": clock(summary.sim_begin),
         "sim_end": clock(summary.sim_end),

@@ -53,3 +53,18 @@ def test_the_twin_keeps_pace_and_stops_on_request(tiny):
 
     summary = run_twin(tiny, TwinConfig(speed=0, emit_every_s=10), on_frame, stop=stop)
     assert summary.stopped and len(seen) == 3
+
+
+@pytest.mark.sumo
+def test_a_what_if_variant_shows_in_the_feed(tiny):
+    """The tiny scenario's centre-closed variant closes C1B1 from 07:03 to 07:12 (buses of the
+    line that serves a stop there may still pass).
+    """
+    frames: list[TwinFrame] = []
+    begin = tiny.begin or 0.0
+    config = TwinConfig(speed=0, end=begin + 660, emit_every_s=30, variant=tiny.variant("centre-closed"))
+    run_twin(tiny, config, frames.append)
+    rows = [row for f in frames for row in f.detectors if row["detector"].startswith("det_C1B1")]
+    before = sum(row["vehicles"] for row in rows if row["time"] < begin + 180)
+    closed = sum(row["vehicles"] for row in rows if begin + 300 <= row["time"] < begin + 660)
+    assert before >= 8 and closed <= 2  # about 5 vehicles a minute before, none but buses during
