@@ -103,10 +103,21 @@ class Pseudonymiser:
 
     def __init__(self, key_for_day: Callable[[date], bytes]) -> None:
         self._key_for_day = key_for_day
+        # a day's key is asked for once (a store answers from the database); the cache, like
+        # the store, forgets days before yesterday
+        self._keys: dict[date, bytes] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, raw_id: str, time: float) -> str:
         day = datetime.fromtimestamp(time, UTC).date()
-        digest = hmac.new(self._key_for_day(day), raw_id.encode("utf-8"), hashlib.sha256).hexdigest()
+        key = self._keys.get(day)
+        if key is None:
+            with self._lock:
+                key = self._keys[day] = self._key_for_day(day)
+                newest = max(self._keys)
+                for old in [d for d in self._keys if (newest - d).days > 1]:
+                    del self._keys[old]
+        digest = hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()
         return "v" + digest[:24]
 
 

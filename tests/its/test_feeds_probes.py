@@ -109,3 +109,18 @@ def test_track_readings_prefer_reported_speed_and_split_at_gaps():
     track = [ProbePoint("v", DAY, 0.1, 0.0, 5.0), ProbePoint("v", DAY + 10, 0.2, 0.0, 7.0), ProbePoint("v", DAY + 4000, 0.3, 0.0, 9.0)]
     batch = track_readings(track, _matcher)
     assert [r.speed_ms for r in batch.readings] == [6.0, 9.0]
+
+
+def test_a_days_key_is_fetched_once_and_old_ones_forgotten():
+    asked = []
+
+    def keys(day):
+        asked.append(day)
+        return day.isoformat().encode() * 2
+
+    pseudonymise = Pseudonymiser(keys)
+    for i in range(100):
+        pseudonymise(f"car-{i}", DAY + i)
+    assert asked == [date(2025, 3, 4)]
+    pseudonymise("car-1", DAY + 3 * 86_400)
+    assert date(2025, 3, 4) not in pseudonymise._keys
