@@ -157,6 +157,8 @@ class RoadGraph:
         if not (np.all(np.isfinite(values)) and np.all(values > 0)):
             bad = int(idx[~(np.isfinite(values) & (values > 0))][0])
             raise InputError(f"road graph: travel times must be positive finite seconds (edge {self.edge_ids[bad]!r})")
+        order = np.argsort(idx, kind="stable")  # in edge order: memory is then touched in order
+        idx, values = idx[order], values[order]
         with self._lock:
             self.weights[idx] = values
             self._push(idx, values)
