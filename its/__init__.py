@@ -12,8 +12,10 @@ from typing import Any
 
 __all__ = [
     "changes",
+    "conditions",
     "control",
     "errors",
+    "feeds",
     "geo",
     "jobs",
     "kpi",
@@ -21,6 +23,7 @@ __all__ = [
     "registry",
     "scenario",
     "settings",
+    "storage",
     "transit",
     "units",
 ]

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///var/its.db", description="SQLAlchemy URL of the store."
     )
+    retention_days: float = Field(
+        default=30.0, gt=0, description="Readings and conditions history older than this are deleted, days."
+    )
+    timezone: str = Field(
+        default="UTC", description="Local time zone of the area (IANA name), for time-of-day profiles."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -13,13 +13,17 @@ from datetime import date
 
 __all__ = [
     "Agency",
+    "Alert",
     "Route",
     "Service",
     "Shape",
     "Stop",
     "StopTime",
+    "StopTimeUpdate",
     "Timetable",
     "Trip",
+    "TripUpdate",
+    "VehiclePosition",
     "clockface_departures",
 ]
 
@@ -137,3 +141,86 @@ def clockface_departures(periods: list[tuple[float, float, float]]) -> list[floa
             departures.append(float(t))
             t += headway
     return departures
+
+
+# --- Real-time values (GTFS-Realtime as plain data) -------------------------------------------
+# Times below are absolute: seconds since the Unix epoch (UTC), as GTFS-Realtime carries them.
+
+
+@dataclass(frozen=True)
+class VehiclePosition:
+    """Where a transit vehicle is: WGS84 position, bearing (degrees clockwise from north),
+    speed (m/s), at ``timestamp`` (Unix seconds); ``status`` is GTFS-Realtime's
+    ``INCOMING_AT``, ``STOPPED_AT`` or ``IN_TRANSIT_TO`` relative to ``stop_id``.
+    """
+
+    vehicle_id: str
+    lon: float
+    lat: float
+    timestamp: float
+    trip_id: str | None = None
+    route_id: str | None = None
+    start_date: str | None = None
+    bearing: float | None = None
+    speed_ms: float | None = None
+    stop_id: str | None = None
+    stop_sequence: int | None = None
+    status: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class StopTimeUpdate:
+    """A prediction for one call of a trip: delays in seconds (late positive) and/or absolute
+    times (Unix seconds); ``skipped`` when the vehicle will not call there.
+    """
+
+    stop_sequence: int | None = None
+    stop_id: str | None = None
+    arrival_delay_s: float | None = None
+    arrival_time: float | None = None
+    departure_delay_s: float | None = None
+    departure_time: float | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class TripUpdate:
+    """Predictions for one trip. ``relationship`` is GTFS-Realtime's trip schedule
+    relationship: ``SCHEDULED``, ``ADDED`` (not in the static timetable), ``CANCELED``, ...;
+    ``delay_s`` is the trip-wide delay when the feed gives one.
+    """
+
+    trip_id: str
+    timestamp: float
+    route_id: str | None = None
+    start_date: str | None = None
+    start_time: str | None = None
+    relationship: str = "SCHEDULED"
+    vehicle_id: str | None = None
+    delay_s: float | None = None
+    stop_time_updates: tuple[StopTimeUpdate, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A service alert: what is affected (routes, stops, trips), when (``(start, end)`` Unix
+    seconds, either None for open), why and with what effect, in the feed's first language.
+    """
+
+    alert_id: str
+    header: str
+    description: str = ""
+    cause: str = "UNKNOWN_CAUSE"
+    effect: str = "UNKNOWN_EFFECT"
+    active_periods: tuple[tuple[float | None, float | None], ...] = ()
+    route_ids: tuple[str, ...] = ()
+    stop_ids: tuple[str, ...] = ()
+    trip_ids: tuple[str, ...] = ()
+    url: str = ""
+
+    def active(self, at: float) -> bool:
+        """Whether the alert is in force at ``at`` (Unix seconds); no period means always."""
+        if not self.active_periods:
+            return True
+        return any((s is None or s <= at) and (e is None or at < e) for s, e in self.active_periods)

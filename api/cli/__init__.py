@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.logging import RichHandler
 
-from api.cli import scenario, simulate
+from api.cli import conditions, feeds, route, scenario, simulate, twin
 from api.cli._common import err
 from its.errors import ITSError
 
@@ -28,6 +28,10 @@ app = typer.Typer(
 )
 app.add_typer(scenario.app, name="scenario")
 simulate.register(app)
+route.register(app)
+app.add_typer(feeds.app, name="feeds")
+app.add_typer(twin.app, name="twin")
+app.add_typer(conditions.app, name="conditions")
 
 
 def main() -> None:

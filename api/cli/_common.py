@@ -17,7 +17,7 @@ from its.scenario import Scenario, load
 from its.settings import get_settings
 from its.units import parse_time
 
-__all__ = ["err", "out", "parse_window", "print_json", "progress_bar", "target_scenario"]
+__all__ = ["built_scenario", "err", "out", "parse_window", "print_json", "progress_bar", "target_scenario"]
 
 #: Results go to stdout (so ``--json`` output can be piped); everything else to stderr.
 out = Console()
@@ -65,3 +65,14 @@ def progress_bar() -> Iterator[Progress]:
         transient=False,
     ) as progress:
         yield progress
+
+
+def built_scenario(target: str) -> Scenario:
+    """The scenario named by TARGET, built first (with a status line) if it is generated."""
+    from api import services
+
+    scenario = target_scenario(target)
+    if scenario.build is not None:
+        with err.status(f"checking {scenario.name} is built") as status:
+            services.ensure_built(scenario, step=lambda s: status.update(f"building {scenario.name}: {s}"))
+    return scenario
