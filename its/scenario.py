@@ -165,6 +165,12 @@ def load(target: str | Path, *, settings: Settings) -> Scenario:
     ScenarioError
         If the target is none of these, or its ``scenario.toml`` is malformed.
     """
+    text = str(target)
+    bare_name = not isinstance(target, Path) and "/" not in text and "\\" not in text and not text.endswith(".sumocfg")
+    if bare_name and text and (settings.scenarios_dir / text / "scenario.toml").is_file():
+        # A bare name means a bundled scenario, even if the working folder has one like it
+        # (write ./county for that folder).
+        return _from_folder((settings.scenarios_dir / text).resolve())
     path = Path(target).expanduser()
     if path.suffix == ".sumocfg" or path.is_file():
         if not path.is_file():
@@ -174,9 +180,6 @@ def load(target: str | Path, *, settings: Settings) -> Scenario:
         return _from_sumocfg(path.resolve())
     if path.is_dir():
         return _from_folder(path.resolve())
-    candidate = settings.scenarios_dir / str(target)
-    if str(target) and "/" not in str(target) and candidate.is_dir():
-        return _from_folder(candidate.resolve())
     known = ", ".join(s.name for s in list_scenarios(settings)) or "none"
     raise ScenarioError(
         f"unknown scenario {str(target)!r}: not a scenario name ({known}), "
