@@ -50,11 +50,11 @@ __all__ = [
 
 Time = Annotated[float, BeforeValidator(lambda v: parse_time(v) if isinstance(v, str) else v)]
 Duration = Annotated[float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str) else v)]
-Ids = Annotated[
+Names = Annotated[
     tuple[str, ...],
     BeforeValidator(lambda v: tuple(x for x in v.split("+") if x) if isinstance(v, str) else v),
-    Field(min_length=1),
 ]
+Ids = Annotated[Names, Field(min_length=1)]
 
 
 class _Change(BaseModel):
@@ -84,7 +84,7 @@ class CloseEdge(_Window):
 
     kind: Literal["close-edge"] = "close-edge"
     edges: Ids
-    allow: tuple[str, ...] = Field(default=(), description="Vehicle classes still allowed (e.g. emergency).")
+    allow: Names = Field(default=(), description="Vehicle classes still allowed (e.g. emergency).")
 
 
 class CloseLane(_Window):

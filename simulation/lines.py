@@ -230,12 +230,11 @@ def _route(
             path = [edge_a]
             metres_time = (pos_b - pos_a) / (edge_a.getSpeed() * spec.speed_factor)
         else:
-            found, _ = net.getFastestPath(edge_a, edge_b, vClass="bus")
-            if not found:
+            path = _fastest(net, edge_a, edge_b)
+            if not path:
                 raise ScenarioError(
                     f"{source}: line {line!r}: no road for buses from stop {stop_a.stop_id!r} to {stop_b.stop_id!r}"
                 )
-            path = found
             metres_time = (edge_a.getLength() - pos_a) / (edge_a.getSpeed() * spec.speed_factor)
             metres_time += sum(e.getLength() / (e.getSpeed() * spec.speed_factor) for e in path[1:-1])
             metres_time += pos_b / (edge_b.getSpeed() * spec.speed_factor)
@@ -245,6 +244,19 @@ def _route(
         edges.extend(e.getID() for e in path[1:])
         offsets.append(60.0 * math.ceil(elapsed / 60.0))
     return tuple(edges), offsets
+
+
+def _fastest(net: sumolib.net.Net, a: sumolib.net.edge.Edge, b: sumolib.net.edge.Edge) -> list[sumolib.net.edge.Edge]:
+    """Fastest bus path from edge ``a`` to edge ``b``; from ``a`` back to itself it goes round."""
+    if a is not b:
+        found, _ = net.getFastestPath(a, b, vClass="bus")
+        return list(found or [])
+    best: tuple[list[sumolib.net.edge.Edge], float] | None = None
+    for successor in a.getOutgoing():
+        found, cost = net.getFastestPath(successor, b, vClass="bus")
+        if found and (best is None or cost < best[1]):
+            best = ([a, *found], cost)
+    return best[0] if best else []
 
 
 def _dedupe(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -97,7 +97,8 @@ def apply_variant(variant: ch.Variant, ctx_base: dict[str, Any], routes: list[Pa
         ctx = ChangeContext(index=index, **ctx_base)
         patch = APPLIERS[change.kind](change, ctx, routes)
         total.additionals += patch.additionals
-        total.options += patch.options
+        if patch.options != _IGNORE_ROUTE_ERRORS or _IGNORE_ROUTE_ERRORS[0] not in total.options:
+            total.options += patch.options  # SUMO refuses a flag given twice
         total.hooks += patch.hooks
         routes = patch.routes or routes
     return total, routes
@@ -125,13 +126,18 @@ def _rerouter(ctx: ChangeContext, begin: float, end: float, closing: list[str], 
     ]
 
 
+_IGNORE_ROUTE_ERRORS = ["--ignore-route-errors"]
+
+
 def _close_edge(change: ch.CloseEdge, ctx: ChangeContext, routes: list[Path]) -> Patch:
     ctx.net.require_edges(change.edges, where="close-edge")
     begin, end = ctx.window(change)
     allow = f" allow={quoteattr(' '.join(change.allow))}" if change.allow else ""
     closing = [f"            <closingReroute id={quoteattr(e)}{allow}/>" for e in change.edges]
     path = _write_additional(ctx.file("closure", ".add.xml"), _rerouter(ctx, begin, end, closing, set(change.edges)))
-    return Patch(additionals=[path])
+    # A vehicle loaded during the closure with a route through it (and no rerouter edge before
+    # it) would otherwise stop the whole run; SUMO then reroutes or drops it with a warning.
+    return Patch(additionals=[path], options=_IGNORE_ROUTE_ERRORS)
 
 
 def _close_lane(change: ch.CloseLane, ctx: ChangeContext, routes: list[Path]) -> Patch:
@@ -139,7 +145,7 @@ def _close_lane(change: ch.CloseLane, ctx: ChangeContext, routes: list[Path]) ->
     begin, end = ctx.window(change)
     closing = [f"            <closingLaneReroute id={quoteattr(lane)}/>" for lane in change.lanes]
     path = _write_additional(ctx.file("lane_closure", ".add.xml"), _rerouter(ctx, begin, end, closing, set()))
-    return Patch(additionals=[path])
+    return Patch(additionals=[path], options=_IGNORE_ROUTE_ERRORS)
 
 
 def _incident(change: ch.Incident, ctx: ChangeContext, routes: list[Path]) -> Patch:
