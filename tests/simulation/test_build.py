@@ -99,3 +99,23 @@ def test_unknown_stop_edge_in_lines(tmp_path, settings):
     lines.write_text(lines.read_text().replace('edge = "WA1"', 'edge = "nowhere"'))
     with pytest.raises(ScenarioError, match="stop 'west_gate': edge 'nowhere' is not in the network"):
         build_scenario(load(folder, settings=settings))
+
+
+def test_a_loop_line_goes_round_back_to_its_first_stop(tiny):
+    import sumolib
+
+    from simulation.lines import plan_lines, read_lines_spec
+
+    source = tiny.root / "sources" / "lines.toml"
+    spec = read_lines_spec(source)
+    loop = spec.lines[0].model_copy(update={"id": "L", "outbound": ("centre_e", "east_gate", "centre_e"), "inbound": ()})
+    spec = spec.model_copy(update={"lines": (loop,)})
+    net = sumolib.net.readNet(str(tiny.sumocfg.parent / "tiny.net.xml"))
+    plan = plan_lines(spec, net, source=source)
+    trip = plan.timetable.trips[0]
+    edges = plan.trip_edges[trip.trip_id]
+    assert edges[0] == edges[-1] == "A1B1" and len(edges) > 4
+    for a, b in zip(edges, edges[1:], strict=False):
+        assert net.getEdge(b) in net.getEdge(a).getOutgoing(), (a, b)
+    offsets = [st.arrival_s - trip.start_s for st in trip.stop_times]
+    assert offsets[0] == 0 < offsets[1] < offsets[2]
