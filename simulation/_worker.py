@@ -100,13 +100,13 @@ def execute(plan: RunPlan, backend, *, version: str = "", progress=None) -> SimR
         final = run_loop(backend, begin=plan.begin, end=plan.end, controllers=plan.controllers, progress=progress)
     finally:
         backend.close()  # SUMO writes the unfinished and undeparted trips on close
-    wall = time.perf_counter() - started
     if plan.end is None:
         plan = replace(plan, end=final)
-    return collect(plan, wall_time_s=wall, version=version)
+    # the wall time covers SUMO's whole run and reading its outputs back
+    return collect(plan, version=version, started=started)
 
 
-def collect(plan: RunPlan, *, wall_time_s: float, version: str = "") -> SimResult:
+def collect(plan: RunPlan, *, version: str = "", started: float | None = None) -> SimResult:
     """Parse the run's output files into a :class:`SimResult`."""
     out = plan.outputs
     trips = _outputs.read_tripinfo(out["tripinfo"])
@@ -124,8 +124,12 @@ def collect(plan: RunPlan, *, wall_time_s: float, version: str = "") -> SimResul
         emissions=plan.kpis.emissions,
         exclude_prefix=plan.exclude_types_prefix,
     )
-    kpis["wall_time_s"] = wall_time_s
-    kpis["realtime_factor"] = (end - plan.begin) / wall_time_s if wall_time_s > 0 else None
+    by_vtype = by_type(trips, exclude_prefix=plan.exclude_types_prefix)
+    edges = _outputs.read_edgedata(out["edges"]) if plan.kpis.edges else None
+    detectors = _outputs.read_detectors(out["detectors"]) if "detectors" in out else None
+    wall = time.perf_counter() - started if started is not None else None
+    kpis["wall_time_s"] = wall
+    kpis["realtime_factor"] = (end - plan.begin) / wall if wall else None
     return SimResult(
         scenario=plan.scenario,
         variant=plan.variant,
@@ -133,9 +137,9 @@ def collect(plan: RunPlan, *, wall_time_s: float, version: str = "") -> SimResul
         begin=plan.begin,
         end=end,
         kpis=kpis,
-        by_type=by_type(trips, exclude_prefix=plan.exclude_types_prefix),
-        edges=_outputs.read_edgedata(out["edges"]) if plan.kpis.edges else None,
-        detectors=_outputs.read_detectors(out["detectors"]) if "detectors" in out else None,
+        by_type=by_vtype,
+        edges=edges,
+        detectors=detectors,
         out_dir=plan.run_dir,
         sumo_version=version,
     )
