@@ -5,12 +5,15 @@ independent of each other (see DESIGN.md: api → {simulation, signals, gtfs, ro
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
+from gtfs.notices import Report
 from gtfs.write import write_feed
 from its.scenario import Scenario
 from simulation.build import BuildResult, build
 
-__all__ = ["build_scenario", "ensure_built"]
+__all__ = ["build_scenario", "ensure_built", "validate_feed"]
 
 
 def build_scenario(scenario: Scenario, *, force: bool = False, step: Callable[[str], None] | None = None) -> BuildResult:
@@ -29,3 +32,12 @@ def ensure_built(scenario: Scenario, *, step: Callable[[str], None] | None = Non
     if scenario.build is None:
         return None
     return build_scenario(scenario, step=step)
+
+
+def validate_feed(path: Path, *, today: date | None = None) -> Report:
+    """Read and validate a GTFS feed. A feed that cannot be opened at all (no such file,
+    not a zip) raises GTFSError; anything inside it is a notice in the report."""
+    from gtfs.read import read_feed
+    from gtfs.validate import validate
+
+    return validate(read_feed(path), today=today)

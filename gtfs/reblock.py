@@ -18,7 +18,7 @@ from gtfs.feed import Feed, active_services, materialized, trip_ends
 from gtfs.terminals import Place, line_names, match_terminals
 from its.errors import InputError
 
-__all__ = ["DepotSite", "ParetoPoint", "Reblocking", "feed_with_blocks", "reblock", "trade_offs"]
+__all__ = ["DepotSite", "ParetoPoint", "Reblocking", "as_strict_as", "feed_with_blocks", "reblock", "trade_offs"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def reblock(
     detour: float = 1.3,
     radius_m: float = 150.0,
     travel: TravelTimes | None = None,
+    as_agency: bool = False,
 ) -> Reblocking:
     """Block the trips running on ``day`` and measure the agency's own blocks alike.
 
@@ -103,23 +104,48 @@ def reblock(
         Stations closer than this are one terminal.
     travel
         Deadhead times between the terminals and then the depots, in that order.
+    as_agency
+        Tighten ``rules`` to be at least as strict as the links inside the agency's own
+        blocks (see :func:`as_strict_as`); the feed must have ``block_id``.
     """
     ends, places, trips = _trips(feed, day, radius_m)
     sites = tuple(Place(d.depot_id, d.depot_id, d.lon, d.lat) for d in depots)
     all_places = (*places, *sites)
     travel = travel or StraightLine(all_places, speed_kmh, detour)
     depot_list = tuple(Depot(d.depot_id, len(places) + k, d.capacity) for k, d in enumerate(depots))
-    result = block_trips(trips, travel, rules, depots=depot_list)
     agency = agency_rules = None
+    chains: dict[str, list[int]] = {}
     if "block_id" in ends.columns and (ends["block_id"] != "").any():
         index = {t.trip_id: k for k, t in enumerate(trips)}
-        chains: dict[str, list[int]] = {}
         for trip_id, block_id in zip(ends["trip_id"], ends["block_id"], strict=True):
             chains.setdefault(block_id or f"(no block) {trip_id}", []).append(index[trip_id])
-        agency_blocks = chain_blocks(list(chains.items()), trips, rules, travel, depot_list)
-        agency = measure(agency_blocks, trips, rules)
         agency_rules = rules_of(list(chains.values()), trips, travel)
+    if as_agency:
+        if agency_rules is None:
+            raise InputError(f"{feed.source}: the trips on {day:%Y%m%d} carry no block_id, so there are no agency rules to follow")
+        rules = as_strict_as(rules, agency_rules)
+    if chains:
+        agency = measure(chain_blocks(list(chains.items()), trips, rules, travel, depot_list), trips, rules)
+    result = block_trips(trips, travel, rules, depots=depot_list)
     return Reblocking(day, tuple(trips), all_places, depot_list, rules, travel, result, agency, agency_rules)
+
+
+def as_strict_as(rules: BlockingRules, agency: dict[str, float | bool]) -> BlockingRules:
+    """``rules`` tightened to be at least as strict as the agency's links (see
+    :func:`gtfs.blocks.rules_of`): no shorter minimum layover, no longer wait, deadheads
+    only if the agency makes them and no longer, interlining only if the agency does, no
+    longer blocks."""
+    layover_min = max(rules.layover_min_s, float(agency["layover_min_s"]))
+    layover_max = max(float(agency["layover_max_s"]), layover_min)
+    return replace(
+        rules,
+        layover_min_s=layover_min,
+        layover_max_s=min(rules.layover_max_s, layover_max) if rules.layover_max_s is not None else float(layover_max),
+        deadheads=rules.deadheads and bool(agency["deadheads"]),
+        max_deadhead_s=min(rules.max_deadhead_s, float(agency["max_deadhead_s"])),
+        interlining=rules.interlining and bool(agency["interlining"]),
+        max_block_s=min(rules.max_block_s, float(agency["max_block_s"])) if rules.max_block_s is not None else float(agency["max_block_s"]),
+    )
 
 
 #: Pull-out prices (platform hours) tried for the trade-off table; None: fewest pull-outs.
