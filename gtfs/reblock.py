@@ -149,7 +149,7 @@ def as_strict_as(rules: BlockingRules, agency: dict[str, float | bool]) -> Block
 
 
 #: Pull-out prices (platform hours) tried for the trade-off table; None: fewest pull-outs.
-PULLOUT_COSTS_H: tuple[float | None, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, None)
+PULLOUT_COSTS_H: tuple[float | None, ...] = (None, 8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.0)
 
 
 def trade_offs(reblocking: Reblocking, *, costs_h: Sequence[float | None] = PULLOUT_COSTS_H) -> list[ParetoPoint]:

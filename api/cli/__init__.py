@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.logging import RichHandler
 
-from api.cli import gtfs, scenario, simulate
+from api.cli import gtfs, scenario, simulate, transit
 from api.cli._common import err
 from its.errors import ITSError
 
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(gtfs.app, name="gtfs")
+app.add_typer(transit.app, name="transit")
 simulate.register(app)
 
 

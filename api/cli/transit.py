@@ -1,0 +1,128 @@
+"""``its transit``: schedule lines from a spec, re-block an existing feed, draw charts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from api import services
+from api.cli._common import err, out, print_json
+from its.errors import InputError
+
+app = typer.Typer(help="Transit scheduling: timetables, vehicle blocks and driver duties as GTFS.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _day(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise InputError(f"--date: {text!r} is not a date; use YYYYMMDD, e.g. 20180206") from None
+
+
+def _depot(text: str) -> Any:
+    from gtfs.reblock import DepotSite
+
+    name, sep, rest = text.partition(":")
+    parts = rest.split(",")
+    try:
+        if not sep or not name or len(parts) not in (2, 3):
+            raise ValueError
+        capacity = int(parts[2]) if len(parts) == 3 else None
+        return DepotSite(name, float(parts[0]), float(parts[1]), capacity)
+    except ValueError:
+        raise InputError(f"--depot: {text!r} is not ID:LON,LAT[,CAPACITY], e.g. garage:-122.68,45.52,40") from None
+
+
+@app.command()
+def block(
+    feed: Annotated[Path, typer.Argument(help="A GTFS zip or folder.")],
+    day: Annotated[str, typer.Option("--date", help="Service day, YYYYMMDD.")],
+    layover: Annotated[float, typer.Option("--layover", min=0, help="Minimum layover after each trip, minutes.")] = 0.0,
+    max_layover: Annotated[float | None, typer.Option("--max-layover", min=0, help="Longest wait at a terminal, minutes (longer waits go to the depot).")] = None,
+    deadheads: Annotated[bool, typer.Option("--deadheads/--no-deadheads", help="Allow driving empty between terminals.")] = True,
+    max_deadhead: Annotated[float, typer.Option("--max-deadhead", min=0, help="Longest deadhead, minutes.")] = 60.0,
+    speed: Annotated[float, typer.Option("--speed", min=1, help="Deadhead speed over straight-line distance x 1.3, km/h.")] = 25.0,
+    interlining: Annotated[bool, typer.Option("--interlining/--no-interlining", help="Let a block serve several lines.")] = True,
+    no_interline: Annotated[list[str] | None, typer.Option("--no-interline", help="A line (by name) whose blocks serve it alone (repeat).")] = None,
+    max_block: Annotated[float | None, typer.Option("--max-block", min=0.1, help="Longest block, pull-out to pull-in, hours.")] = None,
+    pullout_cost: Annotated[float | None, typer.Option("--pullout-cost", min=0, help="Price of a pull-out in platform hours (default: fewest pull-outs first).")] = None,
+    vehicle_cost: Annotated[float | None, typer.Option("--vehicle-cost", min=0, help="Price of a vehicle in platform hours (default: fewest vehicles first).")] = None,
+    depot: Annotated[list[str] | None, typer.Option("--depot", help="A garage ID:LON,LAT[,CAPACITY] (repeat); none: blocks start at their terminals.")] = None,
+    as_agency: Annotated[bool, typer.Option("--as-agency", help="Rules at least as strict as the links inside the feed's own blocks.")] = False,
+    pareto: Annotated[bool, typer.Option("--pareto", help="Also print the fleet / blocks / platform-hours trade-off.")] = False,
+    duties: Annotated[bool, typer.Option("--duties/--no-duties", help="Cut driver duties from the new blocks (default rules).")] = True,
+    duty_time: Annotated[float, typer.Option("--duty-time", min=1, help="Time limit for cutting duties, seconds.")] = 20.0,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the feed with the new block_id values (zip or folder).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Re-block the trips of an existing feed on one date (fills block_id) and compare with
+    the agency's own blocks."""
+    from gtfs.blocks import BlockingRules
+    from gtfs.duties import DriverRules
+
+    rules = BlockingRules(
+        layover_min_s=layover * 60.0,
+        layover_max_s=None if max_layover is None else max_layover * 60.0,
+        deadheads=deadheads,
+        max_deadhead_s=max_deadhead * 60.0,
+        interlining=interlining,
+        no_interlining=frozenset(no_interline or ()),
+        max_block_s=None if max_block is None else max_block * 3600.0,
+        pullout_cost_s=None if pullout_cost is None else pullout_cost * 3600.0,
+        vehicle_cost_s=None if vehicle_cost is None else vehicle_cost * 3600.0,
+    )
+    with err.status(f"blocking {feed.name} on {day}"):
+        summary = services.reblock_feed(
+            feed,
+            _day(day),
+            rules,
+            depots=[_depot(d) for d in depot or ()],
+            speed_kmh=speed,
+            as_agency=as_agency,
+            pareto=pareto,
+            driver_rules=DriverRules() if duties else None,
+            duty_time_s=duty_time,
+            out=output,
+        )
+    if json_:
+        print_json(summary)
+        return
+    table = Table(title=f"{feed.name}, {day}: {summary['trips']} trips")
+    table.add_column("")
+    table.add_column("ours", justify="right")
+    agency = "agency_fleet" in summary
+    if agency:
+        table.add_column("agency's blocks", justify="right")
+    for key, label, fmt in (
+        ("fleet", "fleet (most vehicles out at once)", "{:,}"),
+        ("lower_bound", "lower bound", "{:,}"),
+        ("blocks", "blocks (pull-outs)", "{:,}"),
+        ("platform_hours", "platform hours", "{:,.2f}"),
+        ("deadhead_hours", "deadhead hours", "{:,.2f}"),
+        ("duties", "driver duties", "{:,}"),
+    ):
+        value = summary.get(key)
+        row = [label, "–" if value is None else fmt.format(value)]
+        if agency:
+            other = summary.get(f"agency_{key}")
+            row.append("" if other is None else fmt.format(other))
+        table.add_row(*row)
+    out.print(table)
+    for problem in summary["violations"]:
+        err.print(f"[yellow]warning:[/] {problem}")
+    if pareto:
+        trade = Table(title="trade-off (points no other beats on all three)")
+        for column in ("pull-out price (h)", "fleet", "blocks", "platform hours", "deadhead hours"):
+            trade.add_column(column, justify="right")
+        for p in summary["pareto"]:
+            price = "fewest first" if p["pullout_cost_h"] is None else f"{p['pullout_cost_h']:g}"
+            trade.add_row(price, str(p["fleet"]), str(p["blocks"]), f"{p['platform_hours']:,.2f}", f"{p['deadhead_hours']:,.2f}")
+        out.print(trade)
+    if output is not None:
+        out.print(f"wrote {summary['output']} ({summary['output_errors']} validation errors, new: {', '.join(summary['output_new_errors']) or 'none'})")
