@@ -9,15 +9,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gtfs.blocks import BlockingRules
+from gtfs.deadheads import TravelTimes
 from gtfs.duties import DriverRules
 from gtfs.notices import Report
 from gtfs.reblock import DepotSite
+from gtfs.schedule import Schedule
+from gtfs.terminals import Place
 from gtfs.write import write_feed
+from its.errors import InputError
 from its.scenario import Scenario
 from simulation.build import BuildResult, build
 
-__all__ = ["build_scenario", "ensure_built", "reblock_feed", "validate_feed"]
+__all__ = ["build_scenario", "ensure_built", "reblock_feed", "road_travel", "schedule_charts", "schedule_spec", "validate_feed"]
 
 
 def build_scenario(scenario: Scenario, *, force: bool = False, step: Callable[[str], None] | None = None) -> BuildResult:
@@ -121,3 +127,107 @@ def _rules_dict(rules: BlockingRules) -> dict[str, Any]:
         "pullout_cost_h": None if rules.pullout_cost_s is None else rules.pullout_cost_s / 3600.0,
         "vehicle_cost_h": None if rules.vehicle_cost_s is None else rules.vehicle_cost_s / 3600.0,
     }
+
+
+def road_travel(net_file: Path, *, edges: Any = None) -> Callable[[Sequence[Place]], TravelTimes]:
+    """Deadhead times from a SUMO network for the scheduler: fastest paths at free flow, or
+    by time of day at the speeds a simulation run measured (its edge data)."""
+    from gtfs.deadheads import SlotTable
+    from simulation.traveltimes import road_travel_times
+
+    def travel(places: Sequence[Place]) -> TravelTimes:
+        starts, seconds = road_travel_times(net_file, [(p.lon, p.lat) for p in places], edges=edges)
+        return SlotTable(starts, seconds)
+
+    return travel
+
+
+def schedule_spec(
+    spec_path: Path,
+    *,
+    out: Path | None = None,
+    run_dir: Path | None = None,
+    duties: bool = True,
+    time_limit_s: float = 20.0,
+) -> tuple[Schedule, dict[str, Any]]:
+    """Schedule the lines of a spec file and write the feed.
+
+    The spec's ``feed`` (a path, relative to the spec) or ``scenario`` (its own GTFS feed,
+    the scenario built first if needed) gives stops, patterns, shapes and run times. With a
+    scenario, deadheads follow its road network: at free flow, or by time of day at the
+    speeds measured in ``run_dir`` (a folder written by ``its simulate --out``), whose bus
+    run times also replace the feed's. The feed written is validated and read back.
+    """
+    from gtfs.read import read_feed, read_timetable
+    from gtfs.schedule import schedule
+    from gtfs.spec import read_spec
+    from gtfs.validate import validate
+    from its.scenario import load
+    from its.settings import get_settings
+    from simulation._sumocfg import read_sumocfg
+
+    spec = read_spec(spec_path)
+    feed = None
+    travel = None
+    run_times = None
+    if spec.feed is not None:
+        feed = read_feed((spec_path.parent / spec.feed).resolve())
+    if spec.scenario is not None:
+        scenario = load(spec.scenario, settings=get_settings())
+        ensure_built(scenario)
+        if scenario.gtfs is None or not (scenario.gtfs / "stops.txt").is_file():
+            raise InputError(f"scenario {scenario.name!r} has no GTFS feed to take the lines from")
+        feed = feed or read_feed(scenario.gtfs)
+        edges = None
+        if run_dir is not None:
+            edges, run_times = _measured(run_dir, spec)
+        travel = road_travel(read_sumocfg(scenario.sumocfg).net, edges=edges)
+    elif run_dir is not None:
+        raise InputError("--from-run needs a spec naming its scenario (scenario = \"...\")")
+    result = schedule(spec, feed=feed, run_times_s=run_times, travel=travel, duties=duties, time_limit_s=time_limit_s)
+    summary: dict[str, Any] = {"spec": str(spec_path), **result.summary()}
+    if out is not None:
+        written = write_feed(result.timetable, out)
+        report = validate(read_feed(written))
+        summary["output"] = str(written)
+        summary["output_errors"] = len(report.errors)
+        summary["output_warnings"] = len(report.warnings)
+        summary["round_trip"] = read_timetable(written) == result.timetable
+    return result, summary
+
+
+def _measured(run_dir: Path, spec: Any) -> tuple[Any, dict[tuple[str, int, str], float]]:
+    """Edge speeds and bus run times (line, direction, period) from a simulation run folder."""
+    from simulation._outputs import read_edgedata, read_tripinfo
+
+    edges_file = run_dir / "edgedata.csv"
+    if not edges_file.is_file():
+        raise InputError(f"{run_dir}: no edgedata.csv; run `its simulate SCENARIO --out {run_dir}` first")
+    edges = read_edgedata(edges_file)
+    samples: dict[tuple[str, int, str], list[float]] = {}
+    trips_file = run_dir / "tripinfo.csv"
+    if trips_file.is_file():
+        info = read_tripinfo(trips_file)
+        buses = info[info["id"].astype(str).str.startswith("bus_") & info["duration"].notna()]
+        for vehicle, depart, duration in zip(buses["id"].astype(str), buses["depart"], buses["duration"], strict=True):
+            # buses are named bus_<line>_<out|in>_<HHMM> by the scenario builder
+            parts = vehicle.removeprefix("bus_").split("_")
+            if len(parts) < 3 or parts[-2] not in ("out", "in"):
+                continue
+            period = next((p.name for p in spec.periods if p.start <= depart < p.end), None)
+            if period is not None:
+                samples.setdefault(("_".join(parts[:-2]), 0 if parts[-2] == "out" else 1, period), []).append(float(duration))
+    medians = {key: float(np.median(values)) for key, values in samples.items()}
+    return edges, medians
+
+
+def schedule_charts(result: Schedule, folder: Path) -> list[Path]:
+    """Draw a schedule: a string-line chart per line, Gantt charts of blocks and duties."""
+    from gtfs.charts import plot_duties, plot_gantt, plot_stringlines
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = plot_stringlines(result.timetable, folder)
+    paths.append(plot_gantt(result.blocking.blocks, result.trips, folder / "blocks.png"))
+    if result.rostering is not None:
+        paths.append(plot_duties(result.rostering.duties, folder / "duties.png"))
+    return paths

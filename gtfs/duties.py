@@ -15,6 +15,7 @@ allowed, so every schedule can be cut). The objective: fewest duties, then least
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from gtfs.deadheads import TravelTimes
 from its.errors import InfeasibleError, InputError
 
 __all__ = ["DriverRules", "Duty", "Piece", "Rostering", "cut_duties"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -314,10 +317,35 @@ def _generate(
         picked = np.flatnonzero(x > 0.5)
         optimal = True
     else:
-        picked = _restricted(matrix, cost, x, max(time_limit_s - (time.perf_counter() - started), 1.0))
+        # CP-SAT on what the relaxation uses, the columns that nearly price in, and a greedy cut
+        greedy = _greedy([pieces[p] for p in single], len(single))
+        reduced = cost - matrix.T @ duals
+        near = np.argsort(reduced, kind="stable")[: 5 * n_units]
+        keep = np.unique(np.concatenate([np.flatnonzero(x > 1e-6), near, greedy]))
+        start = np.searchsorted(keep, greedy)
+        chosen = _restricted(matrix[:, keep], cost[keep], start, max(time_limit_s - (time.perf_counter() - started), 1.0))
+        picked = keep[chosen]
         # proven optimal when it reaches the relaxation's bound (and pricing finished)
         optimal = float(cost[picked].sum()) <= float(np.ceil(cost @ x - 1e-6)) + 1e-6 and time.perf_counter() <= deadline
     return _rostering(picked, columns, pieces, rows, blocks, rules, started, optimal)
+
+
+def _greedy(pieces: list[tuple[int, int, int]], singles: int) -> np.ndarray:
+    """A feasible cut: each block into its longest single-piece duties, from the start.
+
+    The first ``singles`` columns are the single-piece duties, in the order of ``pieces``."""
+    longest: dict[tuple[int, int], tuple[int, int]] = {}  # (block, first unit) -> (last unit, column)
+    for column, (b, a, z) in enumerate(pieces[:singles]):
+        if z >= longest.get((b, a), (-1, -1))[0]:
+            longest[(b, a)] = (z, column)
+    picked = []
+    for b in sorted({b for b, _, _ in pieces[:singles]}):
+        u = 0
+        while (b, u) in longest:
+            z, column = longest[(b, u)]
+            picked.append(column)
+            u = z + 1
+    return np.array(picked, dtype=np.int64)
 
 
 class _Master:
@@ -342,8 +370,13 @@ class _Master:
             self.variables.append(var)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
-            raise InfeasibleError("no set of duties covers the blocks under these driver rules; loosen the rules")
+        status = self.solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            log.debug("GLOP stopped with status %s after adding columns; solving from scratch", status)
+            self.solver.Reset()  # forget the last basis
+            status = self.solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise InfeasibleError(f"no set of duties covers the blocks under these driver rules (GLOP status {status}); loosen the rules")
         return np.array([v.solution_value() for v in self.variables]), np.array([c.dual_value() for c in self.rows])
 
 
@@ -367,22 +400,24 @@ def _matrix(
     return sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(n_units, len(columns))), cost
 
 
-def _restricted(matrix: sparse.csr_matrix, cost: np.ndarray, x: np.ndarray, time_limit_s: float) -> np.ndarray:
-    """CP-SAT on the generated columns, starting from the relaxation rounded."""
+def _restricted(matrix: sparse.csr_matrix, cost: np.ndarray, start: np.ndarray, time_limit_s: float) -> np.ndarray:
+    """CP-SAT on the generated columns, starting from ``start`` (columns of a feasible cut,
+    returned as they are if CP-SAT finds nothing better in time)."""
     model = cp_model.CpModel()
     chosen = [model.new_bool_var(f"d{k}") for k in range(matrix.shape[1])]
     csr = matrix.tocsr()
     for u in range(matrix.shape[0]):
         model.add_exactly_one(chosen[k] for k in csr.indices[csr.indptr[u] : csr.indptr[u + 1]])
     model.minimize(sum(int(round(cost[k])) * chosen[k] for k in range(len(chosen))))
+    picked = set(start.tolist())
     for k, var in enumerate(chosen):
-        model.add_hint(var, 1 if x[k] > 0.5 else 0)
+        model.add_hint(var, 1 if k in picked else 0)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 2
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise InfeasibleError("no set of duties covers the blocks under these driver rules; loosen the rules")
+        return start
     return np.array([k for k, var in enumerate(chosen) if solver.boolean_value(var)], dtype=np.int64)
 
 

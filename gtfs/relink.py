@@ -102,8 +102,8 @@ def relink(
     depots: Sequence[Depot],
     *,
     fleet: int,
-    max_pieces: int = 400,
-    time_limit_s: float = 10.0,
+    max_pieces: int = 150,
+    time_limit_s: float = 5.0,
 ) -> list[list[int]] | None:
     """Link the chains' pieces into blocks that keep the maximum length and layover.
 

@@ -126,3 +126,49 @@ def block(
         out.print(trade)
     if output is not None:
         out.print(f"wrote {summary['output']} ({summary['output_errors']} validation errors, new: {', '.join(summary['output_new_errors']) or 'none'})")
+
+
+@app.command()
+def schedule(
+    spec: Annotated[Path, typer.Argument(help="The scheduling spec (TOML or JSON; see examples/county-transit.toml).")],
+    output: Annotated[Path, typer.Option("--out", help="GTFS feed to write (zip, or a folder).")],
+    from_run: Annotated[Path | None, typer.Option("--from-run", help="A run folder of `its simulate --out`: run times and deadhead speeds measured there.")] = None,
+    duties: Annotated[bool, typer.Option("--duties/--no-duties", help="Cut driver duties.")] = True,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, help="Time limit per optimisation step, seconds.")] = 20.0,
+    charts: Annotated[Path | None, typer.Option("--charts", help="Folder for the string-line and Gantt charts (PNG).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Make a timetable, vehicle blocks and driver duties from a spec and write them as GTFS."""
+    with err.status(f"scheduling {spec.name}"):
+        result, summary = services.schedule_spec(spec, out=output, run_dir=from_run, duties=duties, time_limit_s=time_limit)
+        if charts is not None:
+            summary["charts"] = [str(p) for p in services.schedule_charts(result, charts)]
+    if json_:
+        print_json(summary)
+        return
+    table = Table(title=f"{spec.name}: {summary['trips']} trips")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    for key, label in (
+        ("fleet", "fleet (most vehicles out at once)"),
+        ("lower_bound", "lower bound"),
+        ("blocks", "blocks (pull-outs)"),
+        ("platform_hours", "platform hours"),
+        ("deadhead_hours", "deadhead hours"),
+        ("duties", "driver duties"),
+        ("duty_paid_hours", "paid duty hours"),
+    ):
+        value = summary.get(key)
+        table.add_row(label, "–" if value is None else f"{value:,}")
+    out.print(table)
+    headways = Table(title="headways (min)")
+    periods = sorted({k.split("/")[1] for k in summary["headways_min"]}, key=lambda p: list(summary["headways_min"]).index(next(k for k in summary["headways_min"] if k.endswith("/" + p))))
+    headways.add_column("line")
+    for period in periods:
+        headways.add_column(period, justify="right")
+    for line in sorted({k.split("/")[0] for k in summary["headways_min"]}):
+        headways.add_row(line, *(f"{summary['headways_min'].get(f'{line}/{p}', ''):g}" if f"{line}/{p}" in summary["headways_min"] else "–" for p in periods))
+    out.print(headways)
+    out.print(f"wrote {summary['output']}: {summary['output_errors']} validation errors, reads back unchanged: {summary['round_trip']}")
+    for path in summary.get("charts", []):
+        out.print(f"wrote {path}")
