@@ -5,6 +5,7 @@ independent of each other (see DESIGN.md: api → {simulation, signals, gtfs, ro
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ from gtfs.reblock import DepotSite
 from gtfs.schedule import Schedule
 from gtfs.terminals import Place
 from gtfs.write import write_feed
-from its.errors import InputError
+from its.changes import Variant
+from its.errors import InputError, ScenarioError
 from its.scenario import Scenario
 from simulation.build import BuildResult, build
 
-__all__ = ["build_scenario", "ensure_built", "reblock_feed", "road_travel", "schedule_charts", "schedule_spec", "validate_feed"]
+__all__ = ["build_scenario", "ensure_built", "reblock_feed", "road_travel", "schedule_charts", "schedule_spec", "timetable_buses", "timetable_variant", "validate_feed"]
 
 
 def build_scenario(scenario: Scenario, *, force: bool = False, step: Callable[[str], None] | None = None) -> BuildResult:
@@ -231,3 +233,76 @@ def schedule_charts(result: Schedule, folder: Path) -> list[Path]:
     if result.rostering is not None:
         paths.append(plot_duties(result.rostering.duties, folder / "duties.png"))
     return paths
+
+
+def timetable_buses(scenario: Scenario, feed_path: Path, target: Path, *, radius_m: float = 100.0) -> dict[str, Any]:
+    """Turn a GTFS feed's trips into the scenario's SUMO buses (route file ``target``).
+
+    Feed stops are matched to the scenario's bus stops by id, else to the nearest bus stop
+    within ``radius_m`` metres; trips on a stop that matches none are left out (and
+    counted). Buses depart within the scenario's window, stop at every bus stop of their
+    trip until its timetabled departure, and follow the fastest road between stops.
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario has no bus stops, or no trip of the feed can be placed.
+    """
+    import sumolib
+
+    from gtfs.read import read_feed, timetable_of
+    from gtfs.terminals import haversine_m
+    from simulation._sumocfg import read_sumocfg
+    from simulation.pt import read_bus_stops, route_patterns, stop_positions, write_bus_vehicles
+
+    ensure_built(scenario)
+    config = read_sumocfg(scenario.sumocfg)
+    bus_stops = [s for additional in config.additionals for s in read_bus_stops(additional)]
+    if not bus_stops:
+        raise ScenarioError(f"scenario {scenario.name!r} has no bus stops to run a timetable on")
+    timetable = timetable_of(read_feed(feed_path))
+    net = sumolib.net.readNet(str(config.net))
+    positions = stop_positions(net, bus_stops)
+    by_id = {s.stop_id: s for s in bus_stops}
+    ids = list(positions)
+    lon = np.array([positions[i][0] for i in ids])
+    lat = np.array([positions[i][1] for i in ids])
+    match: dict[str, str] = {}
+    for stop in timetable.stops:
+        if stop.stop_id in by_id:
+            match[stop.stop_id] = stop.stop_id
+            continue
+        distance = haversine_m(lon, lat, stop.lon, stop.lat)
+        k = int(np.argmin(distance))
+        if distance[k] <= radius_m:
+            match[stop.stop_id] = ids[k]
+    begin = scenario.begin or 0.0
+    end = scenario.end if scenario.end is not None else float("inf")
+    dwell = 20.0
+    trips, skipped = [], 0
+    for trip in timetable.trips:
+        if not begin <= trip.start_s - dwell < end:
+            continue
+        if any(c.stop_id not in match for c in trip.stop_times):
+            skipped += 1
+            continue
+        trips.append(replace(trip, stop_times=tuple(replace(c, stop_id=match[c.stop_id]) for c in trip.stop_times)))
+    if not trips:
+        raise ScenarioError(
+            f"no trip of {feed_path} runs in the scenario's window with all its stops at bus stops of {scenario.name!r} ({skipped} trips had unmatched stops)"
+        )
+    patterns = sorted({tuple(c.stop_id for c in t.stop_times) for t in trips})
+    routes = route_patterns(net, by_id, patterns)
+    names = {r.route_id: r.short_name or r.route_id for r in timetable.routes}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_bus_vehicles(trips, {t.trip_id: routes[tuple(c.stop_id for c in t.stop_times)] for t in trips}, names, target, dwell_s=dwell)
+    return {"routes": str(target), "buses": len(trips), "trips_left_out": skipped, "stops_matched": len(match)}
+
+
+def timetable_variant(scenario: Scenario, feed_path: Path, folder: Path) -> Variant:
+    """A what-if variant running the scenario's buses to another timetable (a GTFS feed)."""
+    from simulation.variants import BusTimetable
+
+    target = folder / "timetable.rou.xml"
+    timetable_buses(scenario, feed_path, target)
+    return Variant(name=f"timetable:{feed_path.name}", changes=(BusTimetable(target),), description=f"the buses run to {feed_path}")

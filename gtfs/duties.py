@@ -201,7 +201,6 @@ def cut_duties(
     started = time.perf_counter()
     by_id = {t.trip_id: t for t in trips}
     rows = _units(blocks, by_id, travel, rules.break_s)
-    overhead = rules.sign_on_s + rules.sign_off_s
     pieces: list[tuple[int, int, int]] = []  # (block, first unit, last unit)
     for b, row in enumerate(rows):
         found = _pieces(row, rules)

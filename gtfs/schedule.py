@@ -135,7 +135,7 @@ def lines_from(spec: ScheduleSpec, feed: Feed | None) -> tuple[list[Line], list[
                 f"line {spec_line.name}: no stops given and no line of that name in the feed"
                 + (f" (lines there: {', '.join(sorted(set(names.values())))})" if names else "")
             )
-        for direction, pattern in patterns.items():
+        for pattern in patterns.values():
             unknown = [s for s in pattern if s not in coords]
             if unknown:
                 raise InputError(f"line {spec_line.name}: unknown stop(s) {', '.join(unknown)}")

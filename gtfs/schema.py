@@ -150,7 +150,7 @@ FILES: dict[str, FileSpec] = {
         False,
         {
             "service_id": Field("id", True),
-            **{day: _DAY for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")},
+            **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), _DAY),
             "start_date": Field("date", True),
             "end_date": Field("date", True),
         },

@@ -23,7 +23,7 @@ from simulation._netindex import NetIndex, net_index
 from simulation._sumocfg import SumoConfig
 from simulation.pt import rescale_line
 
-__all__ = ["APPLIERS", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
+__all__ = ["APPLIERS", "BusTimetable", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
 
 
 @dataclass
@@ -220,6 +220,24 @@ def _bus_frequency(change: ch.BusFrequency, ctx: ChangeContext, routes: list[Pat
     raise VariantError(f"bus-frequency: no route file of this scenario has buses of line {change.line!r}")
 
 
+@dataclass(frozen=True)
+class BusTimetable:
+    """Replace the scenario's buses with those of another timetable: ``routes`` is a SUMO
+    route file of timetabled buses (see :func:`simulation.pt.write_bus_vehicles`)."""
+
+    routes: Path
+    kind: str = "bus-timetable"
+
+
+def _bus_timetable(change: BusTimetable, ctx: ChangeContext, routes: list[Path]) -> Patch:
+    if not change.routes.is_file():
+        raise VariantError(f"bus-timetable: no such route file {change.routes}")
+    bus_routes = ctx.scenario.bus_routes
+    if bus_routes is None or bus_routes.resolve() not in [r.resolve() for r in routes]:
+        return Patch(routes=[*routes, change.routes.resolve()])
+    return Patch(routes=[change.routes.resolve() if r.resolve() == bus_routes.resolve() else r for r in routes])
+
+
 def _has_line(path: Path, line: str) -> bool:
     for _, element in ET.iterparse(path, events=("start",)):
         if element.tag == "vehicle" and element.get("line") == line:
@@ -234,3 +252,4 @@ APPLIERS.register("incident", _incident)
 APPLIERS.register("speed-limit", _speed_limit)
 APPLIERS.register("signal-program", _signal_program)
 APPLIERS.register("bus-frequency", _bus_frequency)
+APPLIERS.register("bus-timetable", _bus_timetable)

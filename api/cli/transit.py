@@ -172,3 +172,59 @@ def schedule(
     out.print(f"wrote {summary['output']}: {summary['output_errors']} validation errors, reads back unchanged: {summary['round_trip']}")
     for path in summary.get("charts", []):
         out.print(f"wrote {path}")
+
+
+@app.command()
+def compare(
+    target: Annotated[str, typer.Argument(help="Scenario name or folder (one with bus stops).")],
+    feed: Annotated[Path, typer.Option("--feed", help="The timetable to run the buses to: a GTFS zip or folder (e.g. from `its transit schedule`).")],
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds per side.")] = 3,
+    first_seed: Annotated[int, typer.Option("--first-seed", help="First seed (seeds are consecutive).")] = 1,
+    output: Annotated[Path | None, typer.Option("--out", help="Folder for the runs and the comparison report.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel runs (default: cores).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run the scenario's buses to another timetable and compare with the baseline in SUMO:
+    a schedule change as a what-if like any other."""
+    from api.cli._common import progress_bar, target_scenario
+    from its.jobs import JobRunner
+    from its.settings import get_settings
+    from simulation._sumocfg import read_sumocfg
+    from simulation.compare import compare as run_compare
+    from simulation.config import RunConfig
+    from simulation.report import comparison_json, write_comparison
+
+    scenario = target_scenario(target)
+    folder = output or Path(get_settings().runs_dir) / f"{scenario.name}-timetable-{datetime.now():%Y%m%d-%H%M%S}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with err.status(f"putting the buses of {feed.name} on {scenario.name}"):
+        variant = services.timetable_variant(scenario, feed, folder)
+    seed_list = list(range(first_seed, first_seed + seeds))
+    span = (scenario.end - scenario.begin) if scenario.begin is not None and scenario.end is not None else None
+    with progress_bar() as bar:
+        tasks = [bar.add_task(f"{side} seed {s}", total=span) for side in ("baseline", "timetable") for s in seed_list]
+
+        def report(index: int, sim_time: float) -> None:
+            if scenario.begin is not None:
+                bar.update(tasks[index], completed=sim_time - scenario.begin)
+
+        with JobRunner.from_settings(get_settings(), workers=workers) as runner:
+            comparison = run_compare(scenario, variant, seeds=seed_list, base=RunConfig(), runner=runner, out_dir=folder, progress=report)
+    files = write_comparison(comparison, folder, net_file=read_sumocfg(scenario.sumocfg).net)
+    if json_:
+        print_json(comparison_json(comparison))
+        return
+    table = Table(title=f"{scenario.name}: baseline vs buses to {feed.name} ({seeds} seeds, 95% CI)")
+    for column in ("KPI", "baseline", "timetable", "change", "p", "verdict"):
+        table.add_column(column, justify="left" if column in ("KPI", "verdict") else "right")
+    for row in comparison.rows:
+        table.add_row(
+            row.name,
+            f"{row.baseline.mean:,.1f} ± {row.baseline.half_width:,.1f}",
+            f"{row.variant.mean:,.1f} ± {row.variant.half_width:,.1f}",
+            f"{row.change.delta:+,.1f}",
+            "–" if row.change.p_value is None else f"{row.change.p_value:.3f}",
+            row.verdict,
+        )
+    out.print(table)
+    out.print("wrote " + ", ".join(str(p) for p in files.values()))
