@@ -5,6 +5,7 @@ shapes and feed dates. Codes and severities follow the canonical GTFS validator.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -16,17 +17,26 @@ from gtfs.notices import ERROR, WARNING, Notice
 
 __all__ = ["semantic_notices"]
 
+log = logging.getLogger(__name__)
+
 #: Speeds (km/h) above which travel between two stops is suspicious, by route type.
 MAX_SPEED_KMH = {0: 100, 1: 150, 2: 500, 3: 150, 4: 80, 5: 30, 6: 50, 7: 50, 11: 150, 12: 150}
 
 
 def semantic_notices(feed: Feed, *, today: date) -> list[Notice]:
-    """Every notice about the meaning of the feed's data."""
+    """Every notice about the meaning of the feed's data.
+
+    A rule that cannot run because the data it needs is too broken (a required column
+    missing, say, which has its own notice) is skipped, so a broken feed always gets its
+    report.
+    """
     notices: list[Notice] = []
-    for rule in (_stop_times, _trips_usage, _stops, _agencies, _routes, _frequencies, _shapes, _feed_info):
-        notices += rule(feed)
-    notices += _calendars(feed, today)
-    notices += _blocks(feed)
+    rules = (_stop_times, _trips_usage, _stops, _agencies, _routes, _frequencies, _shapes, _feed_info, _blocks)
+    for rule in (*rules, lambda f: _calendars(f, today)):
+        try:
+            notices += list(rule(feed))
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as error:
+            log.debug("validator rule %s skipped: %s", getattr(rule, "__name__", "calendar"), error)
     return notices
 
 
@@ -341,7 +351,8 @@ def _blocks(feed: Feed) -> Iterable[Notice]:
         return
     times = feed.stop_times
     span = times.groupby("trip_id").agg(start=("departure_s", "min"), end=("arrival_s", "max"))
-    blocked = trips[trips["block_id"] != ""][["trip_id", "block_id", "service_id"]].merge(span, left_on="trip_id", right_index=True)
+    frame = pd.DataFrame({"trip_id": trips["trip_id"], "block_id": trips["block_id"], "service_id": feed.column("trips.txt", "service_id")})
+    blocked = frame[frame["block_id"] != ""].merge(span, left_on="trip_id", right_index=True)
     rows = dict(zip(trips["trip_id"], np.arange(len(trips)) + 2, strict=False))
     days = _service_days(feed)
     for block, group in blocked.sort_values(["block_id", "start"]).groupby("block_id", sort=False):
