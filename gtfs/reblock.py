@@ -106,7 +106,10 @@ def reblock(
         Deadhead times between the terminals and then the depots, in that order.
     as_agency
         Tighten ``rules`` to be at least as strict as the links inside the agency's own
-        blocks (see :func:`as_strict_as`); the feed must have ``block_id``.
+        blocks (see :func:`as_strict_as`), and take no more blocks than the agency: of the
+        solutions for each pull-out price (when ``rules`` set none), the one with the
+        fewest platform hours that needs no more vehicles and blocks than the agency's.
+        The feed must have ``block_id``.
     """
     ends, places, trips = _trips(feed, day, radius_m)
     sites = tuple(Place(d.depot_id, d.depot_id, d.lon, d.lat) for d in depots)
@@ -127,6 +130,20 @@ def reblock(
     if chains:
         agency = measure(chain_blocks(list(chains.items()), trips, rules, travel, depot_list), trips, rules)
     result = block_trips(trips, travel, rules, depots=depot_list)
+    if as_agency and agency is not None and rules.pullout_cost_s is None:
+        # the agency's own block count is part of its rules: among the pull-out prices, the
+        # blocks that need no more vehicles and no more blocks than the agency's, with the
+        # fewest platform hours
+        for cost in PULLOUT_COSTS_H:
+            if cost is None:
+                continue
+            other = block_trips(trips, travel, replace(rules, pullout_cost_s=cost * 3600.0), depots=depot_list)
+            f, best = other.figures, result.figures
+            fits = f.fleet <= agency.fleet and f.blocks <= agency.blocks
+            better = (best.fleet > agency.fleet or best.blocks > agency.blocks) or f.platform_hours < best.platform_hours - 1e-9
+            if fits and better:
+                result = other
+                rules = replace(rules, pullout_cost_s=cost * 3600.0)
     return Reblocking(day, tuple(trips), all_places, depot_list, rules, travel, result, agency, agency_rules)
 
 
@@ -149,7 +166,7 @@ def as_strict_as(rules: BlockingRules, agency: dict[str, float | bool]) -> Block
 
 
 #: Pull-out prices (platform hours) tried for the trade-off table; None: fewest pull-outs.
-PULLOUT_COSTS_H: tuple[float | None, ...] = (None, 8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.0)
+PULLOUT_COSTS_H: tuple[float | None, ...] = (None, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 0.0)
 
 
 def trade_offs(reblocking: Reblocking, *, costs_h: Sequence[float | None] = PULLOUT_COSTS_H) -> list[ParetoPoint]:
