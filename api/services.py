@@ -305,4 +305,4 @@ def timetable_variant(scenario: Scenario, feed_path: Path, folder: Path) -> Vari
 
     target = folder / "timetable.rou.xml"
     timetable_buses(scenario, feed_path, target)
-    return Variant(name=f"timetable:{feed_path.name}", changes=(BusTimetable(target),), description=f"the buses run to {feed_path}")
+    return Variant(name=f"timetable:{feed_path.name}", changes=(BusTimetable(routes=target),), description=f"the buses run to {feed_path}")

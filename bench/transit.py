@@ -68,7 +68,7 @@ def route_type(feed) -> int:  # type: ignore[no-untyped-def]
 def central_depot(result) -> DepotSite:  # type: ignore[no-untyped-def]
     """A depot at the terminal nearest to the trip-weighted centre of the terminals."""
     weight = Counter(t.start_place for t in result.trips) + Counter(t.end_place for t in result.trips)
-    places = [p for p in result.places]
+    places = list(result.places)
     lon = np.average([p.lon for p in places], weights=[weight[k] + 1e-9 for k in range(len(places))])
     lat = np.average([p.lat for p in places], weights=[weight[k] + 1e-9 for k in range(len(places))])
     k = int(np.argmin(haversine_m(np.array([p.lon for p in places]), np.array([p.lat for p in places]), lon, lat)))

@@ -12,8 +12,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import quoteattr
+
+from pydantic import BaseModel, ConfigDict
 
 from its import changes as ch
 from its.errors import VariantError
@@ -220,13 +222,18 @@ def _bus_frequency(change: ch.BusFrequency, ctx: ChangeContext, routes: list[Pat
     raise VariantError(f"bus-frequency: no route file of this scenario has buses of line {change.line!r}")
 
 
-@dataclass(frozen=True)
-class BusTimetable:
+class BusTimetable(BaseModel):
     """Replace the scenario's buses with those of another timetable: ``routes`` is a SUMO
-    route file of timetabled buses (see :func:`simulation.pt.write_bus_vehicles`)."""
+    route file of timetabled buses (see :func:`simulation.pt.write_bus_vehicles`).
 
+    Made by ``api.services.timetable_variant`` from a GTFS feed; like the changes of
+    :mod:`its.changes` it reports itself with ``model_dump``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["bus-timetable"] = "bus-timetable"
     routes: Path
-    kind: str = "bus-timetable"
 
 
 def _bus_timetable(change: BusTimetable, ctx: ChangeContext, routes: list[Path]) -> Patch:

@@ -61,3 +61,26 @@ def test_the_new_timetable_runs_in_sumo_as_a_variant(tiny, new_feed, tmp_path):
     buses = ET.parse(tmp_path / "timetable.rou.xml").getroot().findall("vehicle")
     assert changed.by_type["bus"]["vehicles"] == len(buses)
     assert changed.by_type["bus"]["vehicles"] != baseline.by_type["bus"]["vehicles"]
+
+
+@pytest.mark.sumo
+def test_its_transit_compare_runs_the_new_timetable_as_a_what_if(tiny, new_feed, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    feed, _ = new_feed
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("ITS_DEBUG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", "transit", "compare", str(tiny.root), "--feed", str(feed), "--seeds", "1", "--out", str(tmp_path / "cmp"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["changes"][0]["kind"] == "bus-timetable"
+    assert (tmp_path / "cmp" / "comparison.md").is_file()
