@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,8 +158,13 @@ def block_trips(
 
     arcs = _Arcs([], [], [], [], [])
     # connections at the same terminal, then by deadhead
+    def forward(t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        # a trip follows only a trip that starts before it (trips of no duration never loop)
+        return (dep_t[h] > dep_t[t]) | ((dep_t[h] == dep_t[t]) & (h > t))
+
     tails, heads, _ = _next_departures(pe * n_groups + grp, ready_t, ps * n_groups + grp, dep_t, connections, max_wait)
-    arcs.add(tails, n + heads, 0, 1, CONNECTION)
+    keep = forward(tails, heads)
+    arcs.add(tails[keep], n + heads[keep], 0, 1, CONNECTION)
     if rules.deadheads and n_places > 1:
         for target, seconds in _deadhead_targets(travel, rules, pe, ready_t):
             ok = np.isfinite(seconds)
@@ -167,7 +172,8 @@ def block_trips(
             t, h, _ = _next_departures(
                 np.where(ok, target * n_groups + grp, -1), ready_t + drive, ps * n_groups + grp, dep_t, deadhead_connections, max_wait
             )
-            arcs.add(t, n + h, np.round(drive[t] * rules.deadhead_penalty), 1, CONNECTION)
+            keep = forward(t, h)
+            arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * rules.deadhead_penalty), 1, CONNECTION)
 
     # depots: pull-outs and pull-ins on a stepped timeline with skip arcs
     depot_list = list(depots) or [Depot("", -1)]
@@ -284,7 +290,7 @@ def _next_departures(
     return np.concatenate(rows), np.concatenate(trips_), np.concatenate(waits)
 
 
-def _deadhead_targets(travel: TravelTimes, rules: BlockingRules, pe: np.ndarray, ready_t: np.ndarray):  # type: ignore[no-untyped-def]
+def _deadhead_targets(travel: TravelTimes, rules: BlockingRules, pe: np.ndarray, ready_t: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """For each of the nearest terminals: (target per trip, deadhead seconds; inf if none)."""
     stack = travel.stack()
     n_places = stack.shape[1]

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api import services
-from api.cli._common import err, out, print_json
+from api.cli._common import err, out, print_json, progress_bar, target_scenario
 from its.errors import InputError
 
 app = typer.Typer(help="Transit scheduling: timetables, vehicle blocks and driver duties as GTFS.", no_args_is_help=True)
@@ -186,7 +186,6 @@ def compare(
 ) -> None:
     """Run the scenario's buses to another timetable and compare with the baseline in SUMO:
     a schedule change as a what-if like any other."""
-    from api.cli._common import progress_bar, target_scenario
     from its.jobs import JobRunner
     from its.settings import get_settings
     from simulation._sumocfg import read_sumocfg

@@ -121,3 +121,11 @@ def test_caltrain_platforms_without_stations_are_matched_by_distance(shared_data
 def test_a_line_is_its_name_not_its_route_id():
     routes = pd.DataFrame({"route_id": ["10N", "10S", "11"], "route_short_name": ["10", "10", ""], "route_long_name": ["", "", "Loop"]})
     assert line_names(routes) == {"10N": "10", "10S": "10", "11": "Loop"}
+
+
+def test_trips_of_no_duration_never_chain_into_a_loop(two_terminals, shuttle):
+    _, travel = two_terminals
+    trips = shuttle([("07:00", "07:00", 0, 0), ("07:00", "07:00", 0, 0), ("07:00", "07:30", 0, 1)])
+    result = block_trips(trips, travel, BlockingRules())
+    assert sorted(t for b in result.blocks for t in b.trips) == ["1-0", "1-1", "1-2"]
+    assert result.figures.blocks == 1
