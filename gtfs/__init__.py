@@ -1,6 +1,7 @@
-"""GTFS and transit scheduling: reading, validating and writing GTFS static feeds,
-GTFS-Realtime encode/decode, and the OR-Tools scheduler (frequencies, timetable, blocks,
-duties).
+"""GTFS and transit scheduling: reading, validating and writing GTFS static feeds, and the
+OR-Tools scheduler (headways, timetable, vehicle blocks, driver duties) with its charts.
+
+Modules load on first use: ``import gtfs; gtfs.read.read_feed(path)``.
 """
 
 from __future__ import annotations
@@ -8,7 +9,27 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["write"]
+__all__ = [
+    "blocking",
+    "blocks",
+    "charts",
+    "checks",
+    "deadheads",
+    "duties",
+    "feed",
+    "headways",
+    "notices",
+    "read",
+    "reblock",
+    "relink",
+    "schedule",
+    "schema",
+    "spec",
+    "terminals",
+    "timetabling",
+    "validate",
+    "write",
+]
 
 
 def __getattr__(name: str) -> Any:

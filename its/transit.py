@@ -92,12 +92,23 @@ class Trip:
 
 @dataclass(frozen=True)
 class Service:
-    """A calendar: weekdays (Monday first) between two dates, inclusive."""
+    """A calendar: weekdays (Monday first) between two dates, inclusive, with exceptions:
+    ``added`` dates it also runs on and ``removed`` dates it does not (GTFS calendar_dates)."""
 
     service_id: str
     weekdays: tuple[bool, bool, bool, bool, bool, bool, bool]
     start_date: date
     end_date: date
+    added: tuple[date, ...] = ()
+    removed: tuple[date, ...] = ()
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the service runs on ``day``."""
+        if day in self.removed:
+            return False
+        if day in self.added:
+            return True
+        return self.start_date <= day <= self.end_date and self.weekdays[day.weekday()]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ __all__ = [
     "report",
     "result",
     "run",
+    "traveltimes",
     "twin",
     "variants",
 ]

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import sumolib
+
 from its.errors import ScenarioError, VariantError
 from its.transit import Trip
 
-__all__ = ["BusStop", "rescale_line", "write_bus_stops", "write_bus_vehicles"]
+__all__ = ["BusStop", "read_bus_stops", "rescale_line", "route_patterns", "stop_positions", "write_bus_stops", "write_bus_vehicles"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,79 @@ def write_bus_stops(stops: Sequence[BusStop], path: Path) -> None:
     ]
     lines.append("</additional>\n")
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def read_bus_stops(path: Path) -> tuple[BusStop, ...]:
+    """The ``busStop`` elements of a SUMO additional file.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or not well-formed XML.
+    """
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as error:
+        raise ScenarioError(f"{path}: cannot read bus stops: {error}") from None
+    return tuple(
+        BusStop(
+            e.get("id", ""),
+            e.get("name", ""),
+            e.get("lane", ""),
+            float(e.get("startPos", "0")),
+            float(e.get("endPos", "0")),
+        )
+        for e in root.iter("busStop")
+    )
+
+
+def stop_positions(net: sumolib.net.Net, stops: Sequence[BusStop]) -> dict[str, tuple[float, float]]:
+    """Each bus stop's (lon, lat), at the end of its stopping place (network xy when the
+    network has no geo-reference)."""
+    out = {}
+    for stop in stops:
+        lane = net.getLane(stop.lane)
+        x, y = sumolib.geomhelper.positionAtShapeOffset(lane.getShape(), stop.end_pos)
+        try:
+            out[stop.stop_id] = net.convertXY2LonLat(x, y)
+        except (AttributeError, TypeError, ValueError):
+            out[stop.stop_id] = (x, y)
+    return out
+
+
+def route_patterns(
+    net: sumolib.net.Net,
+    stops: Mapping[str, BusStop],
+    patterns: Sequence[tuple[str, ...]],
+    *,
+    vclass: str = "bus",
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Road edges through each pattern's bus stops (fastest path for ``vclass`` between
+    consecutive stops).
+
+    Raises
+    ------
+    ScenarioError
+        If a stop is unknown or no road leads from one stop to the next.
+    """
+    routes = {}
+    for pattern in patterns:
+        edges: list[str] = []
+        for a, b in zip(pattern, pattern[1:], strict=False):
+            if a not in stops or b not in stops:
+                raise ScenarioError(f"no bus stop {(a if a not in stops else b)!r} in the scenario")
+            ea = net.getLane(stops[a].lane).getEdge()
+            eb = net.getLane(stops[b].lane).getEdge()
+            if not edges:
+                edges.append(ea.getID())
+            if ea is eb and stops[b].end_pos > stops[a].end_pos:
+                continue
+            path, _ = net.getFastestPath(ea, eb, vClass=vclass)
+            if not path:
+                raise ScenarioError(f"no road for buses from stop {a!r} to stop {b!r}")
+            edges.extend(e.getID() for e in path[1:])
+        routes[pattern] = tuple(edges)
+    return routes
 
 
 def write_bus_vehicles(

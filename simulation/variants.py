@@ -12,8 +12,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import quoteattr
+
+from pydantic import BaseModel, ConfigDict
 
 from its import changes as ch
 from its.errors import VariantError
@@ -23,7 +25,7 @@ from simulation._netindex import NetIndex, net_index
 from simulation._sumocfg import SumoConfig
 from simulation.pt import rescale_line
 
-__all__ = ["APPLIERS", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
+__all__ = ["APPLIERS", "BusTimetable", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
 
 
 @dataclass
@@ -226,6 +228,29 @@ def _bus_frequency(change: ch.BusFrequency, ctx: ChangeContext, routes: list[Pat
     raise VariantError(f"bus-frequency: no route file of this scenario has buses of line {change.line!r}")
 
 
+class BusTimetable(BaseModel):
+    """Replace the scenario's buses with those of another timetable: ``routes`` is a SUMO
+    route file of timetabled buses (see :func:`simulation.pt.write_bus_vehicles`).
+
+    Made by ``api.services.timetable_variant`` from a GTFS feed; like the changes of
+    :mod:`its.changes` it reports itself with ``model_dump``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["bus-timetable"] = "bus-timetable"
+    routes: Path
+
+
+def _bus_timetable(change: BusTimetable, ctx: ChangeContext, routes: list[Path]) -> Patch:
+    if not change.routes.is_file():
+        raise VariantError(f"bus-timetable: no such route file {change.routes}")
+    bus_routes = ctx.scenario.bus_routes
+    if bus_routes is None or bus_routes.resolve() not in [r.resolve() for r in routes]:
+        return Patch(routes=[*routes, change.routes.resolve()])
+    return Patch(routes=[change.routes.resolve() if r.resolve() == bus_routes.resolve() else r for r in routes])
+
+
 def _has_line(path: Path, line: str) -> bool:
     for _, element in ET.iterparse(path, events=("start",)):
         if element.tag == "vehicle" and element.get("line") == line:
@@ -240,3 +265,4 @@ APPLIERS.register("incident", _incident)
 APPLIERS.register("speed-limit", _speed_limit)
 APPLIERS.register("signal-program", _signal_program)
 APPLIERS.register("bus-frequency", _bus_frequency)
+APPLIERS.register("bus-timetable", _bus_timetable)

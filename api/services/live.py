@@ -1,6 +1,4 @@
-"""Workflows that need more than one domain package, composed here so the packages stay
-independent of each other (see DESIGN.md: api → {simulation, signals, gtfs, routing} → its).
-"""
+"""Live workflows: feeds into the store, conditions, car and transit routing, the live twin."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from gtfs.write import write_feed
+from api.services.scenarios import ensure_built
 from its.conditions import Condition, ConditionsModel, Link, TimeOfDayProfile
 from its.errors import FeedError, InputError, NoPathError
 from its.feeds import detectors as _detectors
@@ -27,7 +25,6 @@ from its.scenario import Scenario
 from its.settings import Settings
 from its.storage.repository import Store
 from its.transit import StopTimeUpdate, Timetable, TripUpdate, VehiclePosition
-from simulation.build import BuildResult, build
 
 if TYPE_CHECKING:
     import httpx
@@ -43,10 +40,8 @@ __all__ = [
     "RoadAnswer",
     "TransitAnswer",
     "as_of",
-    "build_scenario",
     "conditions_model",
     "detector_edges",
-    "ensure_built",
     "fetch_gtfs_rt",
     "ingest_detectors",
     "ingest_gtfs_rt",
@@ -67,28 +62,8 @@ __all__ = [
 ]
 
 
-def build_scenario(scenario: Scenario, *, force: bool = False, step: Callable[[str], None] | None = None) -> BuildResult:
-    """Build a scenario's SUMO files and write its bus timetable as its GTFS feed."""
-    stale_feed = scenario.gtfs is not None and not (scenario.gtfs / "stops.txt").is_file()
-    result = build(scenario, force=force or stale_feed, step=step)
-    if result.timetable is not None and scenario.gtfs is not None:
-        if step is not None:
-            step("GTFS feed")
-        write_feed(result.timetable, scenario.gtfs)
-    return result
-
-
-def ensure_built(scenario: Scenario, *, step: Callable[[str], None] | None = None) -> BuildResult | None:
-    """Build a generated scenario if it is missing or its sources changed; None for plain ones."""
-    if scenario.build is None:
-        return None
-    return build_scenario(scenario, step=step)
-
-
-# --- The live side: feeds into the store and conditions, routing, the twin --------------------
-# Everything below composes its.feeds / its.conditions / its.storage with gtfs.realtime,
-# routing and simulation.twin, which may not import each other.
-
+def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "stored": self.stored, "rejected": self.rejected, "examples": self.examples, **self.extra}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""Workflows that need more than one domain package, composed here so the packages stay
+independent of each other (see DESIGN.md: api → {simulation, signals, gtfs, routing} → its).
+
+One module per audience: ``scenarios`` (building), ``live`` (feeds, conditions, routing, the
+twin), ``transit`` (feeds, scheduling, timetables in the simulation). Names are also reachable
+here (``services.route_car``); a module loads on first use, so a command pays only for its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "IngestResult": "live",
+    "Place": "live",
+    "RoadAnswer": "live",
+    "TransitAnswer": "live",
+    "as_of": "live",
+    "build_scenario": "scenarios",
+    "conditions_model": "live",
+    "detector_edges": "live",
+    "ensure_built": "scenarios",
+    "fetch_gtfs_rt": "live",
+    "ingest_detectors": "live",
+    "ingest_gtfs_rt": "live",
+    "ingest_probes": "live",
+    "local_epoch": "live",
+    "next_departures": "live",
+    "open_store": "live",
+    "poll_gtfs_rt": "live",
+    "reblock_feed": "transit",
+    "resolve_place": "live",
+    "road_travel": "transit",
+    "route_car": "live",
+    "route_transit": "live",
+    "run_live_twin": "live",
+    "scenario_network": "live",
+    "scenario_timetable": "live",
+    "schedule_charts": "transit",
+    "schedule_spec": "transit",
+    "segment_conditions": "live",
+    "stored_trip_updates": "live",
+    "timetable_buses": "transit",
+    "timetable_variant": "transit",
+    "transit_router": "live",
+    "validate_feed": "transit",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

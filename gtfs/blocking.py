@@ -1,0 +1,465 @@
+"""Vehicle blocking: the fewest vehicles for a day's trips, then the fewest pull-outs, then the
+least idle and deadhead time, as minimum-cost flows (OR-Tools).
+
+The network is the classical connection-based one of vehicle scheduling. Each trip gives a
+vehicle back at its arrival (plus the minimum layover) and takes one at its departure; a
+vehicle goes from an arrival to a later departure by one of these arcs:
+
+- a *connection*: it waits at the same terminal (the next departures there, within the
+  maximum layover) or deadheads to one of the nearest terminals within the longest
+  deadhead allowed and waits there;
+- *through a depot*: it pulls in, waits at the depot and pulls out again (a new block for
+  the same vehicle). Depot waiting runs along the depot's timeline, kept in steps of
+  ``depot_step_s`` (a vehicle back at the depot is ready at the next step), with skip arcs
+  (1, 2, 4, ... steps ahead) so that paths stay short: cost-scaling flow solvers are slow on
+  long chains, and finer depot times let the fleet be bought with many more pull-outs.
+
+Terminals are matched beforehand (see :mod:`gtfs.terminals`); trips of a line that may not
+interline only connect to trips of the same line. Platform time (pull-in time minus
+pull-out time) is costed on the pull-out and pull-in arcs alone. The fewest vehicles come
+first (a flow costing only the depots' overnight arcs); those arcs are then held at that
+fleet and pull-outs and platform time are minimised together, a pull-out costing more than
+any day of platform time it could save unless the rules price it (``pullout_cost_s``).
+
+Waits beyond the maximum layover never form (no connection arc is made for them); blocks
+longer than the maximum length are re-linked with CP-SAT (:mod:`gtfs.relink`) or, failing
+that, split where the vehicle can get to a depot and back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from gtfs.blocks import Block, BlockingRules, BlockTrip, Depot, Figures, chain_blocks, measure
+from gtfs.deadheads import TravelTimes
+from gtfs.relink import relink
+from its.errors import InfeasibleError, InputError
+
+__all__ = ["Blocking", "block_trips"]
+
+log = logging.getLogger(__name__)
+
+CONNECTION, PULL_OUT, PULL_IN, DEPOT_WAIT, OVERNIGHT = range(5)
+_BIG = 1 << 24  # seconds a sort key holds per line (194 days)
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """Blocks found for a set of trips, their figures and what could not be met.
+
+    ``vehicles`` is the fleet the depots send out over the day (each may run several
+    blocks); ``figures.fleet`` the most vehicles out at once.
+    """
+
+    blocks: tuple[Block, ...]
+    figures: Figures
+    solve_time_s: float
+    vehicles: int = 0
+    violations: tuple[str, ...] = ()
+
+    def block_of(self) -> dict[str, str]:
+        """Each trip id's block id."""
+        return {trip: b.block_id for b in self.blocks for trip in b.trips}
+
+
+@dataclass
+class _Arcs:
+    tails: list[np.ndarray]
+    heads: list[np.ndarray]
+    costs: list[np.ndarray]
+    caps: list[np.ndarray]
+    kinds: list[np.ndarray]
+
+    def add(self, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray | int, caps: np.ndarray | int, kind: int) -> None:
+        tails = np.asarray(tails, dtype=np.int64)
+        self.tails.append(tails)
+        self.heads.append(np.broadcast_to(np.asarray(heads, dtype=np.int64), tails.shape).copy())
+        self.costs.append(np.broadcast_to(np.asarray(costs, dtype=np.int64), tails.shape).copy())
+        self.caps.append(np.broadcast_to(np.asarray(caps, dtype=np.int64), tails.shape).copy())
+        self.kinds.append(np.full(len(tails), kind, dtype=np.int8))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        tails, heads, costs, caps, kinds = (np.concatenate(x) for x in (self.tails, self.heads, self.costs, self.caps, self.kinds))
+        return tails, heads, costs, caps, kinds
+
+
+def block_trips(
+    trips: Sequence[BlockTrip],
+    travel: TravelTimes,
+    rules: BlockingRules = BlockingRules(),
+    *,
+    depots: Sequence[Depot] = (),
+    prefix: str = "b",
+    depot_turnaround_s: float = 0.0,
+    depot_step_s: float = 300.0,
+    connections: int = 12,
+    deadhead_connections: int = 3,
+) -> Blocking:
+    """Block ``trips`` under ``rules``.
+
+    Parameters
+    ----------
+    trips
+        The day's trips; their places index ``travel``'s matrices.
+    travel
+        Deadhead times between places (terminals and depots), by time of day.
+    rules
+        Layovers, deadheads, interlining, block length and costs.
+    depots
+        Garages (their places index ``travel`` too); none: blocks start and end at their
+        terminals and a vehicle between blocks may go anywhere (see :mod:`gtfs.blocks`).
+    prefix
+        Block ids are ``prefix`` and a number.
+    depot_turnaround_s
+        Time a vehicle back at a depot needs before it can pull out again, seconds.
+    depot_step_s
+        Depot times are kept in steps of this many seconds: a vehicle back at the depot is
+        ready at the next step, one pulling out leaves at the step before.
+    connections
+        Departures at the same terminal an arrival may connect to (the next ones).
+    deadhead_connections
+        Departures at each deadhead target an arrival may connect to.
+
+    Raises
+    ------
+    InfeasibleError
+        If the depots' capacities cannot hold the vehicles the trips need.
+    InputError
+        If a trip ends before it starts or names a place the travel times do not have.
+    """
+    started = time.perf_counter()
+    if not trips:
+        return Blocking((), measure([], [], rules), 0.0)
+    n = len(trips)
+    start = np.array([t.start_s for t in trips], dtype=float)
+    end = np.array([t.end_s for t in trips], dtype=float)
+    bad = np.flatnonzero(end < start)
+    if len(bad):
+        raise InputError(f"trip {trips[bad[0]].trip_id} ends before it starts; fix its stop times")
+    stack = travel.stack()
+    n_places = stack.shape[1]
+    ps = np.array([t.start_place for t in trips], dtype=np.int64)
+    pe = np.array([t.end_place for t in trips], dtype=np.int64)
+    if max(ps.max(), pe.max()) >= n_places or min(ps.min(), pe.min()) < 0:
+        raise InputError(f"a trip names a terminal outside the {n_places} places of the travel-time table")
+    groups = sorted({rules.group(t.line) for t in trips})
+    index = {g: k for k, g in enumerate(groups)}
+    grp = np.array([index[rules.group(t.line)] for t in trips], dtype=np.int64)
+    n_groups = len(groups)
+    dep_t = np.round(start).astype(np.int64)
+    ready_t = np.round(end + rules.layover_min_s).astype(np.int64)
+    max_wait = None if rules.layover_max_s is None else rules.layover_max_s - rules.layover_min_s
+
+    arcs = _Arcs([], [], [], [], [])
+    # connections at the same terminal, then by deadhead
+    def forward(t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        # a trip follows only a trip that starts before it (trips of no duration never loop)
+        return (dep_t[h] > dep_t[t]) | ((dep_t[h] == dep_t[t]) & (h > t))
+
+    tails, heads, _ = _next_departures(pe * n_groups + grp, ready_t, ps * n_groups + grp, dep_t, connections, max_wait)
+    keep = forward(tails, heads)
+    arcs.add(tails[keep], n + heads[keep], 0, 1, CONNECTION)
+    if rules.deadheads and n_places > 1:
+        for target, seconds in _deadhead_targets(travel, rules, pe, ready_t):
+            ok = np.isfinite(seconds)
+            drive = np.where(ok, seconds, 0).astype(np.int64)
+            t, h, _ = _next_departures(
+                np.where(ok, target * n_groups + grp, -1), ready_t + drive, ps * n_groups + grp, dep_t, deadhead_connections, max_wait
+            )
+            keep = forward(t, h)
+            arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * rules.deadhead_penalty), 1, CONNECTION)
+
+    # depots: pull-outs and pull-ins on a stepped timeline with skip arcs
+    depot_list = list(depots) or [Depot("", -1)]
+    virtual = not depots
+    outs, ins = [], []
+    for depot in depot_list:
+        if virtual:
+            po = np.zeros(n, dtype=np.int64)
+            pi = np.zeros(n, dtype=np.int64)
+        else:
+            po = _times(travel, np.full(n, depot.place), ps, dep_t)
+            pi = _times(travel, pe, np.full(n, depot.place), ready_t)
+        outs.append((dep_t - po, po))
+        ins.append((ready_t + pi, pi))
+    step = max(int(depot_step_s), 1)
+    penalty = rules.deadhead_penalty
+    t1 = max(int(i[0].max()) for i in ins)
+    horizon = t1 - min(int(o[0].min()) for o in outs)
+    pullout = (
+        round(rules.pullout_cost_s)
+        if rules.pullout_cost_s is not None
+        else int(horizon * (1.0 + penalty) * 2) + 1  # dearer than any platform time it could save
+    )
+    base = 2 * n
+    firsts, lasts = [], []
+    for d in range(len(depot_list)):
+        leave, po = outs[d]
+        back, pi = ins[d]
+        # the depot's timeline in steps: a vehicle back is ready at the next step
+        back_ready = -(-(back + int(depot_turnaround_s)) // step) * step
+        times = np.unique(np.concatenate([leave // step * step, back_ready]))
+        first = base
+        base += len(times)
+        k_out = np.searchsorted(times, leave // step * step)
+        k_in = np.searchsorted(times, back_ready)
+        # platform time of a block is its pull-in time minus its pull-out time
+        arcs.add(first + k_out, n + np.arange(n), pullout + (t1 - leave) + np.round(po * penalty), 1, PULL_OUT)
+        arcs.add(np.arange(n), first + k_in, (back - t1) + np.round(pi * penalty), 1, PULL_IN)
+        span = 1
+        while span < len(times):
+            k = np.arange(len(times) - span)
+            arcs.add(first + k, first + k + span, 0, n, DEPOT_WAIT)
+            span *= 2
+        firsts.append(first)
+        lasts.append(first + len(times) - 1)
+    capacity = np.array([d.capacity if d.capacity is not None else n for d in depot_list], dtype=np.int64)
+    arcs.add(np.array(lasts), np.array(firsts), 0, capacity, OVERNIGHT)
+    tails, heads, costs, caps, kinds = arcs.arrays()
+    supplies = np.zeros(base, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[n : 2 * n] = -1
+    overnight = np.flatnonzero(kinds == OVERNIGHT)
+
+    if rules.vehicle_cost_s is None:
+        first_costs = np.zeros_like(costs)
+        first_costs[overnight] = 1
+        fleet = _solve(tails, heads, caps, first_costs, supplies, depots=depot_list)[overnight]
+        caps = caps.copy()
+        caps[overnight] = fleet
+    else:
+        costs = costs.copy()
+        costs[overnight] = round(rules.vehicle_cost_s)
+    flows = _solve(tails, heads, caps, costs, supplies, depots=depot_list)
+    vehicles = int(flows[overnight].sum())
+
+    chains = _chains(flows, tails, heads, kinds, n, np.array(firsts), depot_list, virtual)
+    real_depots = [] if virtual else depot_list
+    repaired, violations = _repair(chains, trips, rules, travel, real_depots)
+    if len(repaired) > len(chains) or violations:
+        # the flow cannot hold a maximum block length: re-link its pieces with CP-SAT
+        linked = relink([c for c, _ in chains], trips, rules, travel, real_depots, fleet=vehicles)
+        if linked is not None:
+            depot_of_trip = {trip: depot for chain, depot in chains for trip in chain}
+            again, problems = _repair([(c, depot_of_trip[c[0]]) for c in linked], trips, rules, travel, real_depots)
+            if (len(problems), len(again)) <= (len(violations), len(repaired)):
+                repaired, violations = again, problems
+    ids = [f"{prefix}{k + 1}" for k in range(len(repaired))]
+    blocks = chain_blocks(
+        list(zip(ids, [c for c, _ in repaired], strict=True)),
+        trips,
+        rules,
+        travel,
+        real_depots,
+        depot_of={ids[k]: d for k, (_, d) in enumerate(repaired) if d is not None},
+    )
+    figures = measure(blocks, trips, rules)
+    return Blocking(tuple(blocks), figures, time.perf_counter() - started, vehicles, tuple(violations))
+
+
+def _next_departures(
+    line: np.ndarray, at: np.ndarray, dep_line: np.ndarray, dep_t: np.ndarray, count: int, max_wait: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each (line, time), the next ``count`` departures on that line at or after the time.
+
+    Returns (row, trip, wait) triples; ``line`` -1 asks for nothing.
+    """
+    keys = dep_line * _BIG + dep_t
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    probe = line * _BIG + at
+    position = np.searchsorted(sorted_keys, probe, side="left")
+    rows, trips_, waits = [], [], []
+    for r in range(count):
+        idx = position + r
+        ok = (line >= 0) & (idx < len(sorted_keys))
+        idx = np.where(ok, idx, 0)
+        ok &= sorted_keys[idx] // _BIG == line
+        wait = sorted_keys[idx] - probe
+        if max_wait is not None:
+            ok &= wait <= max_wait
+        rows.append(np.flatnonzero(ok))
+        trips_.append(order[idx[ok]])
+        waits.append(wait[ok])
+    return np.concatenate(rows), np.concatenate(trips_), np.concatenate(waits)
+
+
+def _deadhead_targets(travel: TravelTimes, rules: BlockingRules, pe: np.ndarray, ready_t: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """For each of the nearest terminals: (target per trip, deadhead seconds; inf if none)."""
+    stack = travel.stack()
+    n_places = stack.shape[1]
+    fastest = stack.min(axis=0).astype(float)
+    np.fill_diagonal(fastest, np.inf)
+    k = min(rules.deadhead_targets, n_places - 1)
+    nearest = np.argsort(fastest, axis=1, kind="stable")[:, :k]
+    slot = travel.slot_of(ready_t.astype(float))
+    for q in range(k):
+        target = nearest[pe, q]
+        seconds = np.maximum(stack[slot, pe, target].astype(float), 1.0)
+        seconds[(target == pe) | (seconds > rules.max_deadhead_s)] = np.inf
+        yield target, seconds
+
+
+def _times(travel: TravelTimes, origin: np.ndarray, destination: np.ndarray, at: np.ndarray) -> np.ndarray:
+    stack = travel.stack()
+    slot = travel.slot_of(np.asarray(at, dtype=float))
+    seconds = stack[slot, origin, destination]
+    # an unreachable depot gets a time no schedule would use
+    return np.where(np.isfinite(seconds), np.ceil(seconds), 10 * 86_400).astype(np.int64)
+
+
+def _solve(
+    tails: np.ndarray,
+    heads: np.ndarray,
+    caps: np.ndarray,
+    costs: np.ndarray,
+    supplies: np.ndarray,
+    *,
+    depots: Sequence[Depot],
+) -> np.ndarray:
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    solver.set_nodes_supplies(np.arange(len(supplies)), supplies)
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        if status == solver.INFEASIBLE:
+            held = ", ".join(f"{d.depot_id} ({d.capacity})" for d in depots if d.capacity is not None)
+            raise InfeasibleError(
+                f"the depots cannot hold the vehicles these trips need (capacities: {held or 'none given'}); "
+                "raise a depot's capacity or add a depot"
+            )
+        raise InfeasibleError(f"the blocking flow could not be solved (OR-Tools status {status})")
+    return np.asarray(solver.flows(arcs), dtype=np.int64)
+
+
+def _chains(
+    flows: np.ndarray,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    kinds: np.ndarray,
+    n: int,
+    firsts: np.ndarray,
+    depots: Sequence[Depot],
+    virtual: bool,
+) -> list[tuple[list[int], Depot | None]]:
+    """Blocks read off the flow: from each pull-out along the connections to a pull-in."""
+    used = flows > 0
+    link = used & (kinds == CONNECTION)
+    succ = np.full(n, -1, dtype=np.int64)
+    succ[tails[link]] = heads[link] - n
+    outs = np.flatnonzero(used & (kinds == PULL_OUT))
+    chains: list[tuple[list[int], Depot | None]] = []
+    for arc in outs:
+        trip = int(heads[arc] - n)
+        depot = None if virtual else depots[int(np.searchsorted(firsts, tails[arc], side="right") - 1)]
+        chain = []
+        while trip >= 0:
+            chain.append(trip)
+            trip = int(succ[trip])
+        chains.append((chain, depot))
+    return chains
+
+
+def _repair(
+    chains: list[tuple[list[int], Depot | None]],
+    trips: Sequence[BlockTrip],
+    rules: BlockingRules,
+    travel: TravelTimes,
+    depots: Sequence[Depot],
+) -> tuple[list[tuple[list[int], Depot | None]], list[str]]:
+    """Split waits longer than the maximum layover and blocks longer than the maximum, at
+    gaps where the vehicle can reach a depot and come back; report what cannot be split."""
+    if rules.layover_max_s is None and rules.max_block_s is None:
+        return chains, []
+    stack = travel.stack()
+
+    def round_trip(a: int, b: int) -> float:
+        """Seconds to pull in after trip a and pull out again before trip b."""
+        if not depots:
+            return 0.0
+        ready = trips[a].end_s + rules.layover_min_s
+        s_in = stack[int(travel.slot_of(np.array([ready]))[0])]
+        s_out = stack[int(travel.slot_of(np.array([trips[b].start_s]))[0])]
+        return float(min(s_in[trips[a].end_place, d.place] + s_out[d.place, trips[b].start_place] for d in depots))
+
+    def depot_time(k: int, *, out: bool) -> float:
+        if not depots:
+            return 0.0
+        t = trips[k]
+        at = t.start_s if out else t.end_s + rules.layover_min_s
+        s = stack[int(travel.slot_of(np.array([at]))[0])]
+        return float(min(s[d.place, t.start_place] if out else s[t.end_place, d.place] for d in depots))
+
+    result: list[tuple[list[int], Depot | None]] = []
+    violations: list[str] = []
+    for chain, depot in chains:
+        order = sorted(chain, key=lambda k: trips[k].start_s)
+        pieces: list[list[int]] = [[order[0]]]
+        for a, b in zip(order, order[1:], strict=False):
+            wait = trips[b].start_s - (trips[a].end_s + rules.layover_min_s)
+            if trips[a].end_place != trips[b].start_place:
+                wait -= float(stack[int(travel.slot_of(np.array([trips[a].end_s]))[0]), trips[a].end_place, trips[b].start_place])
+            if rules.layover_max_s is not None and wait > rules.layover_max_s - rules.layover_min_s + 1e-6:
+                if wait + rules.layover_min_s >= round_trip(a, b):
+                    pieces.append([b])
+                    continue
+                violations.append(
+                    f"trips {trips[a].trip_id} and {trips[b].trip_id}: a wait of {wait / 60:.0f} min exceeds the maximum "
+                    f"layover but is too short to go to the depot and back"
+                )
+            pieces[-1].append(b)
+        if rules.max_block_s is not None:
+            pieces = [p for piece in pieces for p in _cut(piece, trips, rules, rules.max_block_s, round_trip, depot_time)]
+            for piece in pieces:
+                span = _span(piece, trips, rules, depot_time)
+                if span > rules.max_block_s + 1e-6:
+                    violations.append(
+                        f"the block of trips {trips[piece[0]].trip_id} to {trips[piece[-1]].trip_id} lasts "
+                        f"{span / 3600:.2f} h, longer than the maximum {rules.max_block_s / 3600:g} h, and has no gap "
+                        "where the vehicle could go back to the depot"
+                    )
+        result.extend((piece, depot) for piece in pieces)
+    return result, violations
+
+
+def _span(chain: list[int], trips: Sequence[BlockTrip], rules: BlockingRules, depot_time: Callable[..., float]) -> float:
+    last, first = trips[chain[-1]], trips[chain[0]]
+    return last.end_s + rules.layover_min_s + depot_time(chain[-1], out=False) - (first.start_s - depot_time(chain[0], out=True))
+
+
+def _cut(
+    piece: list[int],
+    trips: Sequence[BlockTrip],
+    rules: BlockingRules,
+    limit: float,
+    round_trip: Callable[[int, int], float],
+    depot_time: Callable[..., float],
+) -> list[list[int]]:
+    """Cut a chain into blocks within ``limit`` seconds, each as long as it can be."""
+    out: list[list[int]] = []
+    current = [piece[0]]
+    for b in piece[1:]:
+        chain = [*current, b]
+        if _span(chain, trips, rules, depot_time) <= limit:
+            current = chain
+            continue
+        cuts = [
+            j
+            for j in range(len(chain) - 1, 0, -1)
+            if trips[chain[j]].start_s - (trips[chain[j - 1]].end_s + rules.layover_min_s) >= round_trip(chain[j - 1], chain[j])
+        ]
+        fits = [j for j in cuts if _span(chain[j:], trips, rules, depot_time) <= limit]
+        j = fits[0] if fits else (cuts[0] if cuts else None)
+        if j is None:
+            current = chain
+            continue
+        out.append(chain[:j])
+        current = chain[j:]
+    out.append(current)
+    return out
