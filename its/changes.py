@@ -13,6 +13,7 @@ On the command line a change is written ``KIND:key=value,key=value``, lists join
     speed-limit:edges=bypass_1+bypass_2,speed_kmh=50
     signal-program:file=plans/am.add.xml
     bus-frequency:line=2,factor=2
+    bus-timetable:feed=schedules/winter.zip
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from its.units import parse_duration, parse_time
 
 __all__ = [
     "BusFrequency",
+    "BusTimetable",
     "Change",
     "CloseEdge",
     "CloseLane",
@@ -128,8 +130,24 @@ class BusFrequency(_Window):
     factor: float = Field(gt=0, le=10)
 
 
+class BusTimetable(_Change):
+    """Run the scenario's buses to another timetable: a GTFS ``feed`` (the command line turns
+    it into SUMO buses on the scenario's stops first) or a SUMO ``routes`` file of timetabled
+    buses."""
+
+    kind: Literal["bus-timetable"] = "bus-timetable"
+    feed: Path | None = None
+    routes: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BusTimetable:
+        if (self.feed is None) == (self.routes is None):
+            raise ValueError("give either feed (a GTFS zip or folder) or routes (a SUMO route file)")
+        return self
+
+
 Change = Annotated[
-    ScaleDemand | CloseEdge | CloseLane | Incident | SpeedLimit | SignalProgram | BusFrequency,
+    ScaleDemand | CloseEdge | CloseLane | Incident | SpeedLimit | SignalProgram | BusFrequency | BusTimetable,
     Field(discriminator="kind"),
 ]
 _CHANGE = TypeAdapter(Change)
@@ -141,6 +159,7 @@ KINDS: tuple[str, ...] = (
     "speed-limit",
     "signal-program",
     "bus-frequency",
+    "bus-timetable",
 )
 
 

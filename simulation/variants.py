@@ -12,10 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from xml.sax.saxutils import quoteattr
-
-from pydantic import BaseModel, ConfigDict
 
 from its import changes as ch
 from its.errors import VariantError
@@ -25,7 +23,7 @@ from simulation._netindex import NetIndex, net_index
 from simulation._sumocfg import SumoConfig
 from simulation.pt import rescale_line
 
-__all__ = ["APPLIERS", "BusTimetable", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
+__all__ = ["APPLIERS", "ChangeContext", "Patch", "ScaleVehicleTypes", "apply_variant"]
 
 
 @dataclass
@@ -228,21 +226,12 @@ def _bus_frequency(change: ch.BusFrequency, ctx: ChangeContext, routes: list[Pat
     raise VariantError(f"bus-frequency: no route file of this scenario has buses of line {change.line!r}")
 
 
-class BusTimetable(BaseModel):
-    """Replace the scenario's buses with those of another timetable: ``routes`` is a SUMO
-    route file of timetabled buses (see :func:`simulation.pt.write_bus_vehicles`).
-
-    Made by ``api.services.timetable_variant`` from a GTFS feed; like the changes of
-    :mod:`its.changes` it reports itself with ``model_dump``.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["bus-timetable"] = "bus-timetable"
-    routes: Path
-
-
-def _bus_timetable(change: BusTimetable, ctx: ChangeContext, routes: list[Path]) -> Patch:
+def _bus_timetable(change: ch.BusTimetable, ctx: ChangeContext, routes: list[Path]) -> Patch:
+    if change.routes is None:
+        raise VariantError(
+            f"bus-timetable: the GTFS feed {change.feed} must first be turned into buses on the "
+            "scenario's stops (its simulate and its compare do that)"
+        )
     if not change.routes.is_file():
         raise VariantError(f"bus-timetable: no such route file {change.routes}")
     bus_routes = ctx.scenario.bus_routes

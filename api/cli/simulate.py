@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -96,12 +97,13 @@ def simulate(
 
     window = parse_window(begin, end)
     scenario = _ready(target)
+    scratch = Path(tempfile.mkdtemp(prefix="its-variant-"))
     config = RunConfig(
         seed=seed,
         begin=window[0],
         end=window[1],
         kpis=_kpis(scenario, edges, detectors, emissions, ssm, all_kpis),
-        variant=resolve_variant(scenario, variant or []),
+        variant=services.materialize_timetables(scenario, resolve_variant(scenario, variant or []), out_dir or scratch),
         time_to_teleport=time_to_teleport,
     )
     with progress_bar() as bar:
@@ -160,8 +162,9 @@ def compare(
     chosen = resolve_variant(scenario, variant or [])
     if chosen is None:
         raise InputError("compare needs --variant: a declared variant name or an ad hoc change")
-    base = RunConfig(begin=window[0], end=window[1], kpis=_kpis(scenario, edges, None, emissions, ssm, all_kpis))
     folder = out_dir or Path(get_settings().runs_dir) / f"{scenario.name}-{_slug(chosen.name)}-{datetime.now():%Y%m%d-%H%M%S}"
+    chosen = services.materialize_timetables(scenario, chosen, folder / "inputs")
+    base = RunConfig(begin=window[0], end=window[1], kpis=_kpis(scenario, edges, None, emissions, ssm, all_kpis))
     seed_list = list(range(first_seed, first_seed + seeds))
     b = window[0] if window[0] is not None else scenario.begin
     e = window[1] if window[1] is not None else scenario.end

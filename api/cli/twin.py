@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +43,9 @@ def run(
     end = begin + parse_duration(duration, field="--duration") if duration else scenario.end
     config = TwinConfig(
         speed=speed, end=end, emit_every_s=every, detector_period_s=detector_period, probe_share=probe_share, seed=seed,
-        variant=resolve_variant(scenario, variant or []),
+        variant=services.materialize_timetables(
+            scenario, resolve_variant(scenario, variant or []), Path(tempfile.mkdtemp(prefix="its-variant-"))
+        ),
     )  # fmt: skip
     with services.open_store(settings) as store, progress_bar() as bar:
         task = bar.add_task(f"twin {scenario.name} x{speed:g}", total=(end - begin) if end else None)

@@ -26,6 +26,7 @@ _HOME = {
     "ingest_gtfs_rt": "live",
     "ingest_probes": "live",
     "local_epoch": "live",
+    "materialize_timetables": "transit",
     "next_departures": "live",
     "open_store": "live",
     "poll_gtfs_rt": "live",

@@ -20,11 +20,20 @@ from gtfs.reblock import DepotSite
 from gtfs.schedule import Schedule
 from gtfs.terminals import Place
 from gtfs.write import write_feed
-from its.changes import Variant
+from its.changes import BusTimetable, Variant
 from its.errors import InputError, ScenarioError
 from its.scenario import Scenario
 
-__all__ = ["reblock_feed", "road_travel", "schedule_charts", "schedule_spec", "timetable_buses", "timetable_variant", "validate_feed"]
+__all__ = [
+    "materialize_timetables",
+    "reblock_feed",
+    "road_travel",
+    "schedule_charts",
+    "schedule_spec",
+    "timetable_buses",
+    "timetable_variant",
+    "validate_feed",
+]
 
 
 def validate_feed(path: Path, *, today: date | None = None) -> Report:
@@ -282,8 +291,28 @@ def timetable_buses(scenario: Scenario, feed_path: Path, target: Path, *, radius
 
 def timetable_variant(scenario: Scenario, feed_path: Path, folder: Path) -> Variant:
     """A what-if variant running the scenario's buses to another timetable (a GTFS feed)."""
-    from simulation.variants import BusTimetable
+    variant = Variant(
+        name=f"timetable:{feed_path.name}",
+        changes=(BusTimetable(feed=feed_path),),
+        description=f"the buses run to {feed_path}",
+    )
+    return materialize_timetables(scenario, variant, folder)
 
-    target = folder / "timetable.rou.xml"
-    timetable_buses(scenario, feed_path, target)
-    return Variant(name=f"timetable:{feed_path.name}", changes=(BusTimetable(routes=target),), description=f"the buses run to {feed_path}")
+
+def materialize_timetables(scenario: Scenario, variant: Variant | None, folder: Path) -> Variant | None:
+    """Turn every ``bus-timetable`` change naming a GTFS feed into SUMO buses on the scenario's
+    stops (route files written into ``folder``), so the simulation can apply it."""
+    if variant is None or not any(isinstance(c, BusTimetable) and c.feed is not None for c in variant.changes):
+        return variant
+    changes = []
+    for index, change in enumerate(variant.changes):
+        if isinstance(change, BusTimetable) and change.feed is not None:
+            feed = change.feed if change.feed.is_absolute() else (scenario.root / change.feed)
+            if not feed.exists() and change.feed.exists():
+                feed = change.feed
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"timetable{index}.rou.xml"
+            timetable_buses(scenario, feed.resolve(), target)
+            change = BusTimetable(routes=target)
+        changes.append(change)
+    return replace(variant, changes=tuple(changes))

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from its.changes import CloseEdge, Incident, ScaleDemand, SpeedLimit, parse_change, parse_changes
@@ -19,6 +21,11 @@ def test_text_changes_parse_to_typed_changes():
     assert speed.speed_kmh == 30 and isinstance(speed, SpeedLimit)
 
 
+def test_timetable_change_names_a_feed():
+    (change,) = parse_changes(["bus-timetable:feed=winter.zip"])
+    assert change.feed == Path("winter.zip") and change.routes is None
+
+
 def test_mapping_changes_parse_like_scenario_files():
     change = parse_change({"kind": "close-edge", "edges": ["e1"], "begin": "07:00"})
     assert change.edges == ("e1",) and change.end is None
@@ -34,6 +41,8 @@ def test_mapping_changes_parse_like_scenario_files():
         ("incident:lane=a_0,pos=5,begin=07:00", "duration"),
         ("close-edge:edges=a,colour=red", "colour"),
         ("speed-limit:edges=a,speed_kmh=fast", "speed_kmh"),
+        ("bus-timetable:", "either feed .* or routes"),
+        ("bus-timetable:feed=a.zip,routes=b.rou.xml", "either feed .* or routes"),
     ],
 )
 def test_bad_changes_say_what_is_wrong(text, message):
