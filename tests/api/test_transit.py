@@ -58,7 +58,7 @@ def test_the_new_timetable_runs_in_sumo_as_a_variant(tiny, new_feed, tmp_path):
     variant = services.timetable_variant(tiny, feed, tmp_path)
     baseline = run(tiny, RunConfig(seed=1))
     changed = run(tiny, RunConfig(seed=1, variant=variant))
-    buses = ET.parse(tmp_path / "timetable.rou.xml").getroot().findall("vehicle")
+    buses = ET.parse(variant.changes[0].routes).getroot().findall("vehicle")
     assert changed.by_type["bus"]["vehicles"] == len(buses)
     assert changed.by_type["bus"]["vehicles"] != baseline.by_type["bus"]["vehicles"]
 
