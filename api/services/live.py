@@ -481,24 +481,19 @@ def _snap(matcher: MapMatcher, place: Place, role: str) -> list[Any]:
 
 
 def scenario_timetable(scenario: Scenario) -> Timetable:
-    """The scenario's bus timetable (the same one its GTFS feed and its SUMO buses come from)."""
-    from simulation._sumocfg import read_sumocfg
-
-    if scenario.build is None or scenario.build.transit is None:
-        raise InputError(f"scenario {scenario.name!r} has no bus lines (no [build] transit source)")
+    """The scenario's published bus timetable: its GTFS feed (the one its SUMO buses follow)."""
     ensure_built(scenario)
-    source = scenario.path(scenario.build.transit)
-    net = read_sumocfg(scenario.sumocfg).net
-    return _timetable(source, net, source.stat().st_mtime_ns, net.stat().st_mtime_ns)
+    if scenario.gtfs is None or not scenario.gtfs.exists():
+        raise InputError(f"scenario {scenario.name!r} has no GTFS feed (set gtfs = ... in its scenario.toml)")
+    newest = max((p.stat().st_mtime_ns for p in scenario.gtfs.iterdir()), default=0) if scenario.gtfs.is_dir() else scenario.gtfs.stat().st_mtime_ns
+    return _timetable(scenario.gtfs, newest)
 
 
 @lru_cache(maxsize=4)
-def _timetable(source: Path, net: Path, _a: int, _b: int) -> Timetable:
-    import sumolib
+def _timetable(feed: Path, _version: int) -> Timetable:
+    from gtfs.read import read_feed, timetable_of
 
-    from simulation.lines import plan_lines, read_lines_spec
-
-    return plan_lines(read_lines_spec(source), sumolib.net.readNet(str(net)), source=source).timetable
+    return timetable_of(read_feed(feed))
 
 
 @dataclass(frozen=True)
