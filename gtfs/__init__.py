@@ -6,8 +6,7 @@ Modules load on first use: ``import gtfs; gtfs.read.read_feed(path)``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from its._lazy import submodules
 
 __all__ = [
     "blocking",
@@ -20,6 +19,7 @@ __all__ = [
     "headways",
     "notices",
     "read",
+    "realtime",
     "reblock",
     "relink",
     "schedule",
@@ -31,8 +31,4 @@ __all__ = [
     "write",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = submodules(__name__, __all__)

@@ -5,8 +5,7 @@ reports and plots. The live twin (stepping in real time) also lives here.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from its._lazy import submodules
 
 __all__ = [
     "backend",
@@ -27,8 +26,4 @@ __all__ = [
     "variants",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = submodules(__name__, __all__)
