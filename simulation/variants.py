@@ -135,9 +135,11 @@ def _close_edge(change: ch.CloseEdge, ctx: ChangeContext, routes: list[Path]) ->
     allow = f" allow={quoteattr(' '.join(change.allow))}" if change.allow else ""
     closing = [f"            <closingReroute id={quoteattr(e)}{allow}/>" for e in change.edges]
     path = _write_additional(ctx.file("closure", ".add.xml"), _rerouter(ctx, begin, end, closing, set(change.edges)))
-    # A vehicle loaded during the closure with a route through it (and no rerouter edge before
-    # it) would otherwise stop the whole run; SUMO then reroutes or drops it with a warning.
-    return Patch(additionals=[path], options=_IGNORE_ROUTE_ERRORS)
+    # With `allow` SUMO changes the edge's permissions, so a vehicle loaded during the closure
+    # with a route through it would stop the whole run; SUMO then drops it with a warning
+    # instead. (A full closure keeps routes valid and must not use this: buses whose stops lie
+    # on the closed edge would lose them and block the road.)
+    return Patch(additionals=[path], options=_IGNORE_ROUTE_ERRORS if change.allow else [])
 
 
 def _close_lane(change: ch.CloseLane, ctx: ChangeContext, routes: list[Path]) -> Patch:
@@ -145,7 +147,7 @@ def _close_lane(change: ch.CloseLane, ctx: ChangeContext, routes: list[Path]) ->
     begin, end = ctx.window(change)
     closing = [f"            <closingLaneReroute id={quoteattr(lane)}/>" for lane in change.lanes]
     path = _write_additional(ctx.file("lane_closure", ".add.xml"), _rerouter(ctx, begin, end, closing, set()))
-    return Patch(additionals=[path], options=_IGNORE_ROUTE_ERRORS)
+    return Patch(additionals=[path])
 
 
 def _incident(change: ch.Incident, ctx: ChangeContext, routes: list[Path]) -> Patch:
