@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from api import services
-from api.cli._common import err, out, parse_window, print_json, progress_bar, target_scenario
+from api.cli._common import built_scenario, out, parse_window, print_json, progress_bar
 from its.errors import InputError
 from its.jobs import JobRunner
 from its.scenario import KpiSet, Scenario, resolve_variant
@@ -63,14 +63,6 @@ def _kpis(scenario: Scenario, edges: bool | None, detectors: bool | None, emissi
     return scenario.kpis.with_(edges=edges, detectors=detectors, emissions=emissions, ssm=ssm)
 
 
-def _ready(target: str) -> Scenario:
-    scenario = target_scenario(target)
-    if scenario.build is not None:
-        with err.status(f"checking {scenario.name} is built") as status:
-            services.ensure_built(scenario, step=lambda s: status.update(f"building {scenario.name}: {s}"))
-    return scenario
-
-
 def register(app: typer.Typer) -> None:
     app.command()(simulate)
     app.command()(compare)
@@ -96,7 +88,7 @@ def simulate(
     from simulation.run import run
 
     window = parse_window(begin, end)
-    scenario = _ready(target)
+    scenario = built_scenario(target)
     scratch = Path(tempfile.mkdtemp(prefix="its-variant-"))
     config = RunConfig(
         seed=seed,
@@ -158,7 +150,7 @@ def compare(
     from simulation.report import write_comparison
 
     window = parse_window(begin, end)
-    scenario = _ready(target)
+    scenario = built_scenario(target)
     chosen = resolve_variant(scenario, variant or [])
     if chosen is None:
         raise InputError("compare needs --variant: a declared variant name or an ad hoc change")

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from its.errors import FeedError
-from its.feeds.readings import Batch, Reading, Rejections, parse_timestamp
+from its.feeds.readings import Batch, Reading, Rejections, row_identity
 
 __all__ = ["LIMITS", "from_csv", "from_json", "from_pems", "from_rows"]
 
@@ -121,23 +121,11 @@ def from_rows(
     rejections = Rejections()
     readings: list[Reading] = []
     edges = detector_edges or {}
-    for index, row in enumerate(rows):
-        where = f"line {row['_line']}" if isinstance(row, dict) and "_line" in row else f"row {index + 1}"
-        if not isinstance(row, Mapping):
-            rejections.reject("row is not an object", where)
+    for index, raw_row in enumerate(rows):
+        head = row_identity(raw_row, index, rejections, keys=("detector", "id"), what="detector", tz=tz)
+        if head is None:
             continue
-        detector = row.get("detector", row.get("id"))
-        if detector is None or str(detector).strip() == "":
-            rejections.reject("missing detector", where)
-            continue
-        if "time" not in row:
-            rejections.reject("missing time", where)
-            continue
-        try:
-            time = parse_timestamp(row["time"], tz=tz)
-        except FeedError:
-            rejections.reject("bad time", where)
-            continue
+        row, where, detector, time = head
         try:
             interval = _number(row, "interval_s", 300.0)
             flow = _number(row, "flow_veh_h")

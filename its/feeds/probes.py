@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from its.errors import FeedError
-from its.feeds.readings import Batch, Reading, Rejections, parse_timestamp
+from its.feeds.readings import Batch, Reading, Rejections, row_identity
 
 __all__ = [
     "DailyKeys",
@@ -184,23 +184,11 @@ def parse_rows(rows: Iterable[Any], *, pseudonymise: Pseudonymiser, tz: str = "U
     """Validate decoded rows into points; the raw id is dropped as soon as it is hashed."""
     rejections = Rejections()
     points: list[ProbePoint] = []
-    for index, row in enumerate(rows):
-        where = f"line {row['_line']}" if isinstance(row, dict) and "_line" in row else f"row {index + 1}"
-        if not isinstance(row, Mapping):
-            rejections.reject("row is not an object", where)
+    for index, raw_row in enumerate(rows):
+        head = row_identity(raw_row, index, rejections, keys=("vehicle", "id"), what="vehicle", tz=tz)
+        if head is None:
             continue
-        raw = row.get("vehicle", row.get("id"))
-        if raw is None or str(raw).strip() == "":
-            rejections.reject("missing vehicle", where)
-            continue
-        if "time" not in row:
-            rejections.reject("missing time", where)
-            continue
-        try:
-            time = parse_timestamp(row["time"], tz=tz)
-        except FeedError:
-            rejections.reject("bad time", where)
-            continue
+        row, where, raw, time = head
         try:
             lon, lat = float(row["lon"]), float(row["lat"])
             speed = _optional(row, "speed_ms")

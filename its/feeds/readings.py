@@ -7,11 +7,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from its.errors import FeedError
 
-__all__ = ["KINDS", "Batch", "Reading", "Rejections", "parse_timestamp"]
+__all__ = ["KINDS", "Batch", "Reading", "Rejections", "parse_timestamp", "row_identity"]
 
 #: What a reading measures: a fixed detector's interval, a probe vehicle's passage along an
 #: edge, or a transit vehicle's (a bus is a probe too, but one with a timetable).
@@ -130,3 +131,28 @@ def parse_timestamp(value: object, *, tz: tzinfo | str = "UTC") -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise FeedError(f"{value!r} is not a valid time")
     return seconds
+
+
+def row_identity(
+    row: object, index: int, rejections: Rejections, *, keys: tuple[str, ...], what: str, tz: tzinfo | str
+) -> tuple[Mapping[str, Any], str, object, float] | None:
+    """The parts every feed row needs: where it is (for messages), its id (first of ``keys``
+    present) and its time. Returns None after counting the reason when one is missing or bad.
+    """
+    where = f"line {row['_line']}" if isinstance(row, dict) and "_line" in row else f"row {index + 1}"
+    if not isinstance(row, Mapping):
+        rejections.reject("row is not an object", where)
+        return None
+    ident = next((row[k] for k in keys if row.get(k) is not None), None)
+    if ident is None or str(ident).strip() == "":
+        rejections.reject(f"missing {what}", where)
+        return None
+    if "time" not in row:
+        rejections.reject("missing time", where)
+        return None
+    try:
+        time = parse_timestamp(row["time"], tz=tz)
+    except FeedError:
+        rejections.reject("bad time", where)
+        return None
+    return row, where, ident, time
