@@ -28,7 +28,8 @@ def run_loop(
 
     With no ``end`` the run lasts until no vehicle is running or waiting to be inserted.
     ``progress(sim_time)`` is called at least every ``report_every_s`` simulated seconds
-    (default: 1/200 of the window, at least 60 s; 300 s when the end is open).
+    (default: 1/200 of the window, at least 60 s; 300 s when the end is open). A controller
+    with a ``finish(sim)`` method has it called once at the end, before SUMO closes.
     """
     for controller in controllers:
         controller.start(backend)
@@ -52,6 +53,10 @@ def run_loop(
             if progress is not None:
                 progress(now)
             next_report = now + every
+    for controller in controllers:
+        finish = getattr(controller, "finish", None)  # optional: a controller's last word
+        if finish is not None:
+            finish(backend)
     if progress is not None:
         progress(now)
     return now

@@ -1,0 +1,222 @@
+"""Our adaptive controller: rolling-horizon delay minimisation with predicted arrivals.
+
+Every ``decide_every_s`` seconds each signal predicts, lane by lane, when the vehicles now on
+its approaches (back to the previous signal) reach the stop line: queued vehicles at once,
+moving ones at their approach speed. A point-queue model then prices every two-stage plan
+over the horizon -- keep the current green for ``g`` seconds (``g`` = 0 means switch now),
+then serve another green -- as the vehicle-seconds spent queued, plus a penalty per stop and
+a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
+start-up time. The signal switches when the cheapest plan starts with another green.
+Vehicles weigh more the longer they have waited, so light approaches are not starved;
+links into a full outgoing lane count as not served (spill-back guard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from signals.adaptive import HALTING_SPEED, Observation, SignalState
+from signals.approach import Approach
+from signals.phases import Timing, clearance_s
+
+__all__ = ["Lookahead"]
+
+
+@dataclass(frozen=True)
+class Lookahead:
+    """Rolling-horizon controller (the method ``lookahead``).
+
+    Parameters
+    ----------
+    decide_every_s
+        Seconds between decisions once the minimum green is over.
+    headway_s
+        Saturation headway per lane, seconds (1800 veh/h/lane at 2 s).
+    permissive
+        Share of the saturation flow a permissive (``g``) link achieves.
+    startup_s
+        Start-up lost time of a green that starts from red, seconds.
+    horizon_s
+        How far ahead arrivals are predicted and plans priced, seconds.
+    dt_s
+        Time step of the queue model, seconds.
+    stop_s
+        Extra cost of a stop (deceleration and acceleration), seconds.
+    terminal_s
+        Cost of each vehicle still queued at the horizon, seconds.
+    wait_weight_s
+        A vehicle that has waited this long weighs twice.
+    first_s
+        Lengths tried for the first stage (keeping the current green), seconds; 0 is
+        "switch now".
+    second_s
+        Lengths tried for the second stage of a plan, seconds.
+    candidates
+        How many other greens (those with the most demand) plans may serve.
+    """
+
+    decide_every_s: float = 1.0
+    headway_s: float = 2.0
+    permissive: float = 0.5
+    startup_s: float = 2.0
+    horizon_s: float = 30.0
+    dt_s: float = 1.0
+    stop_s: float = 0.0
+    terminal_s: float = 15.0
+    wait_weight_s: float = 120.0
+    first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+    second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0)
+    candidates: int = 3
+
+    def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
+        n_phases = len(approach.greens)
+        current = state.current
+        if n_phases < 2:
+            return current
+        steps = max(1, int(round(self.horizon_s / self.dt_s)))
+        arrivals = self._arrivals(approach, obs, steps)  # (T, L)
+        capacity = self._capacity(approach, obs) * self.dt_s  # (P, L) vehicles per step
+        demand = (capacity > 0) @ arrivals.sum(axis=0)
+        green_for = obs.time - state.green_since
+        order = [int(p) for p in np.argsort(-demand, kind="stable") if p != current and demand[p] > 0]
+        if not order:
+            return current
+        chosen = tuple(sorted(order[: self.candidates]))
+        plans, firsts = _plans(
+            approach.greens, current, chosen, timing, steps, self.dt_s, self.startup_s, self.first_s, self.second_s
+        )
+        extended = np.concatenate(
+            [capacity, np.minimum(capacity[:, None, :], capacity[None, :, :]).reshape(-1, capacity.shape[1])]
+        )
+        rates = extended[plans]  # (plans, T, L)
+        queue = np.zeros((rates.shape[0], len(approach.lanes)))
+        cost = np.zeros(rates.shape[0])
+        for t in range(steps):
+            arriving = arrivals[t]
+            if self.stop_s:
+                stopped = (queue > 1e-9) | (rates[:, t] <= 0)
+                cost += self.stop_s * (stopped * arriving).sum(axis=1)
+            queue = queue + arriving
+            queue -= np.minimum(queue, rates[:, t])
+            cost += queue.sum(axis=1) * self.dt_s
+        cost += self.terminal_s * queue.sum(axis=1)
+        if green_for >= timing.max_green_s:
+            cost[firsts != 0] = np.inf
+        best = int(np.argmin(cost))
+        if firsts[best] == 0:
+            return _target(plans, best, n_phases)
+        return current
+
+    def _arrivals(self, approach: Approach, obs: Observation, steps: int) -> np.ndarray:
+        """Weighted vehicles reaching each lane's stop line in each step of the horizon."""
+        out = np.zeros((steps, len(approach.lanes)))
+        dt = self.dt_s
+        for i, vehicles in enumerate(obs.lanes):
+            speed = approach.lane_speed[i]
+            for d, v, wait in vehicles:
+                t = 0 if v < HALTING_SPEED else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                if t < steps:
+                    out[t, i] += 1.0 + wait / self.wait_weight_s
+        for k, vehicles in enumerate(obs.upstream):
+            lanes = list(approach.edge_lanes[k])
+            if not lanes:
+                continue
+            share = 1.0 / len(lanes)
+            speed = max(approach.lane_speed[i] for i in lanes)
+            for d, v, wait in vehicles:
+                t = 0 if v < HALTING_SPEED else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                if t < steps:
+                    out[t, lanes] += share * (1.0 + wait / self.wait_weight_s)
+            if obs.pending[k]:
+                out[0, lanes] += share * obs.pending[k]
+        return out
+
+    def _capacity(self, approach: Approach, obs: Observation) -> np.ndarray:
+        """Vehicles per second each green discharges from each lane (links into a full
+        outgoing lane count as not served)."""
+        shares, links = _shares(approach.greens, approach.links, len(approach.lanes), self.permissive)
+        blocked = [
+            j for j in range(len(approach.outgoing)) if obs.out_halting[j] >= 0.8 * approach.out_capacity[j]
+        ]
+        if not blocked:
+            return shares / self.headway_s
+        cap = shares.copy()
+        for i, j, index in approach.links:
+            if j in blocked:
+                for p, green in enumerate(approach.greens):
+                    cap[p, i] -= _weight(green[index], self.permissive) / links[i]
+        return np.clip(cap, 0.0, None) / self.headway_s
+
+
+def _weight(signal: str, permissive: float) -> float:
+    return 1.0 if signal == "G" else permissive if signal == "g" else 0.0
+
+
+@lru_cache(maxsize=1024)
+def _shares(
+    greens: tuple[str, ...], links: tuple[tuple[int, int, int], ...], n_lanes: int, permissive: float
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Per green and lane, the share of the lane's links it serves (permissive ones at a
+    discount), and the number of links of each lane."""
+    count = [0] * n_lanes
+    for i, _, _ in links:
+        count[i] += 1
+    shares = np.zeros((len(greens), n_lanes))
+    for p, green in enumerate(greens):
+        for i, _, index in links:
+            shares[p, i] += _weight(green[index], permissive) / count[i]
+    shares.setflags(write=False)
+    return shares, tuple(count)
+
+
+def _target(plans: np.ndarray, row: int, n_phases: int) -> int:
+    """The green a plan that switches at once goes to (decoded from the change's
+    pseudo-phase index ``n + a * n + b``)."""
+    return (int(plans[row, 0]) - n_phases) % n_phases
+
+
+@lru_cache(maxsize=4096)
+def _plans(
+    greens: tuple[str, ...],
+    current: int,
+    chosen: tuple[int, ...],
+    timing: Timing,
+    steps: int,
+    dt: float,
+    startup_s: float,
+    first_s: tuple[float, ...],
+    second_s: tuple[float, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every three-stage plan over the horizon as pseudo-phase indices per step: the current
+    green for ``g1``, the change, green ``b`` (one of ``chosen``) for ``g2``, the change, then
+    green ``x`` to the horizon. Greens are ``0..n-1``; the change from ``a`` to ``b`` is
+    ``n + a * n + b`` (links green in both keep their green through it)."""
+    n = len(greens)
+
+    def lost(a: int, b: int) -> int:
+        return int(np.ceil((clearance_s(greens[a], greens[b], timing) + startup_s) / dt - 1e-9))
+
+    firsts = sorted({min(steps, int(round(g / dt))) for g in first_s})
+    seconds = sorted({max(int(np.ceil(timing.min_green_s / dt)), int(round(g / dt))) for g in second_s})
+    rows: list[list[int]] = []
+    first_of: list[int] = []
+    for g1 in firsts:
+        for b in chosen:
+            for g2 in seconds:
+                for x in (current, *chosen):
+                    if x == b:
+                        continue
+                    seq = [current] * g1 + [n + current * n + b] * lost(current, b) + [b] * g2
+                    seq += [n + b * n + x] * lost(b, x)
+                    seq += [x] * max(0, steps - len(seq))
+                    rows.append(seq[:steps])
+                    first_of.append(g1)
+    plans = np.array(rows, dtype=np.int64)
+    _, keep = np.unique(plans, axis=0, return_index=True)
+    keep.sort()
+    plans, firsts_arr = plans[keep], np.array(first_of)[keep]
+    plans.setflags(write=False)
+    return plans, firsts_arr
