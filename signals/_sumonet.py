@@ -111,6 +111,8 @@ def read(path: Path) -> SignalNetwork:
         edge_to_tls=edge_to_tls,
         sources=frozenset(sources),
         junction_types={node.getID(): str(node.getType()) for node in net.getNodes()},
+        junction_internal={node.getID(): tuple(node.getInternal()) for node in net.getNodes()},
+        edge_from_node={edge.getID(): edge.getFromNode().getID() for edge in net.getEdges(withInternal=False)},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -77,8 +77,17 @@ def _optional(text: str | None, where: str, field: str) -> float | None:
     return None if text is None else _number(text, where, field)
 
 
-def render(plans: Iterable[TimingPlan], *, comment: str = "") -> str:
-    """The additional file holding ``plans`` (SUMO activates the last program it loads)."""
+def render(
+    plans: Iterable[TimingPlan],
+    *,
+    comment: str = "",
+    schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]] = (),
+) -> str:
+    """The additional file holding ``plans`` (SUMO activates the last program it loads).
+
+    ``schedules`` are time-of-day switches per signal, ``(tls_id, [(time, program id), ...])``,
+    written as SUMO WAUTs (the first program runs from the start).
+    """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>']
     if comment:
         lines.append(f"<!-- {comment.replace('--', '- -')} -->")
@@ -98,6 +107,12 @@ def render(plans: Iterable[TimingPlan], *, comment: str = "") -> str:
                 extra += f" name={quoteattr(phase.name)}"
             lines.append(f'        <phase duration="{phase.duration:g}" state="{phase.state}"{extra}/>')
         lines.append("    </tlLogic>")
+    for k, (tls_id, switches) in enumerate(schedules):
+        waut = f"its_waut_{k}"
+        lines.append(f'    <WAUT refTime="0" id="{waut}" startProg={quoteattr(switches[0][1])}>')
+        lines += [f'        <wautSwitch time="{t:g}" to={quoteattr(program)}/>' for t, program in switches]
+        lines.append("    </WAUT>")
+        lines.append(f'    <wautJunction wautID="{waut}" junctionID={quoteattr(tls_id)}/>')
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from its.control import SimHandle
-from signals.approach import WATCH_BOX, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
+from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
 from signals.phases import Timing, transition
 
 __all__ = ["AdaptiveController", "Observation", "Policy", "SignalState"]
@@ -56,6 +56,9 @@ class Observation:
     pending: list[int]
     box: list[tuple[int, float]] = field(default_factory=list)
     """Vehicles inside the junction: (state index of their link, speed in m/s)."""
+    gap: list[tuple[int, float, float]] = field(default_factory=list)
+    """Vehicles inside unsignalised junctions on the approaches: (incoming edge index, speed
+    in m/s, waiting time in s)."""
     neighbours: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Other signals' current green index and seconds since it started."""
 
@@ -170,6 +173,7 @@ class AdaptiveController:
         out_count = [0] * len(approach.outgoing)
         out_halting = [0] * len(approach.outgoing)
         box: list[tuple[int, float]] = []
+        gap: list[tuple[int, float, float]] = []
         watch = approach.watch
         for values in found.values():
             where = watch.get(values[_VAR_LANE_ID])
@@ -179,6 +183,9 @@ class AdaptiveController:
             speed = values[_VAR_SPEED]
             if kind == WATCH_BOX:
                 box.append((index, speed))
+                continue
+            if kind == WATCH_GAP:
+                gap.append((index, speed, values[_VAR_WAITING_TIME]))
                 continue
             if kind == WATCH_OUT:
                 out_count[index] += 1
@@ -194,7 +201,7 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        return Observation(now, lanes, upstream, out_count, out_halting, pending, box)
+        return Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap)
 
     def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, now: float) -> bool:
         """Whether vehicles of links losing their green are still inside the junction on a

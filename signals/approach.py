@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from signals.model import GREEN, Signal, SignalNetwork
 
-__all__ = ["Approach", "WATCH_BOX", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
+__all__ = ["Approach", "WATCH_BOX", "WATCH_GAP", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
 
-#: Kinds of watched lanes: incoming, upstream of an incoming edge, outgoing, inside the junction.
-WATCH_IN, WATCH_UP, WATCH_OUT, WATCH_BOX = 0, 1, 2, 3
+#: Kinds of watched lanes: incoming, upstream of an incoming edge, outgoing, inside the
+#: junction, inside an unsignalised junction on an approach (where vehicles wait for gaps).
+WATCH_IN, WATCH_UP, WATCH_OUT, WATCH_BOX, WATCH_GAP = 0, 1, 2, 3, 4
 
 #: Road space of one queued vehicle (length plus gap), metres.
 VEHICLE_SPACE_M = 7.5
@@ -32,7 +33,8 @@ class Approach:
     to (kind, index, offset, length): kind ``WATCH_IN`` for incoming lane ``index``, ``WATCH_UP`` for
     a lane upstream of incoming edge ``index``, ``WATCH_OUT`` for outgoing lane ``index``,
     ``WATCH_BOX`` for an internal lane of the junction crossed by the link with state index
-    ``index``;
+    ``index``, ``WATCH_GAP`` for an internal lane of an unsignalised junction on the chain of
+    incoming edge ``index`` (vehicles waiting there for a gap in other traffic);
     ``offset`` (metres) is the distance from the watched lane's end to the stop line and
     ``length`` the watched lane's length.
     """
@@ -120,6 +122,13 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
     for link in signal.links:
         for via in link.via:
             watch.setdefault(via, (WATCH_BOX, link.index, 0.0, 0.0))
+    for lane, (kind, k, offset, length) in list(watch.items()):
+        if kind not in (WATCH_IN, WATCH_UP):
+            continue
+        node = network.edge_from_node.get(network.lanes[lane].edge_id, "")
+        if node and not network.junction_types.get(node, "").startswith("traffic_light"):
+            for inner in network.junction_internal.get(node, ()):
+                watch.setdefault(inner, (WATCH_GAP, k, offset + length, 0.0))
     upstream_signals.discard(signal.tls_id)
     return Approach(
         tls_id=signal.tls_id,

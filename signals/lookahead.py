@@ -56,6 +56,17 @@ class Lookahead:
         Lengths tried for the second stage of a plan, seconds.
     candidates
         How many other greens (those with the most demand) plans may serve.
+    max_green_s
+        Longest green while other greens have demand (``timing.max_green_s`` if shorter).
+    stuck_s
+        A vehicle on an approach that has waited this long while not in the queue behind
+        the stop line (held up at an unsignalised junction upstream, e.g. waiting for a gap
+        to turn) makes the signal change at its next decision, to open gaps.
+    held_min_s, held_weight
+        Vehicles held up like that for at least ``held_min_s`` cost ``held_weight`` times
+        their (waiting-weighted) count for every second the current green is kept.
+    queue_gap_m
+        Largest space between queued vehicles that still counts as one queue, metres.
     """
 
     decide_every_s: float = 1.0
@@ -70,6 +81,11 @@ class Lookahead:
     first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
     second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0)
     candidates: int = 3
+    max_green_s: float = 40.0
+    stuck_s: float = 60.0
+    held_min_s: float = 5.0
+    held_weight: float = 3.0
+    queue_gap_m: float = 20.0
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         n_phases = len(approach.greens)
@@ -81,6 +97,9 @@ class Lookahead:
         capacity = self._capacity(approach, obs) * self.dt_s  # (P, L) vehicles per step
         demand = (capacity > 0) @ arrivals.sum(axis=0)
         green_for = obs.time - state.green_since
+        held = [w for w in self._held_up(approach, obs) if w >= self.held_min_s]
+        longest = min(self.max_green_s, timing.max_green_s)
+        must_switch = green_for >= longest or any(w >= self.stuck_s for w in held)
         order = [int(p) for p in np.argsort(-demand, kind="stable") if p != current and demand[p] > 0]
         if not order:
             return current
@@ -103,21 +122,60 @@ class Lookahead:
             queue -= np.minimum(queue, rates[:, t])
             cost += queue.sum(axis=1) * self.dt_s
         cost += self.terminal_s * queue.sum(axis=1)
-        if green_for >= timing.max_green_s:
+        if held and self.held_weight:
+            # held-up vehicles go when a change stops the traffic they wait for a gap in
+            weight = sum(1.0 + w / self.wait_weight_s for w in held) * self.held_weight
+            cost += weight * firsts * self.dt_s
+        if must_switch:
             cost[firsts != 0] = np.inf
         best = int(np.argmin(cost))
         if firsts[best] == 0:
             return _target(plans, best, n_phases)
         return current
 
+    def _queue_ends(self, approach: Approach, obs: Observation) -> list[float]:
+        """Per incoming edge: how far back (metres) the queue from the stop line reaches."""
+        ends = []
+        for k, lanes in enumerate(approach.edge_lanes):
+            halted = sorted(d for i in lanes for d, v, _ in obs.lanes[i] if v < HALTING_SPEED)
+            halted += sorted(d for d, v, _ in obs.upstream[k] if v < HALTING_SPEED)
+            end = 0.0
+            for d in sorted(halted):
+                if d > end + self.queue_gap_m:
+                    break
+                end = d
+            ends.append(end)
+        return ends
+
+    def _held_up(self, approach: Approach, obs: Observation) -> list[float]:
+        """Waiting times of the vehicles on the approaches held up somewhere other than the
+        queue behind the stop line (inside an unsignalised junction, or standing beyond the
+        end of the queue): they wait for a gap in other traffic."""
+        waits = [wait for _, v, wait in obs.gap if v < HALTING_SPEED]
+        ends = None
+        for k, vehicles in enumerate(obs.upstream):
+            for d, v, wait in vehicles:
+                if v < HALTING_SPEED and wait > 0:
+                    ends = ends or self._queue_ends(approach, obs)
+                    if d > ends[k] + self.queue_gap_m:
+                        waits.append(wait)
+        return waits
+
     def _arrivals(self, approach: Approach, obs: Observation, steps: int) -> np.ndarray:
-        """Weighted vehicles reaching each lane's stop line in each step of the horizon."""
+        """Weighted vehicles reaching each lane's stop line in each step of the horizon.
+
+        Queued vehicles arrive at once; moving ones at their approach speed; vehicles
+        standing beyond the end of the queue (held up elsewhere) as if they moved freely.
+        """
         out = np.zeros((steps, len(approach.lanes)))
         dt = self.dt_s
+        ends = self._queue_ends(approach, obs)
         for i, vehicles in enumerate(obs.lanes):
             speed = approach.lane_speed[i]
+            reach = ends[approach.lane_edge[i]] + self.queue_gap_m
             for d, v, wait in vehicles:
-                t = 0 if v < HALTING_SPEED else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                queued = v < HALTING_SPEED and d <= reach
+                t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
                 if t < steps:
                     out[t, i] += 1.0 + wait / self.wait_weight_s
         for k, vehicles in enumerate(obs.upstream):
@@ -126,8 +184,10 @@ class Lookahead:
                 continue
             share = 1.0 / len(lanes)
             speed = max(approach.lane_speed[i] for i in lanes)
+            reach = ends[k] + self.queue_gap_m
             for d, v, wait in vehicles:
-                t = 0 if v < HALTING_SPEED else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                queued = v < HALTING_SPEED and d <= reach
+                t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
                 if t < steps:
                     out[t, lanes] += share * (1.0 + wait / self.wait_weight_s)
             if obs.pending[k]:

@@ -133,6 +133,10 @@ class SignalNetwork:
     """Edges with no predecessor: where vehicles enter the network."""
     junction_types: Mapping[str, str] = field(default_factory=dict)
     """Junction id → SUMO junction type (``traffic_light``, ``priority``, ...)."""
+    junction_internal: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Junction id → its internal lanes (where vehicles wait inside it)."""
+    edge_from_node: Mapping[str, str] = field(default_factory=dict)
+    """Edge → the junction it starts at."""
 
     def signal(self, tls_id: str) -> Signal:
         """The signal ``tls_id``; :class:`PlanError` naming the known ones otherwise."""

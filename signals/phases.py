@@ -22,7 +22,10 @@ __all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "tran
 class Timing:
     """Clearance and green bounds, seconds, shared by every method.
 
-    ``yellow_s`` and ``all_red_s`` are the intergreen after each green; ``min_green_s`` the
+    ``yellow_s`` and ``all_red_s`` are the intergreen after each green (no all-red by
+    default, as in the benchmark's own measurements; a safety margin an engineer may add:
+    adaptive controllers also hold red while vehicles are still inside the junction, see
+    ``max_clearance_extension_s``); ``min_green_s`` the
     shortest green any method may give; ``max_green_s`` the longest an adaptive controller
     holds one green while others wait; cycles of fixed-time plans stay within
     ``[min_cycle_s, max_cycle_s]``. Adaptive controllers hold the red of a switch while
@@ -31,7 +34,7 @@ class Timing:
     """
 
     yellow_s: float = 3.0
-    all_red_s: float = 1.0
+    all_red_s: float = 0.0
     min_green_s: float = 5.0
     max_green_s: float = 90.0
     min_cycle_s: float = 30.0

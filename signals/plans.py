@@ -5,7 +5,7 @@ and plans checked against the network they are meant for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,12 +37,21 @@ def read_plans(path: Path, network: SignalNetwork | None = None) -> tuple[Timing
     return plans
 
 
-def write_plans(plans: Iterable[TimingPlan], path: Path, *, comment: str = "") -> Path:
-    """Write ``plans`` as a SUMO additional file (atomically); returns the path."""
+def write_plans(
+    plans: Iterable[TimingPlan],
+    path: Path,
+    *,
+    comment: str = "",
+    schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]] = (),
+) -> Path:
+    """Write ``plans`` as a SUMO additional file (atomically); returns the path.
+
+    ``schedules`` switch programs by time of day: ``(tls_id, [(time s, program id), ...])``.
+    """
     plans = tuple(plans)
     if not plans:
         raise PlanError(f"no plans to write to {path}")
-    _tlsxml.write(path, _tlsxml.render(plans, comment=comment))
+    _tlsxml.write(path, _tlsxml.render(plans, comment=comment, schedules=schedules))
     return path
 
 
