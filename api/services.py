@@ -25,6 +25,7 @@ __all__ = [
     "PlanOutcome",
     "SignalWindow",
     "build_scenario",
+    "check_evaluation",
     "ensure_built",
     "evaluate_signals",
     "routed_demand",
@@ -209,9 +210,11 @@ def signal_plans(
     runner: JobRunner | None = None,
     period_s: float | None = None,
     progress: Callable[[str, float], None] | None = None,
+    flows: Flows | None = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
-    ``ADAPTIVE_METHODS``), checked safe before they are returned.
+    ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
+    :func:`signal_flows`) saves reading the demand again.
 
     Raises
     ------
@@ -230,7 +233,7 @@ def signal_plans(
     explicit = len(window.tls_ids) < len(window.network.signals)
     if method in ADAPTIVE_METHODS:
         return _derived_plans(window, method, timing, seed=seeds[0], period_s=period_s, progress=progress)
-    flows = signal_flows(window, counts=counts)
+    flows = flows or signal_flows(window, counts=counts)
     signals = [window.network.signals[t] for t in window.tls_ids]
     report: dict[str, Any] = {}
     if method == "webster" or method == "actuated":
@@ -419,17 +422,12 @@ def evaluate_signals(
     PlanError
         If the plan file does not match the network or is unsafe.
     """
-    from signals.check import require_safe
     from signals.controllers import BEST, make_controller
-    from signals.plans import read_plans
 
     timing = timing or Timing()
-    if plans_file is not None and controller is not None:
-        raise InputError("give either a plan file or a controller, not both")
+    check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing)
     configs = [_config(window, s, teleport=teleport) for s in seeds]
     if plans_file is not None:
-        plans = read_plans(plans_file, window.network)
-        require_safe(plans, window.network, timing, fixed_time=all(p.type == "static" for p in plans))
         label = f"plan {plans_file.name}"
         configs += [_config(window, s, plans_file=plans_file.resolve(), teleport=teleport) for s in seeds]
     else:
@@ -457,6 +455,32 @@ def evaluate_signals(
         "result": result,
         "change": change,
     }
+
+
+def check_evaluation(
+    window: SignalWindow, *, plans_file: Path | None, controller: str | None, timing: Timing
+) -> None:
+    """Check what :func:`evaluate_signals` would run, before any simulation starts.
+
+    Raises
+    ------
+    InputError, PlanError
+        For both a plan and a controller, a missing or unsafe plan file, a plan that does not
+        match the network, or an unknown controller.
+    """
+    from signals.check import require_safe
+    from signals.controllers import POLICIES
+    from signals.plans import read_plans
+
+    if plans_file is not None and controller is not None:
+        raise InputError("give either a plan file or a controller, not both")
+    if plans_file is not None:
+        if not plans_file.is_file():
+            raise InputError(f"plan file {plans_file} does not exist")
+        plans = read_plans(plans_file, window.network)
+        require_safe(plans, window.network, timing, fixed_time=all(p.type == "static" for p in plans))
+    elif controller is not None:
+        POLICIES[controller]
 
 
 def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:

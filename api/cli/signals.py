@@ -84,6 +84,10 @@ def optimize(
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     period_s = parse_duration(period, field="--period") if period else None
+    flows = None
+    if method not in services.ADAPTIVE_METHODS:
+        with err.status("reading the flows"):
+            flows = services.signal_flows(window, counts=counts)
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"{method}: {window.scenario.name}", total=1.0)
         outcome = services.signal_plans(
@@ -96,6 +100,7 @@ def optimize(
             runner=runner,
             period_s=period_s,
             progress=lambda _, share: bar.update(task, completed=share),
+            flows=flows,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -205,11 +210,11 @@ def evaluate(
 ) -> None:
     """Compare the programs as shipped with a plan or an adaptive controller (by default our
     best, lookahead) over several seeds, measured the benchmark's way."""
-    if plan is not None and not plan.is_file():
-        raise InputError(f"plan file {plan} does not exist")
     if plan is not None and controller is not None:
         raise InputError("give either --plan or --controller, not both")
     window = _window(target, tls, begin, end)
+    timing = _timing(yellow, all_red, min_green)
+    services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"{window.scenario.name}: {2 * seeds} runs", total=2 * seeds)
@@ -218,7 +223,7 @@ def evaluate(
             plans_file=plan,
             controller=controller,
             seeds=seed_list,
-            timing=_timing(yellow, all_red, min_green),
+            timing=timing,
             teleport=teleport,
             runner=runner,
             on_done=lambda _i, _r: bar.advance(task),
