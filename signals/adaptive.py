@@ -59,8 +59,9 @@ class Observation:
     gap: list[tuple[int, float, float]] = field(default_factory=list)
     """Vehicles inside unsignalised junctions on the approaches: (incoming edge index, speed
     in m/s, waiting time in s)."""
-    neighbours: dict[str, tuple[int, float]] = field(default_factory=dict)
-    """Other signals' current green index and seconds since it started."""
+    neighbours: dict[str, tuple[Approach, Observation, int]] = field(default_factory=dict)
+    """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
+    controller: their approach, what they see, and the green they show (-1 while changing)."""
 
 
 @dataclass
@@ -110,6 +111,8 @@ class AdaptiveController:
         self.log = log
         self.states: list[SignalState] = []
         self._records: list[tuple[float, str, str]] = []
+        self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
+        self._seen: dict[str, Observation] = {}
 
     # -- the Controller protocol ------------------------------------------------------------
     def start(self, sim: SimHandle) -> None:
@@ -150,6 +153,8 @@ class AdaptiveController:
             if now + 1e-6 < state.next_decision:
                 continue
             obs = self.observe(sim, approach, now)
+            if approach.feeders and getattr(self.policy, "uses_neighbours", False):
+                obs.neighbours = self._neighbours(sim, approach, now)
             choice = self.policy.choose(approach, obs, state, self.timing)
             if choice != state.current:
                 self._begin_transition(sim, approach, state, approach.greens[state.current], choice, now)
@@ -162,8 +167,19 @@ class AdaptiveController:
         self._flush()
 
     # -- helpers ----------------------------------------------------------------------------
-    def neighbours(self) -> dict[str, tuple[int, float]]:
-        return {}
+    def _neighbours(self, sim: SimHandle, approach: Approach, now: float) -> dict[str, tuple[Approach, Observation, int]]:
+        out = {}
+        for _, tls, _, _ in approach.feeders:
+            j = self._index.get(tls)
+            if j is None or tls in out:
+                continue
+            upstream = self.approaches[j]
+            seen = self._seen.get(tls)
+            if seen is None or now - seen.time > 2.0:
+                seen = self.observe(sim, upstream, now)
+            shown = -1 if self.states[j].transition else self.states[j].current
+            out[tls] = (upstream, seen, shown)
+        return out
 
     def observe(self, sim: SimHandle, approach: Approach, now: float) -> Observation:
         """The vehicles around ``approach`` right now, from its context subscription."""
@@ -201,7 +217,9 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        return Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap)
+        seen = Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap)
+        self._seen[approach.tls_id] = seen
+        return seen
 
     def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, now: float) -> bool:
         """Whether vehicles of links losing their green are still inside the junction on a

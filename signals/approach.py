@@ -64,6 +64,10 @@ class Approach:
     """Per incoming edge: watched length back from the stop line, metres."""
     conflicts: frozenset[tuple[int, int]] = frozenset()
     """Pairs of state indices whose links cross or merge (both orders)."""
+    feeders: tuple[tuple[int, str, tuple[int, ...], float], ...] = ()
+    """Upstream signals releasing traffic into the approaches: (incoming edge index, signal,
+    its state indices of the links feeding the chain, travel time from its stop line to ours
+    in seconds at the speed limits)."""
 
 
 def approaches(network: SignalNetwork, signals: tuple[Signal, ...], *, reach_m: float = 400.0) -> tuple[Approach, ...]:
@@ -96,16 +100,22 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
     sources: dict[str, tuple[str, int, float]] = {}
     upstream_signals: set[str] = set()
     reach = [0.0] * len(edges)
-    frontier = [(lane, lane_edge[i], 0.0) for i, lane in enumerate(lanes)]
+    feeders: dict[tuple[int, str], tuple[set[int], float]] = {}
+    frontier = [(lane, lane_edge[i], 0.0, 0.0) for i, lane in enumerate(lanes)]
     while frontier:
-        lane, k, offset = frontier.pop()
+        lane, k, offset, travel = frontier.pop()
         geom = network.lanes[lane]
         end = offset + geom.length
+        travel += geom.length / max(geom.speed, 1.0)
         reach[k] = max(reach[k], min(end, reach_m))
         sources.setdefault(geom.edge_id, (geom.edge_id, k, end))
         before = network.edge_from_tls.get(geom.edge_id)
         if before is not None:
             upstream_signals.add(before)
+            if before != signal.tls_id and end <= 2 * reach_m:
+                feeding = {lk.index for lk in network.signals[before].links if lk.to_lane == lane}
+                known, time = feeders.get((k, before), (set(), travel))
+                feeders[(k, before)] = (known | feeding, min(time, travel))
             continue  # the previous signal: its queue is its own business
         if end >= reach_m:
             continue
@@ -113,7 +123,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
             if prev in watch:
                 continue
             watch[prev] = (WATCH_UP, k, end, network.lanes[prev].length)
-            frontier.append((prev, k, end))
+            frontier.append((prev, k, end, travel))
     for i, lane in enumerate(outgoing):
         watch.setdefault(lane, (WATCH_OUT, i, 0.0, network.lanes[lane].length))
     radius = max(
@@ -150,4 +160,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
         upstream_signals=tuple(sorted(upstream_signals)),
         approach_length=tuple(reach),
         conflicts=frozenset(signal.conflicts | {(j, i) for i, j in signal.conflicts}),
+        feeders=tuple(
+            (k, tls, tuple(sorted(indices)), travel) for (k, tls), (indices, travel) in sorted(feeders.items()) if indices
+        ),
     )
