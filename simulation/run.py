@@ -105,7 +105,6 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
         "-c", str(cfg.path),
         "--net-file", str(cfg.net),
         "--route-files", ",".join(str(p) for p in routes),
-        "--additional-files", ",".join(str(p) for p in additionals),
         "--begin", f"{begin:g}",
         "--seed", str(config.seed),
         "--tripinfo-output", str(outputs["tripinfo"]),
@@ -115,6 +114,8 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
         "--no-step-log",
         "--duration-log.disable",
     ]  # fmt: skip
+    if additionals:  # SUMO refuses an empty file list
+        args += ["--additional-files", ",".join(str(p) for p in additionals)]
     if end is not None:
         args += ["--end", f"{end:g}"]
     if kpis.emissions:

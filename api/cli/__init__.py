@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.logging import RichHandler
 
-from api.cli import conditions, feeds, gtfs, route, scenario, simulate, transit, twin
+from api.cli import conditions, feeds, gtfs, route, scenario, signals, simulate, transit, twin
 from api.cli._common import err
 from its.errors import ITSError
 
@@ -27,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(scenario.app, name="scenario")
+app.add_typer(signals.app, name="signals")
 app.add_typer(gtfs.app, name="gtfs")
 app.add_typer(transit.app, name="transit")
 simulate.register(app)

@@ -1,7 +1,8 @@
 """Workflows that need more than one domain package, composed here so the packages stay
 independent of each other (see DESIGN.md: api → {simulation, signals, gtfs, routing} → its).
 
-One module per audience: ``scenarios`` (building), ``live`` (feeds, conditions, routing, the
+One module per audience: ``scenarios`` (building), ``signals`` (timing plans and their
+evaluation), ``live`` (feeds, conditions, routing, the
 twin), ``transit`` (feeds, scheduling, timetables in the simulation). Names are also reachable
 here (``services.route_car``); a module loads on first use, so a command pays only for its own.
 """
@@ -12,15 +13,22 @@ import importlib
 from typing import Any
 
 _HOME = {
+    "ADAPTIVE_METHODS": "signals",
     "IngestResult": "live",
+    "PLAN_METHODS": "signals",
     "Place": "live",
+    "PlanOutcome": "signals",
     "RoadAnswer": "live",
+    "SIGNAL_KPIS": "signals",
+    "SignalWindow": "signals",
     "TransitAnswer": "live",
     "as_of": "live",
     "build_scenario": "scenarios",
+    "check_evaluation": "signals",
     "conditions_model": "live",
     "detector_edges": "live",
     "ensure_built": "scenarios",
+    "evaluate_signals": "signals",
     "fetch_gtfs_rt": "live",
     "ingest_detectors": "live",
     "ingest_gtfs_rt": "live",
@@ -35,12 +43,16 @@ _HOME = {
     "road_travel": "transit",
     "route_car": "live",
     "route_transit": "live",
+    "routed_demand": "signals",
     "run_live_twin": "live",
     "scenario_network": "live",
     "scenario_timetable": "live",
     "schedule_charts": "transit",
     "schedule_spec": "transit",
     "segment_conditions": "live",
+    "signal_flows": "signals",
+    "signal_plans": "signals",
+    "signal_window": "signals",
     "stored_trip_updates": "live",
     "timetable_buses": "transit",
     "timetable_variant": "transit",

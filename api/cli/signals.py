@@ -1,0 +1,251 @@
+"""``its signals``: signal plans from flows (Webster, coordination, simulation-in-the-loop
+search, adaptive controllers) and their evaluation in SUMO over several seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from api import services
+from api.cli._common import err, out, parse_window, print_json, progress_bar, target_scenario
+from its.control import TimingPlan
+from its.errors import InputError
+from its.jobs import JobRunner
+from its.settings import get_settings
+
+app = typer.Typer(help="Signal timing: optimise plans from flows and evaluate them in SUMO.", no_args_is_help=True)
+
+TargetArg = Annotated[str, typer.Argument(help="Scenario name, scenario folder or .sumocfg file.")]
+TlsOpt = Annotated[str | None, typer.Option("--tls", help="Traffic lights to time, comma-separated (default: all).")]
+BeginOpt = Annotated[str | None, typer.Option("--begin", help="Start of the window, seconds or HH:MM.")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="End of the window, seconds or HH:MM.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+YellowOpt = Annotated[float, typer.Option("--yellow", min=2.0, help="Yellow time, s.")]
+AllRedOpt = Annotated[float, typer.Option("--all-red", min=0.0, help="All-red time after each yellow, s.")]
+MinGreenOpt = Annotated[float, typer.Option("--min-green", min=3.0, help="Shortest green, s.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")]
+
+METHODS = services.PLAN_METHODS + services.ADAPTIVE_METHODS
+
+
+def _tls(value: str | None) -> list[str] | None:
+    return [t.strip() for t in value.split(",") if t.strip()] if value else None
+
+
+def _timing(yellow: float, all_red: float, min_green: float) -> Any:
+    from signals.phases import Timing
+
+    return Timing(yellow_s=yellow, all_red_s=all_red, min_green_s=min_green)
+
+
+def _window(target: str, tls: str | None, begin: str | None, end: str | None) -> services.SignalWindow:
+    b, e = parse_window(begin, end)
+    scenario = target_scenario(target)
+    if scenario.build is not None:
+        with err.status(f"checking {scenario.name} is built"):
+            services.ensure_built(scenario)
+    return services.signal_window(scenario, tls=_tls(tls), begin=b, end=e)
+
+
+@app.command()
+def optimize(
+    target: TargetArg,
+    method: Annotated[str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")] = "webster",
+    tls: TlsOpt = None,
+    begin: BeginOpt = None,
+    end: EndOpt = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Plan file to write (a SUMO additional file).")] = None,
+    json_: JsonOpt = False,
+    counts: Annotated[
+        Path | None,
+        typer.Option("--counts", help="Detector counts (CSV: lane or detector, flow_veh_h or vehicles+begin+end)."),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Training seeds of the search (method optimize).")] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=50, help="Rounds of the search (method optimize).")] = 4,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Time-of-day plans, one per period (adaptive methods), e.g. 15:00 or 900.")
+    ] = None,
+    yellow: YellowOpt = 3.0,
+    all_red: AllRedOpt = 0.0,
+    min_green: MinGreenOpt = 5.0,
+    workers: WorkersOpt = None,
+) -> None:
+    """Time the signals of a scenario by one method and write the plan, its timing sheets and
+    a time-space diagram of the longest corridor."""
+    from its.units import parse_duration
+
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    if counts is not None and not counts.is_file():
+        raise InputError(f"counts file {counts} does not exist")
+    window = _window(target, tls, begin, end)
+    timing = _timing(yellow, all_red, min_green)
+    period_s = parse_duration(period, field="--period") if period else None
+    flows = None
+    if method not in services.ADAPTIVE_METHODS:
+        with err.status("reading the flows"):
+            flows = services.signal_flows(window, counts=counts)
+    with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
+        task = bar.add_task(f"{method}: {window.scenario.name}", total=1.0)
+        outcome = services.signal_plans(
+            window,
+            method,
+            timing=timing,
+            counts=counts,
+            seeds=tuple(range(1, seeds + 1)),
+            rounds=rounds,
+            runner=runner,
+            period_s=period_s,
+            progress=lambda _, share: bar.update(task, completed=share),
+            flows=flows,
+        )
+        bar.update(task, completed=1.0)
+    path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
+    files = _write_outputs(window, method, outcome, path)
+    if json_:
+        print_json(
+            {
+                "scenario": window.scenario.name,
+                "method": method,
+                "window_s": [window.begin, window.end],
+                "flows_source": outcome.flows_source,
+                "flows_detail": outcome.flows_detail,
+                "plans": [_plan_json(p) for p in outcome.plans],
+                "report": outcome.report,
+                "files": files,
+            }
+        )
+        return
+    table = Table(title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})")
+    for column in ("signal", "program", "cycle (s)", "offset (s)", "greens (s)"):
+        table.add_column(column, justify="left" if column in ("signal", "program") else "right")
+    for plan in outcome.plans:
+        greens = " / ".join(f"{p.duration:g}" for p in plan.phases if "y" not in p.state.lower() and any(c in "Gg" for c in p.state))
+        table.add_row(plan.tls_id[:40], plan.program_id, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens)
+    out.print(table)
+    search = outcome.report.get("search")
+    if search:
+        verdict = "kept" if search["accepted"] else "not better on held-out seeds: the starting plans are kept"
+        out.print(
+            f"search: {search['simulations']} simulations; held-out delay {search['start_held_out_delay_s']:.1f} s "
+            f"-> {search['best_held_out_delay_s']:.1f} s ({verdict})"
+        )
+    if "derived_from" in outcome.report:
+        out.print(f"fixed-time plan derived from the {outcome.report['derived_from']}")
+    out.print("wrote " + ", ".join(files.values()))
+
+
+def _write_outputs(window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path) -> dict[str, str]:
+    """Write the plan, its timing sheets and the time-space diagram; everything is rendered
+    first, so a failure leaves no half-written set of files."""
+    import os
+    import tempfile
+
+    from signals.diagram import time_space
+    from signals.plans import write_plans
+    from signals.sheets import sheet_csv, sheet_markdown
+
+    stem = path.name.removesuffix(".xml").removesuffix(".add")
+    signals = window.network.signals
+    sheets = "\n".join(sheet_markdown(p, signals[p.tls_id]) for p in outcome.plans)
+    markdown = f"# Timing sheets: {window.scenario.name}, method {method}\n\n{sheets}"
+    table = sheet_csv(outcome.plans)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture: Path | None = None
+    if not outcome.schedules and len(outcome.plans) > 1:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".png")
+        os.close(handle)
+        try:
+            picture = time_space(outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}")
+        except InputError:
+            Path(name).unlink(missing_ok=True)  # no two consecutive signals: nothing to draw
+    comment = f"its signals optimize --method {method}; flows from {outcome.flows_source} ({outcome.flows_detail})"
+    files = {"plan": str(write_plans(outcome.plans, path, comment=comment, schedules=outcome.schedules))}
+    sheet_md, sheet_table = path.with_name(f"{stem}.timing.md"), path.with_name(f"{stem}.timing.csv")
+    sheet_md.write_text(markdown, encoding="utf-8")
+    sheet_table.write_text(table, encoding="utf-8")
+    files.update(timing_sheet=str(sheet_md), timing_csv=str(sheet_table))
+    if picture is not None:
+        final = path.with_name(f"{stem}.timespace.png")
+        os.replace(picture, final)
+        files["time_space"] = str(final)
+    return files
+
+
+def _plan_json(plan: TimingPlan) -> dict[str, Any]:
+    return {
+        "tls_id": plan.tls_id,
+        "program_id": plan.program_id,
+        "type": plan.type,
+        "cycle_s": plan.cycle_s,
+        "offset_s": plan.offset,
+        "phases": [
+            {"state": p.state, "duration_s": p.duration, "min_s": p.min_dur, "max_s": p.max_dur, "name": p.name}
+            for p in plan.phases
+        ],
+    }
+
+
+@app.command()
+def evaluate(
+    target: TargetArg,
+    plan: Annotated[Path | None, typer.Option("--plan", help="A plan file (SUMO additional with tlLogic).")] = None,
+    controller: Annotated[
+        str | None, typer.Option("--controller", help="An adaptive controller: lookahead, actuated, max-pressure, greedy.")
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds per side.")] = 5,
+    first_seed: Annotated[int, typer.Option("--first-seed", help="First seed (seeds are consecutive).")] = 1,
+    tls: TlsOpt = None,
+    begin: BeginOpt = None,
+    end: EndOpt = None,
+    json_: JsonOpt = False,
+    yellow: YellowOpt = 3.0,
+    all_red: AllRedOpt = 0.0,
+    min_green: MinGreenOpt = 5.0,
+    teleport: Annotated[float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")] = -1,
+    workers: WorkersOpt = None,
+) -> None:
+    """Compare the programs as shipped with a plan or an adaptive controller (by default our
+    best, lookahead) over several seeds, measured the benchmark's way."""
+    if plan is not None and controller is not None:
+        raise InputError("give either --plan or --controller, not both")
+    window = _window(target, tls, begin, end)
+    timing = _timing(yellow, all_red, min_green)
+    services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing)
+    seed_list = list(range(first_seed, first_seed + seeds))
+    with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
+        task = bar.add_task(f"{window.scenario.name}: {2 * seeds} runs", total=2 * seeds)
+        report = services.evaluate_signals(
+            window,
+            plans_file=plan,
+            controller=controller,
+            seeds=seed_list,
+            timing=timing,
+            teleport=teleport,
+            runner=runner,
+            on_done=lambda _i, _r: bar.advance(task),
+        )
+    if json_:
+        print_json(report)
+        return
+    base, result = report["baseline"], report["result"]
+    table = Table(title=f"{window.scenario.name}: {base['label']} vs {result['label']} ({seeds} seeds)")
+    for column in ("KPI", "baseline", "result", "change"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    for key in services.SIGNAL_KPIS:
+        change = report["change"].get(key, {})
+        relative = change.get("relative")
+        table.add_row(
+            key,
+            _fmt(base.get(key)),
+            _fmt(result.get(key)),
+            "–" if relative is None else f"{relative:+.1%}",
+        )
+    out.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"

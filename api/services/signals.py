@@ -1,0 +1,470 @@
+"""Signal-timing workflows: a scenario's signals and window, flows from detectors or demand,
+plans from each method, and evaluations of plans and controllers over seeds in SUMO.
+
+Composition of signals (plans, methods, controllers) with simulation (runs over seeds): the
+search gets the simulation as a plain ``evaluate`` callable.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from its.control import TimingPlan
+from its.errors import InputError, ScenarioError
+from its.jobs import JobRunner
+from its.scenario import Scenario
+from its.settings import get_settings
+from signals.flows import Flows
+from signals.model import SignalNetwork
+from signals.phases import Timing
+
+__all__ = [
+    "PlanOutcome",
+    "SignalWindow",
+    "check_evaluation",
+    "evaluate_signals",
+    "routed_demand",
+    "signal_flows",
+    "signal_plans",
+    "signal_window",
+]
+
+#: KPIs compared by ``its signals evaluate`` (means over seeds).
+SIGNAL_KPIS = (
+    "delay_s",
+    "mean_time_loss_s",
+    "mean_trip_duration_s",
+    "mean_waiting_time_s",
+    "vehicles_arrived",
+    "vehicles_running",
+    "vehicles_never_inserted",
+    "teleports",
+)
+
+#: Methods of ``its signals optimize``: fixed-time plans, SUMO's own actuated programs, and the
+#: adaptive controllers (whose output is the fixed-time plan derived from their run).
+PLAN_METHODS = ("webster", "coordinate", "optimize", "actuated")
+ADAPTIVE_METHODS = ("lookahead", "max-pressure", "greedy")
+
+
+@dataclass(frozen=True)
+class SignalWindow:
+    """A scenario's signals as the optimiser sees them: network, window, the signals chosen."""
+
+    scenario: Scenario
+    network: SignalNetwork
+    begin: float
+    end: float
+    tls_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """Plans from one method, with where the flows came from and what the method found."""
+
+    method: str
+    plans: tuple[TimingPlan, ...]
+    flows_source: str
+    flows_detail: str
+    report: dict[str, Any]
+    schedules: tuple[tuple[str, tuple[tuple[float, str], ...]], ...] = ()
+
+
+def signal_window(
+    scenario: Scenario, *, tls: Sequence[str] | None = None, begin: float | None = None, end: float | None = None
+) -> SignalWindow:
+    """The scenario's signal network and window, with ``tls`` checked (all signals by default).
+
+    Raises
+    ------
+    PlanError
+        If the network has no traffic lights or a named junction is unknown or not signalised.
+    """
+    from signals.model import read_signals
+    from simulation._sumocfg import read_sumocfg
+
+    if not scenario.built:
+        raise ScenarioError(f"scenario {scenario.name!r} is not built yet; run: its scenario build {scenario.name}")
+    cfg = read_sumocfg(scenario.sumocfg)
+    network = read_signals(cfg.net)
+    chosen = network.select(list(tls or []))
+    b = next(v for v in (begin, scenario.begin, cfg.begin, 0.0) if v is not None)
+    e = next((v for v in (end, scenario.end, cfg.end) if v is not None), None)
+    if e is None:
+        e = b + 3600.0
+    if e <= b:
+        raise InputError(f"end time {e:g} s is not after begin time {b:g} s")
+    return SignalWindow(scenario, network, float(b), float(e), tuple(s.tls_id for s in chosen))
+
+
+def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
+    """The scenario's route files, with ``<trip>`` demand routed by duarouter into ``folder``."""
+    from signals._routes import count_movements
+    from simulation._sumocfg import read_sumocfg
+    from simulation._tools import run_tool
+
+    cfg = read_sumocfg(scenario.sumocfg)
+    routes = list(cfg.routes)
+    if not routes:
+        return []
+    if count_movements(routes, begin=float("-inf"), end=float("inf")).unrouted == 0:
+        return routes
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "routed.rou.xml"
+    args = ["--net-file", str(cfg.net), "--route-files", ",".join(str(p) for p in routes), "--output-file", str(out)]
+    if cfg.additionals:
+        args += ["--additional-files", ",".join(str(p) for p in cfg.additionals)]
+    run_tool("duarouter", [*args, "--ignore-errors", "--no-step-log", "--no-warnings", "--write-costs", "false"])
+    (folder / "routed.rou.alt.xml").unlink(missing_ok=True)
+    return [out]
+
+
+def signal_flows(window: SignalWindow, *, counts: Path | None = None) -> Flows:
+    """Flows at the signals: from detector counts when given (a CSV with ``lane`` or
+    ``detector`` and ``flow_veh_h`` or ``vehicles``), else from the scenario's demand."""
+    from signals.flows import demand_flows, from_lane_counts
+
+    with tempfile.TemporaryDirectory(prefix="its-flows-") as tmp:
+        routes = routed_demand(window.scenario, Path(tmp))
+        demand = demand_flows(window.network, routes, begin=window.begin, end=window.end) if routes else None
+    if counts is None:
+        if demand is None:
+            raise InputError(f"scenario {window.scenario.name!r} has no demand (route files) and no counts were given")
+        return demand
+    lane_flows = _read_counts(counts, window)
+    return from_lane_counts(
+        window.network,
+        lane_flows,
+        window=(window.begin, window.end),
+        turning=demand,
+        detail=f"{len(lane_flows)} lanes counted in {counts.name}",
+    )
+
+
+def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
+    import pandas as pd
+
+    from simulation.detectors import read_loops
+
+    try:
+        table = pd.read_csv(path, sep=None, engine="python")
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the counts: {error}") from None
+    lanes_of: dict[str, str] = {}
+    if "lane" not in table.columns:
+        if "detector" not in table.columns:
+            raise InputError(f"{path}: the counts need a 'lane' or a 'detector' column")
+        if window.scenario.detectors is not None and window.scenario.detectors.is_file():
+            lanes_of = {loop.loop_id: loop.lane for loop in read_loops(window.scenario.detectors)}
+        table["lane"] = [lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]]
+    if "flow_veh_h" in table.columns:
+        flows = table.groupby("lane")["flow_veh_h"].mean()
+    elif {"vehicles", "begin", "end"} <= set(table.columns):
+        span = (table.groupby("lane")["end"].max() - table.groupby("lane")["begin"].min()).clip(lower=1.0)
+        flows = table.groupby("lane")["vehicles"].sum() / span * 3600.0
+    else:
+        raise InputError(f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'")
+    unknown = sorted(set(flows.index) - set(window.network.lanes))
+    if unknown:
+        raise InputError(f"{path}: lane(s) not in the network: {', '.join(unknown[:5])}")
+    return {str(k): float(v) for k, v in flows.items()}
+
+
+def signal_plans(
+    window: SignalWindow,
+    method: str,
+    *,
+    timing: Timing | None = None,
+    counts: Path | None = None,
+    seeds: Sequence[int] = (1, 2),
+    held_out: Sequence[int] = (101, 102, 103),
+    rounds: int = 4,
+    runner: JobRunner | None = None,
+    period_s: float | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    flows: Flows | None = None,
+) -> PlanOutcome:
+    """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
+    ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
+    :func:`signal_flows`) saves reading the demand again.
+
+    Raises
+    ------
+    InputError
+        On an unknown method, or no flows at a named junction.
+    """
+    from signals.check import require_safe
+    from signals.coordinate import coordinated
+    from signals.plans import as_actuated
+    from signals.webster import webster
+
+    timing = timing or Timing()
+    if method not in PLAN_METHODS + ADAPTIVE_METHODS:
+        known = ", ".join(PLAN_METHODS + ADAPTIVE_METHODS)
+        raise InputError(f"unknown method {method!r}; known: {known}")
+    explicit = len(window.tls_ids) < len(window.network.signals)
+    if method in ADAPTIVE_METHODS:
+        return _derived_plans(window, method, timing, seed=seeds[0], period_s=period_s, progress=progress)
+    flows = flows or signal_flows(window, counts=counts)
+    signals = [window.network.signals[t] for t in window.tls_ids]
+    report: dict[str, Any] = {}
+    if method == "webster" or method == "actuated":
+        plans, sizings = webster(signals, flows, timing, skip_empty=not explicit)
+        report["junctions"] = [_sizing_json(z) for z in sizings]
+        if method == "actuated":
+            plans = tuple(as_actuated(p, min_green_s=timing.min_green_s, max_green_s=2 * max(p.duration for p in p.phases)) for p in plans)
+    else:
+        used = [s.tls_id for s in signals if explicit or flows.total(s.tls_id) > 0]
+        if not used:
+            raise InputError(f"no flows at any signal between {window.begin:g} and {window.end:g} s ({flows.source})")
+        plans, groups = coordinated(window.network, used, flows, timing, program_id="its-coordinated")
+        report["groups"] = groups
+        if method == "optimize":
+            result = _search(window, plans, timing, seeds=seeds, held_out=held_out, rounds=rounds, runner=runner, progress=progress)
+            plans = tuple(replace(p, program_id="its-optimized") for p in result.plans)
+            report["search"] = {
+                "train_seeds": list(seeds),
+                "held_out_seeds": list(held_out),
+                "start_train_delay_s": result.start_train,
+                "best_train_delay_s": result.best_train,
+                "start_held_out_delay_s": result.start_test,
+                "best_held_out_delay_s": result.best_test,
+                "accepted": result.accepted,
+                "simulations": result.evaluations,
+                "history": result.history,
+            }
+    skipped = sorted(set(window.tls_ids) - {p.tls_id for p in plans})
+    if skipped:
+        report["kept_as_shipped"] = skipped
+    require_safe(plans, window.network, timing)
+    return PlanOutcome(method, tuple(plans), flows.source, flows.detail, report)
+
+
+def _sizing_json(sizing: Any) -> dict[str, Any]:
+    return {
+        "tls_id": sizing.tls_id,
+        "flow_ratio": sizing.flow_ratio,
+        "lost_time_s": sizing.lost_s,
+        "webster_formula_cycle_s": sizing.webster_cycle_s,
+        "cycle_s": sizing.cycle_s,
+        "greens_s": list(sizing.greens_s),
+        "stages": list(sizing.stages),
+        "degree_of_saturation": sizing.saturation,
+        "estimated_delay_s": sizing.delay_s,
+    }
+
+
+def _runs(
+    window: SignalWindow,
+    configs: Sequence[Any],
+    *,
+    runner: JobRunner | None,
+    on_done: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    from simulation.run import run
+
+    def one(config: Any) -> Any:
+        return run(window.scenario, config)
+
+    if runner is None:
+        with JobRunner.from_settings(get_settings()) as own:
+            return own.map(one, configs, on_done=on_done)
+    return runner.map(one, configs, on_done=on_done)
+
+
+def _config(window: SignalWindow, seed: int, *, plans_file: Path | None = None, controller: Any = None, teleport: float | None = -1) -> Any:
+    from simulation.config import RunConfig
+
+    return RunConfig(
+        seed=seed,
+        begin=window.begin,
+        end=window.end,
+        kpis=window.scenario.kpis.with_(edges=False, detectors=False),
+        controllers=(controller,) if controller is not None else (),
+        additional_files=(plans_file,) if plans_file is not None else (),
+        time_to_teleport=teleport,
+        label=f"{window.scenario.name}/seed {seed}",
+    )
+
+
+def _search(
+    window: SignalWindow,
+    start: tuple[TimingPlan, ...],
+    timing: Timing,
+    *,
+    seeds: Sequence[int],
+    held_out: Sequence[int],
+    rounds: int,
+    runner: JobRunner | None,
+    progress: Callable[[str, float], None] | None,
+) -> Any:
+    from signals.plans import write_plans
+    from signals.search import search
+
+    workers = runner.workers if runner is not None else get_settings().jobs_workers
+    with tempfile.TemporaryDirectory(prefix="its-search-") as tmp:
+        counter = iter(range(1_000_000))
+
+        def evaluate(jobs: Sequence[tuple[tuple[TimingPlan, ...], int]]) -> list[float]:
+            configs = []
+            for plans, seed in jobs:
+                path = write_plans(plans, Path(tmp) / f"candidate-{next(counter)}.add.xml")
+                configs.append(_config(window, seed, plans_file=path))
+            results = _runs(window, configs, runner=runner)
+            return [_delay(r) for r in results]
+
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress("search", done / total)
+
+        return search(
+            start,
+            evaluate,
+            window.network,
+            train_seeds=seeds,
+            test_seeds=held_out,
+            rounds=rounds,
+            per_round=max(2, workers),
+            timing=timing,
+            progress=report,
+        )
+
+
+def _delay(result: Any) -> float:
+    value = result.kpis.get("delay_s")
+    return float(value) if value is not None else float("inf")
+
+
+def _derived_plans(
+    window: SignalWindow,
+    method: str,
+    timing: Timing,
+    *,
+    seed: int,
+    period_s: float | None,
+    progress: Callable[[str, float], None] | None,
+) -> PlanOutcome:
+    """Run adaptive controller ``method`` once and derive a fixed-time (or, with
+    ``period_s``, time-of-day) plan from what it did."""
+    from signals.controllers import make_controller
+    from signals.derive import derive, read_log, served, time_of_day
+
+    with tempfile.TemporaryDirectory(prefix="its-derive-") as tmp:
+        log = Path(tmp) / "states.jsonl"
+        controller = make_controller(method, window.network, window.tls_ids, timing=timing, log=log)
+        (result,) = _runs(window, [_config(window, seed, controller=controller)], runner=None)
+        records = read_log(log) if log.is_file() else []
+    greens = served(records, end=window.end)
+    plans: list[TimingPlan] = []
+    schedules: list[tuple[str, tuple[tuple[float, str], ...]]] = []
+    for tls in window.tls_ids:
+        signal = window.network.signals[tls]
+        if period_s:
+            tod = time_of_day(signal, greens, timing, begin=window.begin, end=window.end, period_s=period_s, program_id=f"its-{method}")
+            plans.extend(tod.plans)
+            schedules.append((tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True))))
+        else:
+            plans.append(derive(signal, greens, timing, begin=window.begin, end=window.end, program_id=f"its-{method}"))
+    if progress is not None:
+        progress("derive", 1.0)
+    report = {
+        "derived_from": f"controller {method} run in SUMO, seed {seed}",
+        "controller_delay_s": _delay(result),
+        "note": "the controller itself runs with: its signals evaluate TARGET --controller " + method,
+    }
+    return PlanOutcome(method, tuple(plans), "simulation", f"controller {method} in SUMO", report, tuple(schedules))
+
+
+def evaluate_signals(
+    window: SignalWindow,
+    *,
+    plans_file: Path | None = None,
+    controller: str | None = None,
+    seeds: Sequence[int] = (1, 2, 3, 4, 5),
+    timing: Timing | None = None,
+    teleport: float | None = -1,
+    runner: JobRunner | None = None,
+    on_done: Callable[[int, Any], None] | None = None,
+) -> dict[str, Any]:
+    """The shipped programs (baseline) against a plan file or an adaptive controller
+    (``result``) on the same seeds, in parallel; means over seeds and the relative change.
+
+    Raises
+    ------
+    PlanError
+        If the plan file does not match the network or is unsafe.
+    """
+    from signals.controllers import BEST, make_controller
+
+    timing = timing or Timing()
+    check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing)
+    configs = [_config(window, s, teleport=teleport) for s in seeds]
+    if plans_file is not None:
+        label = f"plan {plans_file.name}"
+        configs += [_config(window, s, plans_file=plans_file.resolve(), teleport=teleport) for s in seeds]
+    else:
+        name = controller or BEST
+        label = f"controller {name}"
+        configs += [
+            _config(window, s, controller=make_controller(name, window.network, window.tls_ids, timing=timing), teleport=teleport)
+            for s in seeds
+        ]
+    results = _runs(window, configs, runner=runner, on_done=on_done)
+    n = len(seeds)
+    baseline, result = _summary(results[:n], "programs as shipped"), _summary(results[n:], label)
+    change = {}
+    for key in SIGNAL_KPIS:
+        before, after = baseline.get(key), result.get(key)
+        if before is None or after is None:
+            continue
+        change[key] = {"delta": after - before, "relative": (after - before) / before if before else None}
+    return {
+        "scenario": window.scenario.name,
+        "window_s": [window.begin, window.end],
+        "seeds": list(seeds),
+        "time_to_teleport": teleport,
+        "baseline": baseline,
+        "result": result,
+        "change": change,
+    }
+
+
+def check_evaluation(
+    window: SignalWindow, *, plans_file: Path | None, controller: str | None, timing: Timing
+) -> None:
+    """Check what :func:`evaluate_signals` would run, before any simulation starts.
+
+    Raises
+    ------
+    InputError, PlanError
+        For both a plan and a controller, a missing or unsafe plan file, a plan that does not
+        match the network, or an unknown controller.
+    """
+    from signals.check import require_safe
+    from signals.controllers import POLICIES
+    from signals.plans import read_plans
+
+    if plans_file is not None and controller is not None:
+        raise InputError("give either a plan file or a controller, not both")
+    if plans_file is not None:
+        if not plans_file.is_file():
+            raise InputError(f"plan file {plans_file} does not exist")
+        plans = read_plans(plans_file, window.network)
+        require_safe(plans, window.network, timing, fixed_time=all(p.type == "static" for p in plans))
+    elif controller is not None:
+        POLICIES[controller]
+
+
+def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": label}
+    for key in SIGNAL_KPIS:
+        values = [r.kpis.get(key) for r in results]
+        numbers = [float(v) for v in values if v is not None]
+        out[key] = sum(numbers) / len(numbers) if numbers else None
+    out["per_seed_delay_s"] = [r.kpis.get("delay_s") for r in results]
+    out["worst_seed_delay_s"] = max((v for v in out["per_seed_delay_s"] if v is not None), default=None)
+    return out

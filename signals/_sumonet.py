@@ -1,0 +1,170 @@
+"""Reading a SUMO ``.net.xml`` with sumolib into the signal model (links, conflicts, programs,
+lane graph)."""
+
+from __future__ import annotations
+
+import xml.sax
+from pathlib import Path
+
+import sumolib
+
+from its.control import Phase, TimingPlan
+from its.errors import InputError
+from signals.model import LaneGeom, Link, Signal, SignalNetwork
+
+
+def read(path: Path) -> SignalNetwork:
+    if not path.is_file():
+        raise InputError(f"{path}: no such network file")
+    try:
+        net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True)
+    except (xml.sax.SAXParseException, ValueError, KeyError, AttributeError) as error:
+        raise InputError(f"{path}: not a readable SUMO network: {error}") from None
+    lanes: dict[str, LaneGeom] = {}
+    lane_next: dict[str, tuple[str, ...]] = {}
+    prev: dict[str, list[str]] = {}
+    edge_lanes: dict[str, tuple[str, ...]] = {}
+    edge_from_tls: dict[str, str] = {}
+    edge_to_tls: dict[str, str] = {}
+    sources = set()
+    for edge in net.getEdges(withInternal=False):
+        eid = edge.getID()
+        edge_lanes[eid] = tuple(lane.getID() for lane in edge.getLanes())
+        if not edge.getIncoming():
+            sources.add(eid)
+        for lane in edge.getLanes():
+            lid = lane.getID()
+            lanes[lid] = LaneGeom(lid, eid, float(lane.getLength()), float(lane.getSpeed()))
+            onward = [c for c in lane.getOutgoing() if not c.getToLane().getID().startswith(":")]
+            lane_next[lid] = tuple(dict.fromkeys(c.getToLane().getID() for c in onward))
+            for c in onward:
+                if c.getDirection() not in ("t", "T"):  # a U-turn leads away, not towards
+                    prev.setdefault(c.getToLane().getID(), []).append(lid)
+    signals: dict[str, Signal] = {}
+    for tls in net.getTrafficLights():
+        tid = tls.getID()
+        connections = [
+            c
+            for edge in tls.getEdges()
+            for group in edge.getOutgoing().values()
+            for c in group
+            if c.getTLSID() == tid
+        ]
+        links = tuple(
+            sorted(
+                (
+                    Link(
+                        index=c.getTLLinkIndex(),
+                        from_lane=c.getFromLane().getID(),
+                        to_lane=c.getToLane().getID(),
+                        from_edge=c.getFrom().getID(),
+                        to_edge=c.getTo().getID(),
+                        direction=str(c.getDirection()),
+                        junction=c.getJunction().getID(),
+                        via=_via(net, c),
+                    )
+                    for c in connections
+                    if c.getTLLinkIndex() >= 0
+                ),
+                key=lambda link: (link.index, link.from_lane, link.to_lane),
+            )
+        )
+        conflicts = set()
+        request: dict[int, int] = {}
+        for node in {c.getJunction() for c in connections}:
+            request.update(_request_indices(node))
+        for a in connections:
+            for b in connections:
+                ia, ib = a.getTLLinkIndex(), b.getTLLinkIndex()
+                if ia >= ib or a.getJunction() is not b.getJunction() or a.getFrom() is b.getFrom():
+                    continue
+                ja, jb = request.get(id(a), -1), request.get(id(b), -1)
+                if ja >= 0 and jb >= 0 and a.getJunction().areFoes(ja, jb):
+                    conflicts.add((ia, ib))
+        programs = tuple(_plan(tid, pid, program) for pid, program in tls.getPrograms().items())
+        size = max([len(p.phases[0].state) for p in programs if p.phases] + [max((lk.index for lk in links), default=-1) + 1])
+        junction_ids = tuple(sorted({link.junction for link in links}))
+        coords = [net.getNode(j).getCoord() for j in junction_ids]
+        xy = (
+            (sum(c[0] for c in coords) / len(coords), sum(c[1] for c in coords) / len(coords)) if coords else (0.0, 0.0)
+        )
+        signals[tid] = Signal(
+            tls_id=tid,
+            links=links,
+            size=size,
+            conflicts=frozenset(conflicts),
+            programs=programs,
+            junctions=junction_ids,
+            xy=(float(xy[0]), float(xy[1])),
+        )
+        for link in links:
+            edge_to_tls[link.from_edge] = tid
+            edge_from_tls[link.to_edge] = tid
+    return SignalNetwork(
+        net_path=path.resolve(),
+        signals=signals,
+        lanes=lanes,
+        lane_next=lane_next,
+        lane_prev={k: tuple(v) for k, v in prev.items()},
+        edge_lanes=edge_lanes,
+        edge_from_tls=edge_from_tls,
+        edge_to_tls=edge_to_tls,
+        sources=frozenset(sources),
+        junction_types={node.getID(): str(node.getType()) for node in net.getNodes()},
+        junction_internal={node.getID(): tuple(node.getInternal()) for node in net.getNodes()},
+        edge_from_node={edge.getID(): edge.getFromNode().getID() for edge in net.getEdges(withInternal=False)},
+    )
+
+
+def _request_indices(node: sumolib.net.node.Node) -> dict[int, int]:
+    """Each connection's row in its junction's ``<request>`` table, keyed by ``id()``.
+
+    The same walk as sumolib's ``Node.getLinkIndex``, done once per junction instead of once
+    per connection (which is quadratic on big junctions).
+    """
+    rows: dict[int, int] = {}
+    row = 0
+    edges = {e.getID(): e for e in node.getIncoming()}
+    for lane_id in node._incLanes:
+        edge_id, _, index = lane_id.rpartition("_")
+        edge = edges.get(edge_id)
+        if edge is None or not index.isdigit():
+            continue
+        for candidate in edge.getLane(int(index)).getOutgoing():
+            from_kind = candidate.getFromLane().getEdge().getFunction()
+            to_kind = candidate.getToLane().getEdge().getFunction()
+            if to_kind == "walkingarea" or (from_kind == "walkingarea" and to_kind != "crossing"):
+                continue
+            rows[id(candidate)] = row
+            row += 1
+    return rows
+
+
+def _via(net: sumolib.net.Net, connection: sumolib.net.connection.Connection) -> tuple[str, ...]:
+    lane_id = connection.getViaLaneID()
+    chain: list[str] = []
+    while lane_id and lane_id.startswith(":") and lane_id not in chain:
+        chain.append(lane_id)
+        following = [c.getToLane().getID() for c in net.getLane(lane_id).getOutgoing()]
+        lane_id = following[0] if following else ""
+    return tuple(chain)
+
+
+def _plan(tls_id: str, program_id: str, program: sumolib.net.TLSProgram) -> TimingPlan:
+    phases = tuple(
+        Phase(
+            state=p.state,
+            duration=float(p.duration),
+            min_dur=float(p.minDur) if p.minDur is not None and float(p.minDur) >= 0 else None,
+            max_dur=float(p.maxDur) if p.maxDur is not None and float(p.maxDur) >= 0 else None,
+            name=p.name or "",
+        )
+        for p in program.getPhases()
+    )
+    return TimingPlan(
+        tls_id=tls_id,
+        program_id=str(program_id),
+        phases=phases,
+        offset=float(program.getOffset() or 0.0),
+        type=str(program.getType() or "static"),
+    )

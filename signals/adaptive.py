@@ -1,0 +1,275 @@
+"""The runtime shared by every adaptive controller: one :class:`its.control.Controller` that
+steps all its signals through green, yellow and all-red, and asks a policy which green to
+serve next.
+
+The controller is stepped every second (so yellows and all-reds last exactly their time);
+a policy is asked at the end of each minimum green and then every ``decide_every_s``. What
+the policy sees comes from one libsumo context subscription per signal (every vehicle near
+the junction with its lane, position, speed and waiting time), read only when a decision is
+due, so nothing is polled value by value. Policies are small picklable objects (see
+:mod:`signals.policies`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from its.control import SimHandle
+from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
+from signals.phases import Timing, transition
+
+__all__ = ["AdaptiveController", "Observation", "Policy", "SignalState"]
+
+# libsumo / TraCI variable ids (stable across SUMO versions)
+_CMD_GET_VEHICLE_VARIABLE = 0xA4
+_VAR_LANE_ID = 0x51
+_VAR_LANEPOSITION = 0x56
+_VAR_SPEED = 0x40
+_VAR_WAITING_TIME = 0x7A
+_VARS = (_VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME)
+
+#: A vehicle slower than this is queued, m/s (SUMO's own halting threshold).
+HALTING_SPEED = 0.1
+#: A vehicle inside the junction slower than this may be stuck there, m/s.
+BOX_MOVING_SPEED = 2.0
+
+
+@dataclass
+class Observation:
+    """What a policy sees of one signal at one decision.
+
+    ``lanes[i]`` holds the vehicles on incoming lane ``i`` as (distance to the stop line in
+    metres, speed in m/s, waiting time in s); ``upstream[k]`` the vehicles further up the
+    chain of incoming edge ``k`` (same tuples); ``out_count[j]`` the vehicles on outgoing lane
+    ``j``; ``pending[k]`` the vehicles waiting to enter the network upstream of edge ``k``.
+    """
+
+    time: float
+    lanes: list[list[tuple[float, float, float]]]
+    upstream: list[list[tuple[float, float, float]]]
+    out_count: list[int]
+    out_halting: list[int]
+    pending: list[int]
+    box: list[tuple[int, float]] = field(default_factory=list)
+    """Vehicles inside the junction: (state index of their link, speed in m/s)."""
+    gap: list[tuple[int, float, float]] = field(default_factory=list)
+    """Vehicles inside unsignalised junctions on the approaches: (incoming edge index, speed
+    in m/s, waiting time in s)."""
+    neighbours: dict[str, tuple[Approach, Observation, int]] = field(default_factory=dict)
+    """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
+    controller: their approach, what they see, and the green they show (-1 while changing)."""
+
+
+@dataclass
+class SignalState:
+    """Where one signal is in its green/yellow/red sequence."""
+
+    current: int = 0
+    """Index of the green being served, or the one coming after a transition."""
+    green_since: float = 0.0
+    next_decision: float = 0.0
+    transition: list[tuple[str, float]] = field(default_factory=list)
+    """Remaining (state, end time) phases of the change in progress."""
+    switches: int = 0
+    clearance_start: float = 0.0
+
+
+class Policy(Protocol):
+    """Chooses the green to serve next. ``decide_every_s`` is how often it is asked."""
+
+    decide_every_s: float
+
+    def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
+        """Index of the green to serve (``state.current`` to keep it)."""
+        ...
+
+
+class AdaptiveController:
+    """Steps ``approaches`` under ``policy`` with ``timing``'s clearances and green bounds.
+
+    ``log`` (a path) records every state the controller set, as JSON lines, for the checker
+    and for tests.
+    """
+
+    interval_s = 1.0
+
+    def __init__(
+        self,
+        approaches: Sequence[Approach],
+        policy: Policy,
+        timing: Timing = Timing(),
+        *,
+        log: Path | None = None,
+    ) -> None:
+        self.approaches = tuple(approaches)
+        self.policy = policy
+        self.timing = timing
+        self.log = log
+        self.states: list[SignalState] = []
+        self._records: list[tuple[float, str, str]] = []
+        self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
+        self._seen: dict[str, Observation] = {}
+
+    # -- the Controller protocol ------------------------------------------------------------
+    def start(self, sim: SimHandle) -> None:
+        now = sim.time()
+        self.states = []
+        for approach in self.approaches:
+            sim.apply(
+                "junction", "subscribeContext", approach.junction, _CMD_GET_VEHICLE_VARIABLE, approach.radius_m, _VARS
+            )
+            shown = str(sim.apply("trafficlight", "getRedYellowGreenState", approach.tls_id))
+            state = SignalState(current=0, green_since=now, next_decision=now + self.timing.min_green_s)
+            if shown in approach.greens:
+                state.current = approach.greens.index(shown)
+                self._set(sim, approach, shown, now)
+            else:
+                self._begin_transition(sim, approach, state, shown, 0, now)
+            self.states.append(state)
+
+    def act(self, sim: SimHandle) -> None:
+        now = sim.time()
+        for approach, state in zip(self.approaches, self.states, strict=True):
+            if state.transition:
+                if now + 1e-6 < state.transition[0][1]:
+                    continue
+                if len(state.transition) == 1 and self._box_busy(sim, approach, state, now):
+                    red = state.transition[0][0].replace("y", "r")
+                    state.transition[0] = (red, now + 1.0)
+                    self._set(sim, approach, red, now)
+                    continue
+                state.transition.pop(0)
+                if state.transition:
+                    self._set(sim, approach, state.transition[0][0], now)
+                    continue
+                self._set(sim, approach, approach.greens[state.current], now)
+                state.green_since = now
+                state.next_decision = now + self.timing.min_green_s
+                continue
+            if now + 1e-6 < state.next_decision:
+                continue
+            obs = self.observe(sim, approach, now)
+            if approach.feeders and getattr(self.policy, "uses_neighbours", False):
+                obs.neighbours = self._neighbours(sim, approach, now)
+            choice = self.policy.choose(approach, obs, state, self.timing)
+            if choice != state.current:
+                self._begin_transition(sim, approach, state, approach.greens[state.current], choice, now)
+                state.switches += 1
+            else:
+                state.next_decision = now + self.policy.decide_every_s
+
+    def finish(self, sim: SimHandle) -> None:
+        """Called once when the run ends: writes the log of states."""
+        self._flush()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _neighbours(self, sim: SimHandle, approach: Approach, now: float) -> dict[str, tuple[Approach, Observation, int]]:
+        out = {}
+        for _, tls, _, _ in approach.feeders:
+            j = self._index.get(tls)
+            if j is None or tls in out:
+                continue
+            upstream = self.approaches[j]
+            seen = self._seen.get(tls)
+            if seen is None or now - seen.time > 2.0:
+                seen = self.observe(sim, upstream, now)
+            shown = -1 if self.states[j].transition else self.states[j].current
+            out[tls] = (upstream, seen, shown)
+        return out
+
+    def observe(self, sim: SimHandle, approach: Approach, now: float) -> Observation:
+        """The vehicles around ``approach`` right now, from its context subscription."""
+        found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
+        lanes: list[list[tuple[float, float, float]]] = [[] for _ in approach.lanes]
+        upstream: list[list[tuple[float, float, float]]] = [[] for _ in approach.edges]
+        out_count = [0] * len(approach.outgoing)
+        out_halting = [0] * len(approach.outgoing)
+        box: list[tuple[int, float]] = []
+        gap: list[tuple[int, float, float]] = []
+        watch = approach.watch
+        for values in found.values():
+            where = watch.get(values[_VAR_LANE_ID])
+            if where is None:
+                continue
+            kind, index, offset, length = where
+            speed = values[_VAR_SPEED]
+            if kind == WATCH_BOX:
+                box.append((index, speed))
+                continue
+            if kind == WATCH_GAP:
+                gap.append((index, speed, values[_VAR_WAITING_TIME]))
+                continue
+            if kind == WATCH_OUT:
+                out_count[index] += 1
+                if speed < HALTING_SPEED:
+                    out_halting[index] += 1
+                continue
+            distance = max(0.0, length - values[_VAR_LANEPOSITION]) + offset
+            entry = (distance, speed, values[_VAR_WAITING_TIME])
+            if kind == WATCH_IN:
+                lanes[index].append(entry)
+            elif kind == WATCH_UP:
+                upstream[index].append(entry)
+        pending = [0] * len(approach.edges)
+        for edge, k, _ in approach.sources:
+            pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
+        seen = Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap)
+        self._seen[approach.tls_id] = seen
+        return seen
+
+    def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, now: float) -> bool:
+        """Whether vehicles of links losing their green are still inside the junction on a
+        path that crosses a link about to turn green (then the clearance is extended by a
+        second, up to ``timing.max_clearance_extension_s``)."""
+        if now - state.clearance_start >= self.timing.intergreen_s + self.timing.max_clearance_extension_s - 1e-6:
+            return False
+        target = approach.greens[state.current]
+        shown = state.transition[0][0]
+        starting = [j for j, c in enumerate(target) if c in "Gg" and shown[j] not in "Gg"]
+        if not starting:
+            return False
+        found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
+        for values in found.values():
+            where = approach.watch.get(values[_VAR_LANE_ID])
+            if where is None or where[0] != WATCH_BOX or target[where[1]] in "Gg":
+                continue
+            if values[_VAR_SPEED] > BOX_MOVING_SPEED:
+                continue  # it will be out before the new green's first vehicle arrives
+            if any((where[1], j) in approach.conflicts for j in starting):
+                return True
+        return False
+
+    def _begin_transition(
+        self, sim: SimHandle, approach: Approach, state: SignalState, shown: str, target: int, now: float
+    ) -> None:
+        phases = transition(shown, approach.greens[target], self.timing)
+        state.current = target
+        if not phases:
+            self._set(sim, approach, approach.greens[target], now)
+            state.green_since = now
+            state.next_decision = now + self.timing.min_green_s
+            return
+        end = now
+        state.clearance_start = now
+        state.transition = []
+        for phase in phases:
+            end += phase.duration
+            state.transition.append((phase.state, end))
+        self._set(sim, approach, phases[0].state, now)
+
+    def _set(self, sim: SimHandle, approach: Approach, shown: str, now: float) -> None:
+        sim.apply("trafficlight", "setRedYellowGreenState", approach.tls_id, shown)
+        if self.log is not None:
+            self._records.append((now, approach.tls_id, shown))
+
+    def _flush(self) -> None:
+        if self.log is None or not self._records:
+            return
+        with self.log.open("a", encoding="utf-8") as stream:
+            for record in self._records:
+                stream.write(json.dumps(record) + "\n")
+        self._records = []

@@ -1,0 +1,166 @@
+"""What an adaptive controller watches around one signal: its incoming lanes, the chain of
+lanes upstream back to the previous signal, its outgoing lanes and the sources it feeds from.
+
+Real approaches are chains of short edges; looking only at the last lane before the stop line
+starves approaches whose queue reaches back over a junction, so every lane upstream is mapped
+to the approach it feeds, with its distance to the stop line. Plain data: it travels to the
+simulation's worker process with the controller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from signals.model import GREEN, Signal, SignalNetwork
+
+__all__ = ["Approach", "WATCH_BOX", "WATCH_GAP", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
+
+#: Kinds of watched lanes: incoming, upstream of an incoming edge, outgoing, inside the
+#: junction, inside an unsignalised junction on an approach (where vehicles wait for gaps).
+WATCH_IN, WATCH_UP, WATCH_OUT, WATCH_BOX, WATCH_GAP = 0, 1, 2, 3, 4
+
+#: Road space of one queued vehicle (length plus gap), metres.
+VEHICLE_SPACE_M = 7.5
+
+
+@dataclass(frozen=True)
+class Approach:
+    """One signal as its controller sees it (indices point into the tuples here).
+
+    ``greens`` are the green states the controller chooses among; ``lane_phases[i]`` the
+    greens that serve incoming lane ``i`` (some link of the lane green); ``links`` the
+    controlled links as (incoming lane, outgoing lane, state index); ``watch`` maps a lane id
+    to (kind, index, offset, length): kind ``WATCH_IN`` for incoming lane ``index``, ``WATCH_UP`` for
+    a lane upstream of incoming edge ``index``, ``WATCH_OUT`` for outgoing lane ``index``,
+    ``WATCH_BOX`` for an internal lane of the junction crossed by the link with state index
+    ``index``, ``WATCH_GAP`` for an internal lane of an unsignalised junction on the chain of
+    incoming edge ``index`` (vehicles waiting there for a gap in other traffic);
+    ``offset`` (metres) is the distance from the watched lane's end to the stop line and
+    ``length`` the watched lane's length.
+    """
+
+    tls_id: str
+    junction: str
+    radius_m: float
+    greens: tuple[str, ...]
+    lanes: tuple[str, ...]
+    lane_length: tuple[float, ...]
+    lane_speed: tuple[float, ...]
+    lane_edge: tuple[int, ...]
+    lane_phases: tuple[tuple[int, ...], ...]
+    edges: tuple[str, ...]
+    edge_lanes: tuple[tuple[int, ...], ...]
+    outgoing: tuple[str, ...]
+    out_capacity: tuple[float, ...]
+    """Vehicles that fit on each outgoing lane."""
+    links: tuple[tuple[int, int, int], ...]
+    watch: dict[str, tuple[int, int, float, float]]
+    sources: tuple[tuple[str, int, float], ...]
+    """Edges of the approaches where vehicles may wait to enter the network: (edge id,
+    incoming edge index, distance of the edge's start to the stop line)."""
+    upstream_signals: tuple[str, ...] = ()
+    """Signals whose outgoing lanes feed this one's approaches."""
+    approach_length: tuple[float, ...] = ()
+    """Per incoming edge: watched length back from the stop line, metres."""
+    conflicts: frozenset[tuple[int, int]] = frozenset()
+    """Pairs of state indices whose links cross or merge (both orders)."""
+    feeders: tuple[tuple[int, str, tuple[int, ...], float], ...] = ()
+    """Upstream signals releasing traffic into the approaches: (incoming edge index, signal,
+    its state indices of the links feeding the chain, travel time from its stop line to ours
+    in seconds at the speed limits)."""
+
+
+def approaches(network: SignalNetwork, signals: tuple[Signal, ...], *, reach_m: float = 400.0) -> tuple[Approach, ...]:
+    """The :class:`Approach` of each signal, watching up to ``reach_m`` upstream (or back to
+    the previous signal, whichever is nearer)."""
+    return tuple(_approach(network, signal, reach_m) for signal in signals)
+
+
+def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approach:
+    greens = tuple(p.state for p in signal.green_phases())
+    lanes = signal.incoming_lanes
+    edges = signal.incoming_edges
+    lane_index = {lane: i for i, lane in enumerate(lanes)}
+    lane_edge = tuple(edges.index(network.lanes[lane].edge_id) for lane in lanes)
+    lane_phases = tuple(
+        tuple(
+            p
+            for p, state in enumerate(greens)
+            if any(state[link.index] in GREEN for link in signal.links_of_lane(lane))
+        )
+        for lane in lanes
+    )
+    edge_lanes = tuple(tuple(i for i, e in enumerate(lane_edge) if e == k) for k in range(len(edges)))
+    outgoing = signal.outgoing_lanes
+    out_index = {lane: i for i, lane in enumerate(outgoing)}
+    links = tuple((lane_index[lk.from_lane], out_index[lk.to_lane], lk.index) for lk in signal.links)
+    watch: dict[str, tuple[int, int, float, float]] = {
+        lane: (WATCH_IN, i, 0.0, network.lanes[lane].length) for i, lane in enumerate(lanes)
+    }
+    sources: dict[str, tuple[str, int, float]] = {}
+    upstream_signals: set[str] = set()
+    reach = [0.0] * len(edges)
+    feeders: dict[tuple[int, str], tuple[set[int], float]] = {}
+    frontier = [(lane, lane_edge[i], 0.0, 0.0) for i, lane in enumerate(lanes)]
+    while frontier:
+        lane, k, offset, travel = frontier.pop()
+        geom = network.lanes[lane]
+        end = offset + geom.length
+        travel += geom.length / max(geom.speed, 1.0)
+        reach[k] = max(reach[k], min(end, reach_m))
+        sources.setdefault(geom.edge_id, (geom.edge_id, k, end))
+        before = network.edge_from_tls.get(geom.edge_id)
+        if before is not None:
+            upstream_signals.add(before)
+            if before != signal.tls_id and end <= 2 * reach_m:
+                feeding = {lk.index for lk in network.signals[before].links if lk.to_lane == lane}
+                known, time = feeders.get((k, before), (set(), travel))
+                feeders[(k, before)] = (known | feeding, min(time, travel))
+            continue  # the previous signal: its queue is its own business
+        if end >= reach_m:
+            continue
+        for prev in network.lane_prev.get(lane, ()):
+            if prev in watch:
+                continue
+            watch[prev] = (WATCH_UP, k, end, network.lanes[prev].length)
+            frontier.append((prev, k, end, travel))
+    for i, lane in enumerate(outgoing):
+        watch.setdefault(lane, (WATCH_OUT, i, 0.0, network.lanes[lane].length))
+    radius = max(
+        [length + (offset if kind != WATCH_OUT else 0.0) for kind, _, offset, length in watch.values()]
+    )
+    for link in signal.links:
+        for via in link.via:
+            watch.setdefault(via, (WATCH_BOX, link.index, 0.0, 0.0))
+    for lane, (kind, k, offset, length) in list(watch.items()):
+        if kind not in (WATCH_IN, WATCH_UP):
+            continue
+        node = network.edge_from_node.get(network.lanes[lane].edge_id, "")
+        if node and not network.junction_types.get(node, "").startswith("traffic_light"):
+            for inner in network.junction_internal.get(node, ()):
+                watch.setdefault(inner, (WATCH_GAP, k, offset + length, 0.0))
+    upstream_signals.discard(signal.tls_id)
+    return Approach(
+        tls_id=signal.tls_id,
+        junction=signal.junctions[0] if signal.junctions else signal.tls_id,
+        radius_m=min(radius, reach_m + 300.0) + 50.0,
+        greens=greens,
+        lanes=lanes,
+        lane_length=tuple(network.lanes[lane].length for lane in lanes),
+        lane_speed=tuple(network.lanes[lane].speed for lane in lanes),
+        lane_edge=lane_edge,
+        lane_phases=lane_phases,
+        edges=edges,
+        edge_lanes=edge_lanes,
+        outgoing=outgoing,
+        out_capacity=tuple(max(1.0, network.lanes[lane].length / VEHICLE_SPACE_M) for lane in outgoing),
+        links=links,
+        watch=watch,
+        sources=tuple(sources.values()),
+        upstream_signals=tuple(sorted(upstream_signals)),
+        approach_length=tuple(reach),
+        conflicts=frozenset(signal.conflicts | {(j, i) for i, j in signal.conflicts}),
+        feeders=tuple(
+            (k, tls, tuple(sorted(indices)), travel) for (k, tls), (indices, travel) in sorted(feeders.items()) if indices
+        ),
+    )

@@ -1,0 +1,138 @@
+"""The plan safety checker: conflicting greens, greens below their minimum, missing or short
+yellows, cycles outside bounds, and plans that do not fit the network's signal.
+
+:func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
+:class:`its.errors.PlanError` naming every fault of a set of plans. Every method's output goes
+through :func:`require_safe` before it is written or simulated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from its.control import TimingPlan
+from its.errors import PlanError
+from signals.model import GREEN, Signal, SignalNetwork, is_green_state
+from signals.phases import Timing
+
+__all__ = ["Fault", "check_states", "faults", "require_safe"]
+
+_ALPHABET = frozenset("GgyYrRsuoO")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One safety fault: ``kind`` is ``size``, ``alphabet``, ``conflict``, ``short-green``,
+    ``missing-yellow``, ``short-yellow``, ``cycle`` or ``empty``; ``phase`` the 0-based phase
+    index (None for the whole plan)."""
+
+    tls_id: str
+    kind: str
+    phase: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.tls_id}" + (f" phase {self.phase}" if self.phase is not None else "")
+        return f"{where}: {self.message}"
+
+
+def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed_time: bool = True) -> list[Fault]:
+    """Every safety fault of ``plan`` on ``signal``.
+
+    ``fixed_time`` also checks the cycle against ``timing``'s bounds (adaptive controllers
+    have no cycle). A phase with ``minDur`` (an actuated program) is checked on its minimum.
+    """
+    found: list[Fault] = []
+    tid = plan.tls_id
+
+    def add(kind: str, phase: int | None, message: str) -> None:
+        found.append(Fault(tid, kind, phase, message))
+
+    if not plan.phases:
+        add("empty", None, "the plan has no phases")
+        return found
+    for i, phase in enumerate(plan.phases):
+        if len(phase.state) != signal.size:
+            add("size", i, f"state {phase.state!r} has {len(phase.state)} signals; the junction has {signal.size}")
+        bad = sorted(set(phase.state) - _ALPHABET)
+        if bad:
+            add("alphabet", i, f"state {phase.state!r} has characters SUMO does not know: {''.join(bad)}")
+    if found:
+        return found
+    found += [Fault(tid, "conflict", i, m) for i, p in enumerate(plan.phases) for m in check_states([p.state], signal)]
+    for i, phase in enumerate(plan.phases):
+        shortest = phase.min_dur if phase.min_dur is not None else phase.duration
+        if is_green_state(phase.state) and shortest < timing.min_green_s - 1e-9:
+            add("short-green", i, f"green of {shortest:g} s is shorter than the minimum {timing.min_green_s:g} s")
+        elif is_green_state(phase.state) and phase.min_dur is not None and phase.duration < phase.min_dur - 1e-9:
+            add("short-green", i, f"green of {phase.duration:g} s is shorter than its own minimum {phase.min_dur:g} s")
+    n = len(plan.phases)
+    for i, phase in enumerate(plan.phases):
+        following = plan.phases[(i + 1) % n]
+        for k, (a, b) in enumerate(zip(phase.state, following.state, strict=True)):
+            if a in GREEN and b not in GREEN and b not in "yY":
+                add(
+                    "missing-yellow",
+                    i,
+                    f"link {k} goes from green ({a}) to {b!r} without yellow before phase {(i + 1) % n}",
+                )
+                break
+    for i, phase in enumerate(plan.phases):
+        if any(c in "yY" for c in phase.state):
+            # a yellow run may span several phases (yellow then a second yellow phase)
+            run = phase.duration
+            j = (i - 1) % n
+            while j != i and any(c in "yY" for c in plan.phases[j].state):
+                run += plan.phases[j].duration
+                j = (j - 1) % n
+            following = plan.phases[(i + 1) % n]
+            ends_here = not any(c in "yY" for c in following.state)
+            if ends_here and run < timing.yellow_s - 1e-9:
+                add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
+    if fixed_time and plan.type == "static":
+        cycle = plan.cycle_s
+        if not timing.min_cycle_s - 1e-9 <= cycle <= timing.max_cycle_s + 1e-9:
+            add(
+                "cycle",
+                None,
+                f"cycle of {cycle:g} s is outside the bounds {timing.min_cycle_s:g}-{timing.max_cycle_s:g} s",
+            )
+    return found
+
+
+def check_states(states: Iterable[str], signal: Signal) -> list[str]:
+    """Messages for every pair of conflicting links that a state makes both priority green."""
+    messages = []
+    for state in states:
+        for i, j in sorted(signal.conflicts):
+            if i < len(state) and j < len(state) and state[i] == "G" and state[j] == "G":
+                a, b = _link(signal, i), _link(signal, j)
+                messages.append(
+                    f"state {state!r} gives priority green to conflicting links {i} ({a}) and {j} ({b})"
+                )
+    return messages
+
+
+def _link(signal: Signal, index: int) -> str:
+    link = next((lk for lk in signal.links if lk.index == index), None)
+    return f"{link.from_lane} -> {link.to_lane}" if link else "?"
+
+
+def require_safe(
+    plans: Iterable[TimingPlan],
+    network: SignalNetwork,
+    timing: Timing = Timing(),
+    *,
+    fixed_time: bool = True,
+) -> None:
+    """Raise :class:`PlanError` listing every fault of ``plans`` (and plans for unknown signals)."""
+    found: list[str] = []
+    for plan in plans:
+        if plan.tls_id not in network.signals:
+            found.append(f"{plan.tls_id}: no such traffic light in {network.net_path.name}")
+            continue
+        found += [str(f) for f in faults(plan, network.signals[plan.tls_id], timing, fixed_time=fixed_time)]
+    if found:
+        shown = "; ".join(found[:6]) + (f"; and {len(found) - 6} more" if len(found) > 6 else "")
+        raise PlanError(f"unsafe plan: {shown}")

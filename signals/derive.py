@@ -1,0 +1,139 @@
+"""Deployable fixed-time and time-of-day plans derived from an adaptive controller's run,
+for junctions whose controllers cannot run adaptive logic.
+
+The adaptive controller logs every state it shows (see
+:class:`signals.adaptive.AdaptiveController`); per signal and period this turns the log into
+the stage order of the junction, the mean green each stage got per service and the mean
+cycle, bounded and rounded like any fixed-time plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from its.control import TimingPlan
+from its.errors import InputError
+from signals.model import Signal, is_green_state
+from signals.phases import Stage, Timing, build_plan, clearance_s
+
+__all__ = ["Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
+
+
+@dataclass(frozen=True)
+class Served:
+    """One green an adaptive controller showed: signal, state, start and end (seconds)."""
+
+    tls_id: str
+    state: str
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
+class TimeOfDay:
+    """Plans per period: ``switches[i]`` is when ``plans[i]`` takes over (seconds)."""
+
+    tls_id: str
+    switches: tuple[float, ...]
+    plans: tuple[TimingPlan, ...]
+
+
+def read_log(path: Path) -> list[tuple[float, str, str]]:
+    """The (time, signal, state) records of an adaptive controller's log (JSON lines)."""
+    records = []
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                t, tls, state = json.loads(line)
+                records.append((float(t), str(tls), str(state)))
+    except (OSError, ValueError, TypeError) as error:
+        raise InputError(f"{path}: not a controller log ({error})") from None
+    return records
+
+
+def served(records: Iterable[tuple[float, str, str]], *, end: float) -> list[Served]:
+    """The greens in a log, each from when it was set until the next state of its signal."""
+    by_signal: dict[str, list[tuple[float, str]]] = {}
+    for t, tls, state in sorted(records, key=lambda r: r[0]):
+        by_signal.setdefault(tls, []).append((t, state))
+    out = []
+    for tls, sequence in by_signal.items():
+        for (t, state), following in zip(sequence, [*sequence[1:], (end, "")], strict=True):
+            if is_green_state(state) and following[0] > t:
+                out.append(Served(tls, state, t, following[0]))
+    return out
+
+
+def derive(
+    signal: Signal,
+    greens: Sequence[Served],
+    timing: Timing = Timing(),
+    *,
+    begin: float,
+    end: float,
+    program_id: str = "its-derived",
+) -> TimingPlan:
+    """A fixed-time plan reproducing what the adaptive controller did at ``signal`` in
+    ``[begin, end)``: stages in the junction's order, each with its mean green per service,
+    on the mean cycle (time over the services of the most-served stage), within bounds.
+
+    Raises
+    ------
+    InputError
+        If the controller served no green at this signal in the period.
+    """
+    own = [g for g in greens if g.tls_id == signal.tls_id and g.end > begin and g.begin < end]
+    order = [p.state for p in signal.green_phases()]
+    totals = dict.fromkeys(order, 0.0)
+    counts = dict.fromkeys(order, 0)
+    for g in own:
+        if g.state in totals:
+            totals[g.state] += min(g.end, end) - max(g.begin, begin)
+            counts[g.state] += 1
+    used = [s for s in order if counts[s] > 0]
+    if not used:
+        raise InputError(f"{signal.tls_id}: the adaptive run served no green between {begin:g} and {end:g} s")
+    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing) for i in range(len(used))) if len(used) > 1 else 0.0
+    services = max(counts[s] for s in used)
+    cycle = (end - begin) / services
+    cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
+    mean = {s: totals[s] / counts[s] for s in used}
+    available = cycle - clearance
+    scale = available / sum(mean.values())
+    seconds = [max(timing.min_green_s, round(mean[s] * scale)) for s in used]
+    stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
+    return build_plan(signal.tls_id, stages, timing, program_id=program_id)
+
+
+def time_of_day(
+    signal: Signal,
+    greens: Sequence[Served],
+    timing: Timing = Timing(),
+    *,
+    begin: float,
+    end: float,
+    period_s: float = 3600.0,
+    program_id: str = "its-tod",
+) -> TimeOfDay:
+    """One derived plan per period of ``period_s`` seconds (periods without service keep the
+    previous period's plan)."""
+    switches, plans = [], []
+    start = begin
+    k = 1
+    while start < end - 1e-9:
+        stop = min(end, start + period_s)
+        try:
+            plan = derive(signal, greens, timing, begin=start, end=stop, program_id=f"{program_id}-{k}")
+        except InputError:
+            plan = None
+        if plan is not None:
+            switches.append(start)
+            plans.append(plan)
+            k += 1
+        start = stop
+    if not plans:
+        raise InputError(f"{signal.tls_id}: the adaptive run served no green between {begin:g} and {end:g} s")
+    return TimeOfDay(signal.tls_id, tuple(switches), tuple(plans))

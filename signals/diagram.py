@@ -1,0 +1,172 @@
+"""Time–space diagrams of a corridor of consecutive signals (PNG).
+
+Distance along the corridor runs up, time to the right; each signal shows, as a bar, what its
+corridor movement sees (green, yellow, red) in each direction, and vehicles released at the
+first signal are drawn at the speed limit, stopping where they meet red: the green band the
+offsets give (or fail to give) is what engineers look for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from its.control import TimingPlan
+from its.errors import InputError
+from signals.coordinate import Pair, pairs
+from signals.flows import Flows
+from signals.model import GREEN, SignalNetwork
+
+__all__ = ["corridor", "time_space"]
+
+
+def _all_links(network: SignalNetwork) -> Flows:
+    return Flows(links={t: (1.0,) * s.size for t, s in network.signals.items()}, source="layout", window=(0.0, 1.0))
+
+
+def corridor(network: SignalNetwork, tls_ids: Sequence[str] | None = None) -> list[Pair]:
+    """The consecutive pairs of a corridor: of ``tls_ids`` in that order, or else the
+    longest chain of consecutive signals in the network.
+
+    Raises
+    ------
+    InputError
+        If two named signals are not consecutive (no road links them without another signal
+        between), or the network has no two consecutive signals.
+    """
+    links = pairs(network, _all_links(network), list(network.signals))
+    by_ends: dict[tuple[str, str], Pair] = {}
+    for pair in links:
+        key = (pair.upstream, pair.downstream)
+        if key not in by_ends or pair.length_m < by_ends[key].length_m:
+            by_ends[key] = pair
+    if tls_ids:
+        network.select(list(tls_ids))
+        chain = []
+        for a, b in zip(tls_ids, tls_ids[1:], strict=False):
+            if (a, b) not in by_ends:
+                raise InputError(f"signals {a} and {b} are not consecutive on a road; name a corridor in driving order")
+            chain.append(by_ends[(a, b)])
+        if not chain:
+            raise InputError("a corridor needs at least two signals")
+        return chain
+    following: dict[str, list[str]] = {}
+    for a, b in by_ends:
+        following.setdefault(a, []).append(b)
+    best: list[str] = []
+
+    def walk(path: list[str]) -> None:
+        nonlocal best
+        if len(path) > len(best):
+            best = list(path)
+        if len(best) >= 12:
+            return
+        for nxt in following.get(path[-1], []):
+            if nxt not in path:
+                walk([*path, nxt])
+
+    for start in sorted(following):
+        walk([start])
+    if len(best) < 2:
+        raise InputError(f"{network.net_path.name} has no two consecutive signals to draw")
+    return [by_ends[(a, b)] for a, b in zip(best, best[1:], strict=False)]
+
+
+def _state_at(plan: TimingPlan, links: Sequence[int], times: np.ndarray) -> np.ndarray:
+    """0 red, 1 yellow, 2 green for ``links`` at each time (seconds)."""
+    codes = []
+    for phase in plan.phases:
+        if any(phase.state[i] in GREEN for i in links):
+            code = 2
+        elif any(phase.state[i] in "yY" for i in links):
+            code = 1
+        else:
+            code = 0
+        codes += [code] * max(1, int(round(phase.duration)))
+    table = np.array(codes)
+    return table[((times - plan.offset) % len(table)).astype(int) % len(table)]
+
+
+def time_space(
+    plans: Sequence[TimingPlan],
+    network: SignalNetwork,
+    path: Path,
+    *,
+    tls_ids: Sequence[str] | None = None,
+    cycles: int = 3,
+    title: str = "",
+) -> Path:
+    """Draw the time–space diagram of a corridor (``tls_ids`` in driving order, or the
+    longest chain) under ``plans`` into ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chain = corridor(network, tls_ids)
+    by_id = {p.tls_id: p for p in plans}
+    order = [chain[0].upstream] + [p.downstream for p in chain]
+    missing = [t for t in order if t not in by_id]
+    if missing:
+        raise InputError(f"no plan for corridor signal(s) {', '.join(missing)}")
+    position = [0.0]
+    for pair in chain:
+        position.append(position[-1] + pair.length_m)
+    horizon = cycles * max(by_id[t].cycle_s for t in order)
+    times = np.arange(0, int(horizon))
+    colours = {0: "#d62728", 1: "#ffbf00", 2: "#2ca02c"}
+    figure, axes = plt.subplots(figsize=(11, 1.2 + 0.9 * len(order)))
+    height = max(position[-1], 1.0) * 0.025
+    reverse = {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
+    for k, tls in enumerate(order):
+        plan = by_id[tls]
+        forward = chain[k - 1].receiving if k > 0 else tuple(lk.index for lk in network.signals[tls].links if lk.index in chain[0].feeding)
+        states = _state_at(plan, forward, times)
+        _bar(axes, times, states, position[k] + height * 0.6, height, colours)
+        if k + 1 < len(order) and (order[k + 1], tls) in reverse:
+            back = _state_at(plan, reverse[(order[k + 1], tls)].receiving, times)
+            _bar(axes, times, back, position[k] - height * 0.6, height, colours, alpha=0.55)
+    for start in times[:: max(2, int(by_id[order[0]].cycle_s // 15))]:
+        _trajectory(axes, start, chain, by_id, position)
+    axes.set_xlim(0, horizon)
+    axes.set_ylim(-height * 3, position[-1] + height * 3)
+    axes.set_xlabel("time in the cycle of the plans (s)")
+    axes.set_ylabel("distance along the corridor (m)")
+    axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
+    axes.set_title(title or "Time–space diagram (solid bars: forward movement, light bars: reverse)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def _bar(axes, times, states, y, height, colours, alpha=1.0) -> None:  # type: ignore[no-untyped-def]
+    start = 0
+    for t in range(1, len(times) + 1):
+        if t == len(times) or states[t] != states[start]:
+            axes.barh(y, t - start, left=times[start], height=height, color=colours[int(states[start])], alpha=alpha, linewidth=0)
+            start = t
+
+
+def _trajectory(axes, start, chain, plans, position) -> None:  # type: ignore[no-untyped-def]
+    """A vehicle leaving the first signal at ``start`` if it shows green there."""
+    first = plans[chain[0].upstream]
+    if _state_at(first, chain[0].feeding, np.array([start]))[0] != 2:
+        return
+    t, xs, ts = float(start), [position[0]], [float(start)]
+    for k, pair in enumerate(chain):
+        t += pair.travel_s
+        xs.append(position[k + 1])
+        ts.append(t)
+        plan = plans[pair.downstream]
+        wait = 0
+        while _state_at(plan, pair.receiving, np.array([t + wait]))[0] != 2 and wait < plan.cycle_s:
+            wait += 1
+        if wait:
+            t += wait
+            xs.append(position[k + 1])
+            ts.append(t)
+    axes.plot(ts, xs, color="#1f77b4", linewidth=0.8, alpha=0.7)

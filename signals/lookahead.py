@@ -1,0 +1,320 @@
+"""Our adaptive controller: rolling-horizon delay minimisation with predicted arrivals.
+
+Every ``decide_every_s`` seconds each signal predicts, lane by lane, when the vehicles now on
+its approaches (back to the previous signal) reach the stop line: queued vehicles at once,
+moving ones at their approach speed. A point-queue model then prices every two-stage plan
+over the horizon -- keep the current green for ``g`` seconds (``g`` = 0 means switch now),
+then serve another green -- as the vehicle-seconds spent queued, plus a penalty per stop and
+a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
+start-up time. The signal switches when the cheapest plan starts with another green.
+Vehicles weigh more the longer they have waited, so light approaches are not starved;
+links into a full outgoing lane count as not served (spill-back guard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from signals.adaptive import HALTING_SPEED, Observation, SignalState
+from signals.approach import Approach
+from signals.phases import Timing, clearance_s
+
+__all__ = ["Lookahead"]
+
+
+@dataclass(frozen=True)
+class Lookahead:
+    """Rolling-horizon controller (the method ``lookahead``).
+
+    Parameters
+    ----------
+    decide_every_s
+        Seconds between decisions once the minimum green is over.
+    headway_s
+        Saturation headway per lane, seconds (2,100 veh/h/lane at 1.7 s, about what SUMO's
+        default cars achieve; a shorter headway also makes the controller switch sooner).
+    permissive
+        Share of the saturation flow a permissive (``g``) link achieves.
+    startup_s
+        Start-up lost time of a green that starts from red, seconds.
+    horizon_s
+        How far ahead arrivals are predicted and plans priced, seconds.
+    dt_s
+        Time step of the queue model, seconds.
+    stop_s
+        Extra cost of a stop (deceleration and acceleration), seconds.
+    terminal_s
+        Cost of each vehicle still queued at the horizon, seconds.
+    wait_weight_s
+        A vehicle that has waited this long weighs twice.
+    first_s
+        Lengths tried for the first stage (keeping the current green), seconds; 0 is
+        "switch now".
+    second_s
+        Lengths tried for the second stage of a plan, seconds.
+    candidates
+        How many other greens (those with the most demand) plans may serve.
+    max_green_s
+        Longest green while other greens have demand (``timing.max_green_s`` if shorter).
+    uses_neighbours
+        Also predict the vehicles an upstream signal is releasing towards this one (those in
+        its queue while it shows them green), from that signal's own observation. Off by
+        default: on the benchmark maps it made matters worse (it assumes the upstream green
+        lasts until its queue is gone).
+    stuck_s
+        A vehicle on an approach that has waited this long while not in the queue behind
+        the stop line (held up at an unsignalised junction upstream, e.g. waiting for a gap
+        to turn) makes the signal change at its next decision, to open gaps.
+    held_min_s, held_weight
+        Vehicles held up like that for at least ``held_min_s`` cost ``held_weight`` times
+        their (waiting-weighted) count for every second the current green is kept.
+    queue_gap_m
+        Largest space between queued vehicles that still counts as one queue, metres.
+    """
+
+    decide_every_s: float = 1.0
+    headway_s: float = 1.7
+    permissive: float = 0.5
+    startup_s: float = 2.0
+    horizon_s: float = 30.0
+    dt_s: float = 1.0
+    stop_s: float = 0.0
+    terminal_s: float = 15.0
+    wait_weight_s: float = 120.0
+    first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+    second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0)
+    candidates: int = 3
+    max_green_s: float = 40.0
+    uses_neighbours: bool = False
+    stuck_s: float = 60.0
+    held_min_s: float = 5.0
+    held_weight: float = 3.0
+    queue_gap_m: float = 20.0
+
+    def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
+        n_phases = len(approach.greens)
+        current = state.current
+        if n_phases < 2:
+            return current
+        steps = max(1, int(round(self.horizon_s / self.dt_s)))
+        arrivals = self._arrivals(approach, obs, steps)  # (T, L)
+        capacity = self._capacity(approach, obs) * self.dt_s  # (P, L) vehicles per step
+        demand = (capacity > 0) @ arrivals.sum(axis=0)
+        green_for = obs.time - state.green_since
+        held = [w for w in self._held_up(approach, obs) if w >= self.held_min_s]
+        longest = min(self.max_green_s, timing.max_green_s)
+        must_switch = green_for >= longest or any(w >= self.stuck_s for w in held)
+        order = [int(p) for p in np.argsort(-demand, kind="stable") if p != current and demand[p] > 0]
+        if not order:
+            return current
+        chosen = tuple(sorted(order[: self.candidates]))
+        plans, firsts = _plans(
+            approach.greens, current, chosen, timing, steps, self.dt_s, self.startup_s, self.first_s, self.second_s
+        )
+        extended = np.concatenate(
+            [capacity, np.minimum(capacity[:, None, :], capacity[None, :, :]).reshape(-1, capacity.shape[1])]
+        )
+        rates = extended[plans]  # (plans, T, L)
+        # point queues of every plan at once (Lindley: q_t = max(0, q_t-1 + a_t - r_t)
+        # = S_t - min(0, min_{s<=t} S_s) with S the cumulative arrivals minus service)
+        net_flow = np.cumsum(arrivals[None, :, :] - rates, axis=1)
+        queues = net_flow - np.minimum(np.minimum.accumulate(net_flow, axis=1), 0.0)
+        cost = queues.sum(axis=(1, 2)) * self.dt_s + self.terminal_s * queues[:, -1, :].sum(axis=1)
+        if self.stop_s:
+            before = np.concatenate([np.zeros_like(queues[:, :1]), queues[:, :-1]], axis=1)
+            stopped = (before > 1e-9) | (rates <= 0)
+            cost += self.stop_s * (stopped * arrivals[None, :, :]).sum(axis=(1, 2))
+        if held and self.held_weight:
+            # held-up vehicles go when a change stops the traffic they wait for a gap in
+            weight = sum(1.0 + w / self.wait_weight_s for w in held) * self.held_weight
+            cost += weight * firsts * self.dt_s
+        if must_switch:
+            cost[firsts != 0] = np.inf
+        best = int(np.argmin(cost))
+        if firsts[best] == 0:
+            return _target(plans, best, n_phases)
+        return current
+
+    def _queue_ends(self, approach: Approach, obs: Observation) -> list[float]:
+        """Per incoming edge: how far back (metres) the queue from the stop line reaches."""
+        ends = []
+        for k, lanes in enumerate(approach.edge_lanes):
+            halted = sorted(d for i in lanes for d, v, _ in obs.lanes[i] if v < HALTING_SPEED)
+            halted += sorted(d for d, v, _ in obs.upstream[k] if v < HALTING_SPEED)
+            end = 0.0
+            for d in sorted(halted):
+                if d > end + self.queue_gap_m:
+                    break
+                end = d
+            ends.append(end)
+        return ends
+
+    def _held_up(self, approach: Approach, obs: Observation) -> list[float]:
+        """Waiting times of the vehicles on the approaches held up somewhere other than the
+        queue behind the stop line (inside an unsignalised junction, or standing beyond the
+        end of the queue): they wait for a gap in other traffic."""
+        waits = [wait for _, v, wait in obs.gap if v < HALTING_SPEED]
+        ends = None
+        for k, vehicles in enumerate(obs.upstream):
+            for d, v, wait in vehicles:
+                if v < HALTING_SPEED and wait > 0:
+                    ends = ends or self._queue_ends(approach, obs)
+                    if d > ends[k] + self.queue_gap_m:
+                        waits.append(wait)
+        return waits
+
+    def _arrivals(self, approach: Approach, obs: Observation, steps: int) -> np.ndarray:
+        """Weighted vehicles reaching each lane's stop line in each step of the horizon.
+
+        Queued vehicles arrive at once; moving ones at their approach speed; vehicles
+        standing beyond the end of the queue (held up elsewhere) as if they moved freely.
+        """
+        out = np.zeros((steps, len(approach.lanes)))
+        dt = self.dt_s
+        ends = self._queue_ends(approach, obs)
+        for i, vehicles in enumerate(obs.lanes):
+            speed = approach.lane_speed[i]
+            reach = ends[approach.lane_edge[i]] + self.queue_gap_m
+            for d, v, wait in vehicles:
+                queued = v < HALTING_SPEED and d <= reach
+                t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                if t < steps:
+                    out[t, i] += 1.0 + wait / self.wait_weight_s
+        for k, vehicles in enumerate(obs.upstream):
+            lanes = list(approach.edge_lanes[k])
+            if not lanes:
+                continue
+            share = 1.0 / len(lanes)
+            speed = max(approach.lane_speed[i] for i in lanes)
+            reach = ends[k] + self.queue_gap_m
+            for d, v, wait in vehicles:
+                queued = v < HALTING_SPEED and d <= reach
+                t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
+                if t < steps:
+                    out[t, lanes] += share * (1.0 + wait / self.wait_weight_s)
+            if obs.pending[k]:
+                out[0, lanes] += share * obs.pending[k]
+        for k, tls, feeding, travel in approach.feeders:
+            if tls in obs.neighbours and approach.edge_lanes[k]:
+                self._released(out, approach.edge_lanes[k], obs.neighbours[tls], feeding, travel)
+        return out
+
+    def _released(
+        self,
+        out: np.ndarray,
+        lanes: tuple[int, ...],
+        neighbour: tuple[Approach, Observation, int],
+        feeding: tuple[int, ...],
+        travel: float,
+    ) -> None:
+        """Add the vehicles an upstream signal releases towards these lanes while it shows
+        their links green: they leave at its saturation headway and arrive ``travel`` later."""
+        upstream, seen, shown = neighbour
+        if shown < 0:
+            return
+        green = upstream.greens[shown]
+        steps = out.shape[0]
+        share = 1.0 / len(lanes)
+        for li, vehicles in enumerate(seen.lanes):
+            links = [index for lane, _, index in upstream.links if lane == li]
+            feed = [index for index in links if index in feeding and green[index] in "Gg"]
+            if not feed or not vehicles:
+                continue
+            fraction = len(feed) / len(links) * share
+            speed = upstream.lane_speed[li]
+            for n, (d, v, _) in enumerate(sorted(vehicles)):
+                leave = max(n * self.headway_s, 0.0 if v < HALTING_SPEED else d / max(v, 0.5 * speed, 1.0))
+                step = int((leave + travel) / self.dt_s)
+                if step >= steps:
+                    break
+                out[step, list(lanes)] += fraction
+
+    def _capacity(self, approach: Approach, obs: Observation) -> np.ndarray:
+        """Vehicles per second each green discharges from each lane (links into a full
+        outgoing lane count as not served)."""
+        shares, links = _shares(approach.greens, approach.links, len(approach.lanes), self.permissive)
+        blocked = [
+            j for j in range(len(approach.outgoing)) if obs.out_halting[j] >= 0.8 * approach.out_capacity[j]
+        ]
+        if not blocked:
+            return shares / self.headway_s
+        cap = shares.copy()
+        for i, j, index in approach.links:
+            if j in blocked:
+                for p, green in enumerate(approach.greens):
+                    cap[p, i] -= _weight(green[index], self.permissive) / links[i]
+        return np.clip(cap, 0.0, None) / self.headway_s
+
+
+def _weight(signal: str, permissive: float) -> float:
+    return 1.0 if signal == "G" else permissive if signal == "g" else 0.0
+
+
+@lru_cache(maxsize=1024)
+def _shares(
+    greens: tuple[str, ...], links: tuple[tuple[int, int, int], ...], n_lanes: int, permissive: float
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Per green and lane, the share of the lane's links it serves (permissive ones at a
+    discount), and the number of links of each lane."""
+    count = [0] * n_lanes
+    for i, _, _ in links:
+        count[i] += 1
+    shares = np.zeros((len(greens), n_lanes))
+    for p, green in enumerate(greens):
+        for i, _, index in links:
+            shares[p, i] += _weight(green[index], permissive) / count[i]
+    shares.setflags(write=False)
+    return shares, tuple(count)
+
+
+def _target(plans: np.ndarray, row: int, n_phases: int) -> int:
+    """The green a plan that switches at once goes to (decoded from the change's
+    pseudo-phase index ``n + a * n + b``)."""
+    return (int(plans[row, 0]) - n_phases) % n_phases
+
+
+@lru_cache(maxsize=4096)
+def _plans(
+    greens: tuple[str, ...],
+    current: int,
+    chosen: tuple[int, ...],
+    timing: Timing,
+    steps: int,
+    dt: float,
+    startup_s: float,
+    first_s: tuple[float, ...],
+    second_s: tuple[float, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every three-stage plan over the horizon as pseudo-phase indices per step: the current
+    green for ``g1``, the change, green ``b`` (one of ``chosen``) for ``g2``, the change, then
+    green ``x`` to the horizon. Greens are ``0..n-1``; the change from ``a`` to ``b`` is
+    ``n + a * n + b`` (links green in both keep their green through it)."""
+    n = len(greens)
+
+    def lost(a: int, b: int) -> int:
+        return int(np.ceil((clearance_s(greens[a], greens[b], timing) + startup_s) / dt - 1e-9))
+
+    firsts = sorted({min(steps, int(round(g / dt))) for g in first_s})
+    seconds = sorted({max(int(np.ceil(timing.min_green_s / dt)), int(round(g / dt))) for g in second_s})
+    rows: list[list[int]] = []
+    first_of: list[int] = []
+    for g1 in firsts:
+        for b in chosen:
+            for g2 in seconds:
+                for x in (current, *chosen):
+                    if x == b:
+                        continue
+                    seq = [current] * g1 + [n + current * n + b] * lost(current, b) + [b] * g2
+                    seq += [n + b * n + x] * lost(b, x)
+                    seq += [x] * max(0, steps - len(seq))
+                    rows.append(seq[:steps])
+                    first_of.append(g1)
+    plans = np.array(rows, dtype=np.int64)
+    _, keep = np.unique(plans, axis=0, return_index=True)
+    keep.sort()
+    plans, firsts_arr = plans[keep], np.array(first_of)[keep]
+    plans.setflags(write=False)
+    return plans, firsts_arr

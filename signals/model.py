@@ -1,0 +1,190 @@
+"""The signal model of a network: each traffic light's controlled links, their conflicts and
+the lane graph around them (plain frozen data read once by :func:`read_signals`).
+
+A :class:`Signal` is one SUMO ``tlLogic`` id: the links it controls (one character of the
+state string each), which pairs of links cross or merge from different approaches (so may
+not both be priority green), and the programs the network ships with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from its.control import Phase, TimingPlan
+from its.errors import PlanError
+
+__all__ = [
+    "GREEN",
+    "LaneGeom",
+    "Link",
+    "Signal",
+    "SignalNetwork",
+    "is_green_state",
+    "read_signals",
+]
+
+#: SUMO signal characters that let vehicles drive (``s`` only after stopping).
+GREEN = frozenset("Gg")
+
+
+def is_green_state(state: str) -> bool:
+    """Whether a state is a green phase: some link green and none yellow."""
+    return any(c in GREEN for c in state) and not any(c in "yY" for c in state)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One controlled connection: ``index`` is its character in the state string.
+
+    ``direction`` is SUMO's: ``s`` straight, ``l``/``L`` left, ``r``/``R`` right, ``t`` U-turn.
+    """
+
+    index: int
+    from_lane: str
+    to_lane: str
+    from_edge: str
+    to_edge: str
+    direction: str
+    junction: str
+    via: tuple[str, ...] = ()
+    """The internal lanes a vehicle crosses the junction on."""
+
+
+@dataclass(frozen=True)
+class LaneGeom:
+    """A lane: its edge, length (metres) and speed limit (m/s)."""
+
+    lane_id: str
+    edge_id: str
+    length: float
+    speed: float
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A traffic light (one ``tlLogic`` id) and the links it controls."""
+
+    tls_id: str
+    links: tuple[Link, ...]
+    size: int
+    """Characters in each state string."""
+    conflicts: frozenset[tuple[int, int]]
+    """Pairs ``(i, j)``, ``i < j``, of link indices from different approaches that cross or
+    merge: they may never both be priority green (``G``)."""
+    programs: tuple[TimingPlan, ...] = ()
+    """The programs the network ships with, the first one active."""
+    junctions: tuple[str, ...] = ()
+    xy: tuple[float, float] = (0.0, 0.0)
+    """Centre of the controlled junctions, network coordinates (metres)."""
+
+    @property
+    def program(self) -> TimingPlan:
+        """The active program as shipped."""
+        return self.programs[0]
+
+    @property
+    def incoming_lanes(self) -> tuple[str, ...]:
+        """Lanes entering the junction, in link order, without repeats."""
+        return tuple(dict.fromkeys(link.from_lane for link in self.links))
+
+    @property
+    def outgoing_lanes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(link.to_lane for link in self.links))
+
+    @property
+    def incoming_edges(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(link.from_edge for link in self.links))
+
+    def links_of_lane(self, lane: str) -> tuple[Link, ...]:
+        return tuple(link for link in self.links if link.from_lane == lane)
+
+    def green_phases(self) -> tuple[Phase, ...]:
+        """The distinct green phases of the shipped program, in order (the action set of the
+        adaptive controllers and the stages of the fixed-time methods)."""
+        seen: dict[str, Phase] = {}
+        for phase in self.program.phases:
+            if is_green_state(phase.state) and phase.state not in seen:
+                seen[phase.state] = phase
+        if not seen:
+            raise PlanError(f"traffic light {self.tls_id}: its program has no green phase")
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class SignalNetwork:
+    """The signals of a network and the lane graph the controllers and sizing methods need."""
+
+    net_path: Path
+    signals: Mapping[str, Signal]
+    lanes: Mapping[str, LaneGeom]
+    lane_next: Mapping[str, tuple[str, ...]]
+    """Lane → lanes it connects to at its downstream junction."""
+    lane_prev: Mapping[str, tuple[str, ...]]
+    """Lane → lanes that connect into it at its upstream junction (U-turns left out)."""
+    edge_lanes: Mapping[str, tuple[str, ...]]
+    """Edge → its lanes, rightmost first."""
+    edge_from_tls: Mapping[str, str] = field(default_factory=dict)
+    """Edge → the signal at its upstream end (absent when unsignalised)."""
+    edge_to_tls: Mapping[str, str] = field(default_factory=dict)
+    """Edge → the signal at its downstream end (absent when unsignalised)."""
+    sources: frozenset[str] = frozenset()
+    """Edges with no predecessor: where vehicles enter the network."""
+    junction_types: Mapping[str, str] = field(default_factory=dict)
+    """Junction id → SUMO junction type (``traffic_light``, ``priority``, ...)."""
+    junction_internal: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Junction id → its internal lanes (where vehicles wait inside it)."""
+    edge_from_node: Mapping[str, str] = field(default_factory=dict)
+    """Edge → the junction it starts at."""
+
+    def signal(self, tls_id: str) -> Signal:
+        """The signal ``tls_id``; :class:`PlanError` naming the known ones otherwise."""
+        try:
+            return self.signals[tls_id]
+        except KeyError:
+            owner = next((s.tls_id for s in self.signals.values() if tls_id in s.junctions), None)
+            if owner is not None:
+                raise PlanError(
+                    f"{self.net_path.name}: junction {tls_id!r} is controlled by traffic light "
+                    f"{owner!r}; name the traffic light"
+                ) from None
+            kind = self.junction_types.get(tls_id)
+            if kind is not None:
+                raise PlanError(
+                    f"{self.net_path.name}: junction {tls_id!r} is not signalised (type {kind}); "
+                    "name a traffic light"
+                ) from None
+            known = ", ".join(sorted(self.signals)[:12]) or "none"
+            more = "" if len(self.signals) <= 12 else f" and {len(self.signals) - 12} more"
+            raise PlanError(
+                f"{self.net_path.name}: no traffic light {tls_id!r} (signalised: {known}{more})"
+            ) from None
+
+    def select(self, tls_ids: tuple[str, ...] | list[str] | None) -> tuple[Signal, ...]:
+        """The named signals (all of them for None or empty), checked to exist.
+
+        Raises
+        ------
+        PlanError
+            If the network has no traffic lights, or a name is not one of them (a junction
+            that exists but is not signalised is named as such).
+        """
+        if not self.signals:
+            raise PlanError(f"{self.net_path.name}: the network has no traffic lights to time")
+        if not tls_ids:
+            return tuple(self.signals[t] for t in sorted(self.signals))
+        return tuple(self.signal(t) for t in tls_ids)
+
+
+def read_signals(net: Path) -> SignalNetwork:
+    """Read the signals and lane graph of a SUMO ``.net.xml``.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or not a SUMO network.
+    """
+    from signals._sumonet import read
+
+    return read(net)

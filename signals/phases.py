@@ -1,0 +1,118 @@
+"""Phase arithmetic: the yellow and all-red states between two greens, and fixed-time
+programs built from a sequence of green stages.
+
+Every switch a method makes goes through :func:`transition`, so a link that loses its green
+always shows yellow first (and then red for the all-red time), and links green in both
+stages keep their green through the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from its.control import Phase, TimingPlan
+from signals.model import GREEN
+
+__all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "transition"]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Clearance and green bounds, seconds, shared by every method.
+
+    ``yellow_s`` and ``all_red_s`` are the intergreen after each green (no all-red by
+    default, as in the benchmark's own measurements; a safety margin an engineer may add:
+    adaptive controllers also hold red while vehicles are still inside the junction, see
+    ``max_clearance_extension_s``); ``min_green_s`` the
+    shortest green any method may give; ``max_green_s`` the longest an adaptive controller
+    holds one green while others wait; cycles of fixed-time plans stay within
+    ``[min_cycle_s, max_cycle_s]``. Adaptive controllers hold the red of a switch while
+    vehicles of the links losing green are still inside the junction, for at most
+    ``max_clearance_extension_s`` more.
+    """
+
+    yellow_s: float = 3.0
+    all_red_s: float = 0.0
+    min_green_s: float = 5.0
+    max_green_s: float = 90.0
+    min_cycle_s: float = 30.0
+    max_cycle_s: float = 180.0
+    max_clearance_extension_s: float = 4.0
+
+    @property
+    def intergreen_s(self) -> float:
+        return self.yellow_s + self.all_red_s
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A green stage of a fixed-time plan: its state and green time (seconds)."""
+
+    state: str
+    green_s: float
+    min_s: float | None = None
+    max_s: float | None = None
+
+
+@lru_cache(maxsize=8192)
+def transition(current: str, following: str, timing: Timing) -> tuple[Phase, ...]:
+    """The yellow (and all-red) phases between two green states.
+
+    A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
+    in both stays green (as it is in ``current``); every other link keeps its current state.
+    No phases when no link loses its green.
+    """
+    if len(current) != len(following):
+        raise ValueError("states of different lengths")
+    losing = [a in GREEN and b not in GREEN for a, b in zip(current, following, strict=True)]
+    if not any(losing):
+        return ()
+    yellow = "".join("y" if lose else a for a, lose in zip(current, losing, strict=True))
+    phases = [Phase(yellow, timing.yellow_s, name="yellow")]
+    if timing.all_red_s > 0:
+        red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
+        phases.append(Phase(red, timing.all_red_s, name="all-red"))
+    return tuple(phases)
+
+
+@lru_cache(maxsize=8192)
+def clearance_s(current: str, following: str, timing: Timing) -> float:
+    """Seconds of yellow and all-red between two green states (0 when nothing loses green)."""
+    return sum(p.duration for p in transition(current, following, timing))
+
+
+def build_plan(
+    tls_id: str,
+    stages: Sequence[Stage],
+    timing: Timing,
+    *,
+    program_id: str,
+    offset: float = 0.0,
+    type: str = "static",
+) -> TimingPlan:
+    """A program cycling through ``stages`` with a transition after each (the last back to
+    the first). ``offset`` is taken modulo the cycle."""
+    phases: list[Phase] = []
+    for i, stage in enumerate(stages):
+        phases.append(Phase(stage.state, float(stage.green_s), stage.min_s, stage.max_s, name=f"stage {i + 1}"))
+        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing))
+    plan = TimingPlan(tls_id=tls_id, program_id=program_id, phases=tuple(phases), type=type)
+    cycle = plan.cycle_s
+    return TimingPlan(
+        tls_id=tls_id,
+        program_id=program_id,
+        phases=plan.phases,
+        offset=round(offset % cycle, 1) if cycle > 0 else 0.0,
+        type=type,
+    )
+
+
+def green_stages(plan: TimingPlan) -> tuple[Stage, ...]:
+    """The green stages of a plan with the time each gets (transitions left out)."""
+    from signals.model import is_green_state
+
+    return tuple(
+        Stage(p.state, p.duration, p.min_dur, p.max_dur) for p in plan.phases if is_green_state(p.state)
+    )

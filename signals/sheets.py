@@ -1,0 +1,85 @@
+"""Timing sheets: what a field technician programs into a controller, per junction.
+
+Markdown for people (the phase table with start times in the cycle, and the movements with
+the signal each shows in every phase) and CSV for tools (one row per phase).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from its.control import TimingPlan
+from signals.model import Signal, is_green_state
+
+__all__ = ["sheet_csv", "sheet_markdown"]
+
+_DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R": "half right", "t": "U-turn"}
+
+
+def _kind(state: str) -> str:
+    if is_green_state(state):
+        return "green"
+    if any(c in "yY" for c in state):
+        return "yellow"
+    if all(c in "rRs" for c in state):
+        return "all-red"
+    return "other"
+
+
+def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
+    """The timing sheet of one junction as Markdown."""
+    lines = [
+        f"### {plan.tls_id} — program `{plan.program_id}` ({plan.type})",
+        "",
+        f"Cycle {plan.cycle_s:g} s, offset {plan.offset:g} s (phase 1 starts when "
+        f"(time − offset) mod cycle = 0).",
+        "",
+        "| phase | kind | start (s) | duration (s) | min (s) | max (s) | state |",
+        "|---:|---|---:|---:|---:|---:|---|",
+    ]
+    start = 0.0
+    for i, phase in enumerate(plan.phases, 1):
+        low = "" if phase.min_dur is None else f"{phase.min_dur:g}"
+        high = "" if phase.max_dur is None else f"{phase.max_dur:g}"
+        lines.append(
+            f"| {i} | {_kind(phase.state)} | {start:g} | {phase.duration:g} | {low} | {high} | `{phase.state}` |"
+        )
+        start += phase.duration
+    lines += ["", "| link | from lane | to lane | movement | " + " | ".join(str(i) for i in range(1, len(plan.phases) + 1)) + " |"]
+    lines.append("|---:|---|---|---|" + "|".join(":-:" for _ in plan.phases) + "|")
+    for link in signal.links:
+        shown = " | ".join(p.state[link.index] if link.index < len(p.state) else "?" for p in plan.phases)
+        lines.append(
+            f"| {link.index} | {link.from_lane} | {link.to_lane} | {_DIRECTIONS.get(link.direction, link.direction)} | {shown} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def sheet_csv(plans: Iterable[TimingPlan]) -> str:
+    """Every phase of ``plans`` as CSV: signal, program, cycle, offset, phase, kind, start,
+    duration, min, max, state."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["tls_id", "program_id", "cycle_s", "offset_s", "phase", "kind", "start_s", "duration_s", "min_s", "max_s", "state"])
+    for plan in plans:
+        start = 0.0
+        for i, phase in enumerate(plan.phases, 1):
+            writer.writerow(
+                [
+                    plan.tls_id,
+                    plan.program_id,
+                    f"{plan.cycle_s:g}",
+                    f"{plan.offset:g}",
+                    i,
+                    _kind(phase.state),
+                    f"{start:g}",
+                    f"{phase.duration:g}",
+                    "" if phase.min_dur is None else f"{phase.min_dur:g}",
+                    "" if phase.max_dur is None else f"{phase.max_dur:g}",
+                    phase.state,
+                ]
+            )
+            start += phase.duration
+    return buffer.getvalue()

@@ -1,0 +1,119 @@
+"""``its signals``: every method on the tiny network end to end, and bad input as one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from api import services
+from signals.check import require_safe
+from signals.plans import read_plans
+
+from .test_cli import assert_one_line_error, its
+
+pytestmark = pytest.mark.sumo
+
+
+@pytest.fixture(scope="module")
+def window(tiny):
+    return services.signal_window(tiny)
+
+
+@pytest.mark.parametrize("method", ["webster", "coordinate", "actuated", "lookahead"])
+def test_methods_give_safe_plans(window, method):
+    outcome = services.signal_plans(window, method, seeds=(1,))
+    assert {p.tls_id for p in outcome.plans} == set(window.network.signals)
+    require_safe(outcome.plans, window.network, fixed_time=method != "actuated")
+    if method == "lookahead":
+        assert outcome.flows_source == "simulation" and "controller lookahead" in outcome.report["derived_from"]
+    else:
+        assert outcome.flows_source == "demand"
+
+
+def test_optimize_confirms_on_held_out_seeds(window):
+    outcome = services.signal_plans(window, "optimize", seeds=(1,), held_out=(7,), rounds=1)
+    search = outcome.report["search"]
+    assert search["held_out_seeds"] == [7] and search["simulations"] >= 4
+    assert outcome.plans[0].program_id == "its-optimized"
+    if not search["accepted"]:
+        assert [p.offset for p in outcome.plans] == _coordinated_offsets(window)
+
+
+def _coordinated_offsets(window):
+    outcome = services.signal_plans(window, "coordinate")
+    return [p.offset for p in outcome.plans]
+
+
+def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
+    plan = tmp_path / "out" / "tiny.add.xml"
+    done = its("signals", "optimize", tiny.root, "--method", "webster", "--out", plan, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["flows_source"] == "demand" and len(report["plans"]) == 5
+    assert {Path(p).name for p in report["files"].values()} == {
+        "tiny.add.xml", "tiny.timing.md", "tiny.timing.csv", "tiny.timespace.png"
+    }
+    assert len(read_plans(plan)) == 5
+    done = its("signals", "evaluate", tiny.root, "--plan", plan, "--seeds", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    for side in ("baseline", "result"):
+        for key in services.SIGNAL_KPIS:
+            assert result[side][key] is not None, key
+        assert result[side]["teleports"] == 0
+    assert result["change"]["delay_s"]["relative"] == pytest.approx(
+        result["result"]["delay_s"] / result["baseline"]["delay_s"] - 1
+    )
+
+
+def test_evaluate_runs_our_controller_by_default(tiny):
+    done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"]["label"] == "controller lookahead"
+
+
+def test_unknown_and_unsignalised_junctions(tiny, tmp_path):
+    out = tmp_path / "plan.add.xml"
+    assert_one_line_error(its("signals", "optimize", tiny.root, "--tls", "B1,Q7", "--out", out), "no traffic light 'Q7'")
+    assert_one_line_error(its("signals", "optimize", tiny.root, "--tls", "A0", "--out", out), "junction 'A0' is not signalised")
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--tls", "A0"), "junction 'A0' is not signalised")
+    assert not out.exists()
+
+
+def test_no_flows_for_a_junction(tiny, tmp_path):
+    out = tmp_path / "plan.add.xml"
+    done = its("signals", "optimize", tiny.root, "--tls", "B1", "--begin", "0", "--end", "600", "--out", out)
+    assert_one_line_error(done, "no vehicle departing between 0 s and 600 s")
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_network_without_traffic_lights(tiny, tmp_path):
+    from simulation._tools import run_tool
+
+    folder = tmp_path / "dark"
+    shutil.copytree(tiny.sumocfg.parent, folder)
+    net = next(folder.glob("*.net.xml"))
+    run_tool("netconvert", ["-s", str(net), "--tls.unset", "A1,B0,B1,B2,C1", "-o", str(folder / "dark.net.xml")])
+    cfg = (folder / "tiny.sumocfg").read_text().replace(net.name, "dark.net.xml").replace("../sources/", str(tiny.root / "sources") + "/")
+    (folder / "dark.sumocfg").write_text(cfg)
+    assert_one_line_error(its("signals", "optimize", folder / "dark.sumocfg"), "the network has no traffic lights to time")
+
+
+def test_plan_that_does_not_match_the_network(tiny, tmp_path):
+    wrong = tmp_path / "wrong.add.xml"
+    wrong.write_text('<additional><tlLogic id="B1" programID="x"><phase duration="30" state="GGrr"/></tlLogic></additional>')
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", wrong), "the junction controls 16 links")
+    unsafe = tmp_path / "unsafe.add.xml"
+    unsafe.write_text(
+        '<additional><tlLogic id="B1" programID="x"><phase duration="30" state="GGGGGGGGGGGGGGGG"/></tlLogic></additional>'
+    )
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", unsafe), "unsafe plan: B1 phase 0")
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", tmp_path / "none.add.xml"), "does not exist")
+
+
+def test_unknown_method_and_controller(tiny):
+    assert_one_line_error(its("signals", "optimize", tiny.root, "--method", "magic"), "unknown method 'magic'")
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--controller", "magic"), "unknown controller 'magic'")

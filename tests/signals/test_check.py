@@ -1,0 +1,95 @@
+"""The plan checker catches each fault, and plans built the usual way pass it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from its.control import Phase, TimingPlan
+from its.errors import PlanError
+from signals.check import faults, require_safe
+from signals.phases import Stage, Timing, build_plan
+
+SAFE = TimingPlan("X", "p", (Phase("GgGgrr", 30), Phase("yyyyrr", 3), Phase("rrrrGG", 30), Phase("rrrryy", 3)))
+
+
+def kinds(plan, signal, timing=Timing()):
+    return {f.kind for f in faults(plan, signal, timing)}
+
+
+def test_the_shipped_program_is_safe(cross):
+    assert faults(SAFE, cross) == []
+
+
+def test_conflicting_greens(cross):
+    plan = replace(SAFE, phases=(Phase("GrrrGr", 30), Phase("yrrryr", 3), Phase("rrGrrG", 30), Phase("rryrry", 3)))
+    found = faults(plan, cross)
+    assert {f.kind for f in found} == {"conflict"}
+    assert "links 0 (n_in_0 -> s_out_0) and 4 (e_in_0 -> w_out_0)" in str(found[0])
+
+
+def test_permissive_green_beside_a_priority_green_is_allowed(cross):
+    # the left turn (1) yields on 'g' while the opposing through (2) has priority
+    assert "conflict" not in kinds(SAFE, cross)
+    unsafe = replace(SAFE, phases=(Phase("GGGgrr", 30), *SAFE.phases[1:]))
+    assert "conflict" in kinds(unsafe, cross)
+
+
+def test_green_shorter_than_the_minimum(cross):
+    short = replace(SAFE, phases=(Phase("GgGgrr", 4), *SAFE.phases[1:]))
+    assert kinds(short, cross) == {"short-green"}
+    own_minimum = replace(SAFE, phases=(Phase("GgGgrr", 8, min_dur=10), *SAFE.phases[1:]))
+    assert kinds(own_minimum, cross) == {"short-green"}
+
+
+def test_missing_yellow(cross):
+    plan = replace(SAFE, phases=(Phase("GgGgrr", 30), Phase("rrrrGG", 30), Phase("rrrryy", 3)))
+    found = faults(plan, cross)
+    assert [f.kind for f in found] == ["missing-yellow"]
+    assert found[0].phase == 0
+
+
+def test_yellow_too_short(cross):
+    plan = replace(SAFE, phases=(Phase("GgGgrr", 30), Phase("yyyyrr", 1), *SAFE.phases[2:]))
+    assert kinds(plan, cross) == {"short-yellow"}
+
+
+def test_cycle_outside_bounds(cross):
+    long = replace(SAFE, phases=(Phase("GgGgrr", 150), *SAFE.phases[1:]))
+    assert kinds(long, cross) == {"cycle"}
+    assert kinds(long, cross, Timing(max_cycle_s=240)) == set()
+    # an actuated program has no fixed cycle to bound
+    assert kinds(replace(long, type="actuated"), cross) == set()
+
+
+def test_plan_for_another_junction(cross):
+    plan = replace(SAFE, phases=(Phase("GgGg", 30), Phase("yyyy", 3)))
+    assert kinds(plan, cross) == {"size"}
+    assert kinds(replace(SAFE, phases=(Phase("GgGgrX", 30),)), cross) == {"alphabet"}
+
+
+def test_require_safe_names_every_fault(cross, tmp_path):
+    from signals.model import SignalNetwork
+
+    network = SignalNetwork(tmp_path / "x.net.xml", {"X": cross}, {}, {}, {}, {})
+    bad = replace(SAFE, phases=(Phase("GgGgrr", 4), Phase("rrrrGG", 30), Phase("rrrryy", 3)))
+    with pytest.raises(PlanError, match="short-green|shorter than the minimum") as caught:
+        require_safe([bad, replace(SAFE, tls_id="Y")], network)
+    assert "without yellow" in str(caught.value)
+    assert "Y: no such traffic light" in str(caught.value)
+    require_safe([SAFE], network)
+
+
+@given(
+    greens=st.lists(st.integers(min_value=12, max_value=80), min_size=2, max_size=2),
+    all_red=st.sampled_from([0.0, 1.0, 2.0]),
+)
+def test_plans_built_from_safe_stages_always_pass(cross, greens, all_red):
+    timing = Timing(all_red_s=all_red)
+    plan = build_plan("X", [Stage("GgGgrr", greens[0]), Stage("rrrrGG", greens[1])], timing, program_id="t", offset=17)
+    assert faults(plan, cross, timing) == []
+    assert plan.cycle_s == sum(greens) + 2 * (3 + all_red)
+    assert 0 <= plan.offset < plan.cycle_s

@@ -1,0 +1,64 @@
+"""Every adaptive controller on the tiny network: runs in SUMO, switches only through yellow,
+holds its minimum greens, never shows conflicting greens, and serves the traffic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from signals.check import check_states
+from signals.controllers import POLICIES, make_controller
+from signals.model import GREEN, is_green_state
+from signals.phases import Timing
+
+pytestmark = pytest.mark.sumo
+
+TIMING = Timing(all_red_s=1.0)
+
+
+@pytest.fixture(scope="module")
+def fixed_time(tiny):
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    return run(tiny, RunConfig(seed=3, time_to_teleport=-1)).kpis
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_controller_runs_safely(name, tiny, tiny_signals, tmp_path, fixed_time):
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    log = tmp_path / "states.jsonl"
+    controller = make_controller(name, tiny_signals, timing=TIMING, log=log)
+    kpis = run(tiny, RunConfig(seed=3, time_to_teleport=-1, controllers=(controller,))).kpis
+    assert kpis["teleports"] == 0 and kpis["vehicles_never_inserted"] == 0
+    assert kpis["vehicles_arrived"] >= 0.95 * fixed_time["vehicles_arrived"]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    by_signal: dict[str, list[tuple[float, str]]] = {}
+    for t, tls, state in records:
+        by_signal.setdefault(tls, []).append((t, state))
+    assert set(by_signal) == set(tiny_signals.signals)
+    switches = 0
+    for tls, sequence in by_signal.items():
+        signal = tiny_signals.signals[tls]
+        assert check_states([s for _, s in sequence], signal) == []
+        for (t0, a), (t1, b) in zip(sequence, sequence[1:], strict=False):
+            for k, (x, y) in enumerate(zip(a, b, strict=True)):
+                assert not (x in GREEN and y in "rR"), f"{tls} link {k}: {a} -> {b} at {t1} without yellow"
+            if is_green_state(a) and t0 > tiny.begin:
+                assert t1 - t0 >= TIMING.min_green_s, f"{tls}: green {a} for {t1 - t0} s"
+                switches += 1
+            if "y" in a:
+                assert t1 - t0 >= TIMING.yellow_s
+    assert switches > 10
+
+
+def test_our_controller_beats_the_shipped_programs(tiny, tiny_signals, fixed_time):
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    controller = make_controller("lookahead", tiny_signals)
+    kpis = run(tiny, RunConfig(seed=3, time_to_teleport=-1, controllers=(controller,))).kpis
+    assert kpis["delay_s"] < 0.8 * fixed_time["delay_s"]

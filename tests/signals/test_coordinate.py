@@ -1,0 +1,51 @@
+"""Offsets: platoons that meet green cost less, and CP-SAT finds offsets at least as good."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from its.errors import InfeasibleError
+from signals.check import faults
+from signals.coordinate import coordinate, coordinated, offset_costs, pairs
+from signals.flows import demand_flows
+from signals.phases import Timing
+
+
+def test_platoon_arriving_on_green_waits_least():
+    cycle = 60
+    up = np.array([t < 30 for t in range(cycle)])
+    down = np.array([t < 30 for t in range(cycle)])
+    costs = offset_costs(up, down, travel_s=20, flow_veh_h=600)
+    # the platoon leaves upstream in the first half; 20 s later it meets the downstream green
+    # that starts 20 s after the upstream one
+    assert int(np.argmin(costs)) in range(15, 26)
+    assert costs.max() > 3 * costs.min()
+    with pytest.raises(InfeasibleError, match="same cycle"):
+        offset_costs(up, down[:50], travel_s=20, flow_veh_h=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_flows(tiny, tiny_signals):
+    return demand_flows(tiny_signals, [tiny.sumocfg.parent / "routes.rou.xml"], begin=tiny.begin, end=tiny.end)
+
+
+def test_pairs_of_consecutive_signals(tiny_signals, tiny_flows):
+    found = pairs(tiny_signals, tiny_flows, list(tiny_signals.signals))
+    ends = {(p.upstream, p.downstream) for p in found}
+    assert ("A1", "B1") in ends and ("B1", "A1") in ends and ("B0", "B1") in ends
+    centre = next(p for p in found if (p.upstream, p.downstream) == ("A1", "B1"))
+    assert centre.length_m == pytest.approx(200, abs=40) and 5 < centre.travel_s < 30
+
+
+def test_coordinated_plans_share_a_cycle_and_improve_the_platoon_delay(tiny_signals, tiny_flows):
+    plans, reports = coordinated(tiny_signals, list(tiny_signals.signals), tiny_flows, Timing())
+    assert len({p.cycle_s for p in plans}) == 1 and all(p.program_id == "its-coordinated" for p in plans)
+    (report,) = reports
+    assert report["pairs"] >= 8
+    assert report["delay_after_veh_s_per_cycle"] <= report["delay_before_veh_s_per_cycle"]
+    assert any(p.offset > 0 for p in plans)
+    for plan in plans:
+        assert faults(plan, tiny_signals.signals[plan.tls_id]) == []
+    again, _ = coordinate(tiny_signals, plans, tiny_flows)
+    assert [p.offset for p in again] == [p.offset for p in plans]  # the optimum is stable

@@ -1,0 +1,42 @@
+"""Fixed-time and time-of-day plans derived from an adaptive controller's log."""
+
+from __future__ import annotations
+
+import pytest
+
+from its.errors import InputError
+from signals.check import faults
+from signals.derive import derive, served, time_of_day
+from signals.phases import Timing
+
+
+def log(period_a: float, period_b: float, start: float, end: float):
+    records, t = [], start
+    while t < end:
+        records += [(t, "X", "GgGgrr"), (t + period_a, "X", "yyyyrr"), (t + period_a + 3, "X", "rrrrGG")]
+        records.append((t + period_a + 3 + period_b, "X", "rrrryy"))
+        t += period_a + period_b + 6
+    return records
+
+
+def test_derived_plan_reproduces_the_split(cross):
+    greens = served(log(30, 15, 0, 3600), end=3600)
+    plan = derive(cross, greens, Timing(), begin=0, end=3600)
+    main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
+    assert main == pytest.approx(30, abs=1) and side == pytest.approx(15, abs=1)
+    assert plan.cycle_s == pytest.approx(51, abs=2)
+    assert faults(plan, cross) == []
+
+
+def test_time_of_day_follows_the_periods(cross):
+    records = log(20, 20, 0, 1800) + log(40, 10, 1800, 3600)
+    tod = time_of_day(cross, served(records, end=3600), Timing(), begin=0, end=3600, period_s=1800)
+    assert tod.switches == (0, 1800)
+    first, second = ([p.duration for p in plan.phases if "G" in p.state] for plan in tod.plans)
+    assert first[0] == pytest.approx(first[1], abs=1) and second[0] > 3 * second[1]
+    assert [p.program_id for p in tod.plans] == ["its-tod-1", "its-tod-2"]
+
+
+def test_no_service_in_the_period(cross):
+    with pytest.raises(InputError, match="served no green"):
+        derive(cross, [], Timing(), begin=0, end=600)

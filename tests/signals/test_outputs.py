@@ -1,0 +1,35 @@
+"""Timing sheets and time-space diagrams."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from its.errors import InputError
+from signals.diagram import corridor, time_space
+from signals.plans import network_plans
+from signals.sheets import sheet_csv, sheet_markdown
+
+
+def test_timing_sheet(tiny_signals):
+    (plan,) = network_plans(tiny_signals, ["B1"])
+    text = sheet_markdown(plan, tiny_signals.signals["B1"])
+    assert "Cycle 60 s, offset 0 s" in text
+    assert "| 2 | yellow | 27 | 3 |" in text
+    assert text.count("\n| ") >= 4 + 16  # phases and links
+    rows = list(csv.DictReader(io.StringIO(sheet_csv([plan]))))
+    assert [r["kind"] for r in rows] == ["green", "yellow", "green", "yellow"]
+    assert rows[2]["start_s"] == "30"
+
+
+def test_time_space_diagram(tiny_signals, tmp_path):
+    plans = network_plans(tiny_signals)
+    chain = corridor(tiny_signals, ["A1", "B1", "C1"])
+    assert [(p.upstream, p.downstream) for p in chain] == [("A1", "B1"), ("B1", "C1")]
+    path = time_space(plans, tiny_signals, tmp_path / "corridor.png", tls_ids=["A1", "B1", "C1"])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert len(corridor(tiny_signals)) >= 2  # the longest chain, found by itself
+    with pytest.raises(InputError, match="not consecutive"):
+        corridor(tiny_signals, ["A1", "C1"])

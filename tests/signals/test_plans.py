@@ -1,0 +1,110 @@
+"""Plans as SUMO additional files: written, read back, checked against the network, and run
+by SUMO unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from its.control import Phase, TimingPlan
+from its.errors import PlanError
+from signals.plans import as_actuated, network_plans, read_plans, write_plans
+
+PLAN = TimingPlan(
+    "B1",
+    "its-test",
+    (Phase("GGGgrrrrGGGgrrrr", 31, 5, None, "stage 1"), Phase("yyyyrrrryyyyrrrr", 3), Phase("rrrrGGGgrrrrGGGg", 19), Phase("rrrryyyyrrrryyyy", 3)),
+    offset=7,
+)
+
+
+def test_round_trip(tmp_path, tiny_signals):
+    path = write_plans([PLAN], tmp_path / "plan.add.xml", comment="a test -- with dashes")
+    (back,) = read_plans(path, tiny_signals)
+    assert back == PLAN
+    assert "programID=\"its-test\"" in path.read_text()
+
+
+def test_time_of_day_schedule_is_written_as_a_waut(tmp_path):
+    second = TimingPlan("B1", "its-test-2", PLAN.phases)
+    path = write_plans([PLAN, second], tmp_path / "tod.add.xml", schedules=[("B1", [(0.0, "its-test"), (3600.0, "its-test-2")])])
+    text = path.read_text()
+    assert '<wautSwitch time="3600" to="its-test-2"/>' in text and 'junctionID="B1"' in text
+    assert len(read_plans(path)) == 2
+
+
+def test_bad_plan_files(tmp_path, tiny_signals):
+    broken = tmp_path / "broken.add.xml"
+    broken.write_text("<additional><tlLogic id='B1'>\n")
+    with pytest.raises(PlanError, match="broken.add.xml:2:0: malformed XML"):
+        read_plans(broken)
+    empty = tmp_path / "empty.add.xml"
+    empty.write_text("<additional/>")
+    with pytest.raises(PlanError, match="holds no tlLogic"):
+        read_plans(empty)
+    other = write_plans([TimingPlan("Q7", "x", (Phase("GGrr", 30),))], tmp_path / "other.add.xml")
+    with pytest.raises(PlanError, match="traffic light 'Q7' is not in"):
+        read_plans(other, tiny_signals)
+    wrong = write_plans([TimingPlan("B1", "x", (Phase("GGrr", 30), Phase("yyrr", 3)))], tmp_path / "wrong.add.xml")
+    with pytest.raises(PlanError, match="states have 4 signals but the junction controls 16"):
+        read_plans(wrong, tiny_signals)
+    bad_time = tmp_path / "time.add.xml"
+    bad_time.write_text('<additional><tlLogic id="B1"><phase duration="soon" state="G"/></tlLogic></additional>')
+    with pytest.raises(PlanError, match="duration must be a number"):
+        read_plans(bad_time)
+
+
+def test_write_is_atomic(tmp_path):
+    path = write_plans([PLAN], tmp_path / "plan.add.xml")
+    before = path.read_text()
+    with pytest.raises(PlanError):
+        write_plans([], path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.add.xml"]
+
+
+def test_actuated_program_keeps_order_and_bounds(tiny_signals):
+    (shipped,) = network_plans(tiny_signals, ["B1"])
+    actuated = as_actuated(shipped)
+    assert actuated.type == "actuated" and [p.state for p in actuated.phases] == [p.state for p in shipped.phases]
+    greens = [p for p in actuated.phases if "G" in p.state]
+    assert all(p.min_dur == 5 and p.max_dur >= p.duration for p in greens)
+
+
+class ProgramProbe:
+    """Records, inside the simulation, the program SUMO runs at each signal."""
+
+    interval_s = 30.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: list[list[object]] = []
+
+    def start(self, sim) -> None:
+        pass
+
+    def act(self, sim) -> None:
+        for tls in ("B1", "A1"):
+            logic = [lg for lg in sim.apply("trafficlight", "getAllProgramLogics", tls) if lg.programID == sim.apply("trafficlight", "getProgram", tls)][0]
+            self.seen.append([sim.time(), tls, logic.programID, [[p.duration, p.state] for p in logic.phases]])
+
+    def finish(self, sim) -> None:
+        self.path.write_text(json.dumps(self.seen))
+
+
+@pytest.mark.sumo
+def test_sumo_runs_a_written_plan_unchanged(tiny, tmp_path):
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    path = write_plans([PLAN], tmp_path / "plan.add.xml")
+    probe = tmp_path / "probe.json"
+    result = run(tiny, RunConfig(seed=1, end=25500, additional_files=(path,), controllers=(ProgramProbe(probe),)))
+    assert result.kpis["vehicles_arrived"] > 0
+    seen = json.loads(probe.read_text())
+    centre = [s for s in seen if s[1] == "B1"]
+    assert all(s[2] == "its-test" for s in centre)
+    assert centre[0][3] == [[p.duration, p.state] for p in PLAN.phases]
+    assert all(s[2] == "0" for s in seen if s[1] == "A1")  # the others keep their program

@@ -1,0 +1,78 @@
+"""Webster sizing: cycles and splits from flows, shared lanes, stages no one needs, bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from its.errors import InputError
+from signals.check import faults
+from signals.phases import Timing
+from signals.webster import Saturation, size, splits, webster
+
+
+def flows(n_through=0.0, n_left=0.0, s_through=0.0, s_left=0.0, east=0.0, west=0.0) -> tuple[float, ...]:
+    return (n_through, n_left, s_through, s_left, east, west)
+
+
+def test_heavier_stage_gets_more_green(cross):
+    sizing = size(cross, flows(600, 50, 600, 50, 200, 200))
+    main, side = sizing.greens_s
+    assert main > 1.5 * side
+    assert Timing().min_cycle_s <= sizing.cycle_s <= Timing().max_cycle_s
+    assert 0 < sizing.flow_ratio < 1 and sizing.saturation < 1
+
+
+def test_cycle_grows_with_demand(cross):
+    light = size(cross, flows(200, 20, 200, 20, 100, 100))
+    heavy = size(cross, flows(700, 60, 700, 60, 400, 400))
+    assert heavy.flow_ratio > light.flow_ratio and heavy.cycle_s > light.cycle_s
+    assert heavy.webster_cycle_s == pytest.approx((1.5 * heavy.lost_s + 5) / (1 - heavy.flow_ratio))
+
+
+def test_shared_lane_capacity_counts_permissive_turns_at_a_discount(cross):
+    # the same lane flows, more of it turning left on a permissive green, need more green
+    through = size(cross, flows(500, 0, 500, 0, 300, 300), cycle_s=60)
+    turning = size(cross, flows(300, 200, 300, 200, 300, 300), cycle_s=60)
+    assert turning.greens_s[0] > through.greens_s[0]
+
+
+def test_a_stage_no_lane_needs_is_dropped(cross):
+    stages = ["GgGgrr", "GGrrrr", "rrrrGG"]  # a protected north left (1) that 'g' already serves
+    sizing = size(cross, flows(300, 10, 300, 10, 200, 200), stages=stages)
+    assert sizing.stages == ("GgGgrr", "rrrrGG")
+
+
+def test_oversaturated_junction_gets_a_long_cycle(cross):
+    moderate = size(cross, flows(500, 50, 500, 50, 400, 400))
+    sizing = size(cross, flows(1500, 100, 1500, 100, 1200, 1200))
+    assert sizing.flow_ratio > 1 and sizing.saturation > 1
+    assert sizing.cycle_s > 2 * moderate.cycle_s
+    assert sizing.webster_cycle_s == float("inf")
+
+
+def test_no_flows(cross):
+    with pytest.raises(InputError, match="no flows for junction X"):
+        size(cross, flows())
+    with pytest.raises(InputError, match="6 links"):
+        size(cross, (1.0, 2.0))
+
+
+def test_splits_equalise_saturation():
+    import numpy as np
+
+    greens, reserve = splits(np.array([600.0, 300.0]), np.array([[1800.0, 0.0], [0.0, 1800.0]]), total=60, minimum=[5, 5])
+    assert greens == pytest.approx([40, 20])
+    assert reserve == pytest.approx(1800 * 40 / 60 / 600)
+
+
+def test_webster_plans_are_safe(tiny, tiny_signals):
+    from signals.flows import demand_flows
+
+    demand = demand_flows(tiny_signals, [tiny.sumocfg.parent / "routes.rou.xml"], begin=tiny.begin, end=tiny.end)
+    timing = Timing(all_red_s=1)
+    plans, sizings = webster(tiny_signals.select(None), demand, timing, saturation=Saturation(base_veh_h=1600))
+    assert [p.tls_id for p in plans] == ["A1", "B0", "B1", "B2", "C1"]
+    for plan in plans:
+        assert plan.program_id == "its-webster"
+        assert faults(plan, tiny_signals.signals[plan.tls_id], timing) == []
+    assert all(z.cycle_s == p.cycle_s for z, p in zip(sizings, plans, strict=True))
