@@ -16,17 +16,28 @@ from its.errors import InputError
 from its.jobs import JobRunner
 from its.settings import get_settings
 
-app = typer.Typer(help="Signal timing: optimise plans from flows and evaluate them in SUMO.", no_args_is_help=True)
+app = typer.Typer(
+    help="Signal timing: optimise plans from flows and evaluate them in SUMO.", no_args_is_help=True
+)
 
 TargetArg = Annotated[str, typer.Argument(help="Scenario name, scenario folder or .sumocfg file.")]
-TlsOpt = Annotated[str | None, typer.Option("--tls", help="Traffic lights to time, comma-separated (default: all).")]
-BeginOpt = Annotated[str | None, typer.Option("--begin", help="Start of the window, seconds or HH:MM.")]
+TlsOpt = Annotated[
+    str | None,
+    typer.Option("--tls", help="Traffic lights to time, comma-separated (default: all)."),
+]
+BeginOpt = Annotated[
+    str | None, typer.Option("--begin", help="Start of the window, seconds or HH:MM.")
+]
 EndOpt = Annotated[str | None, typer.Option("--end", help="End of the window, seconds or HH:MM.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 YellowOpt = Annotated[float, typer.Option("--yellow", min=2.0, help="Yellow time, s.")]
-AllRedOpt = Annotated[float, typer.Option("--all-red", min=0.0, help="All-red time after each yellow, s.")]
+AllRedOpt = Annotated[
+    float, typer.Option("--all-red", min=0.0, help="All-red time after each yellow, s.")
+]
 MinGreenOpt = Annotated[float, typer.Option("--min-green", min=3.0, help="Shortest green, s.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")
+]
 
 METHODS = services.PLAN_METHODS + services.ADAPTIVE_METHODS
 
@@ -41,7 +52,9 @@ def _timing(yellow: float, all_red: float, min_green: float) -> Any:
     return Timing(yellow_s=yellow, all_red_s=all_red, min_green_s=min_green)
 
 
-def _window(target: str, tls: str | None, begin: str | None, end: str | None) -> services.SignalWindow:
+def _window(
+    target: str, tls: str | None, begin: str | None, end: str | None
+) -> services.SignalWindow:
     b, e = parse_window(begin, end)
     scenario = target_scenario(target)
     if scenario.build is not None:
@@ -53,20 +66,46 @@ def _window(target: str, tls: str | None, begin: str | None, end: str | None) ->
 @app.command()
 def optimize(
     target: TargetArg,
-    method: Annotated[str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")] = "webster",
+    method: Annotated[
+        str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")
+    ] = "webster",
     tls: TlsOpt = None,
     begin: BeginOpt = None,
     end: EndOpt = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Plan file to write (a SUMO additional file).")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Plan file to write (a SUMO additional file).")
+    ] = None,
     json_: JsonOpt = False,
     counts: Annotated[
         Path | None,
-        typer.Option("--counts", help="Detector counts (CSV: lane or detector, flow_veh_h or vehicles+begin+end)."),
+        typer.Option(
+            "--counts",
+            help="Detector counts (CSV: lane or detector, flow_veh_h or vehicles+begin+end).",
+        ),
     ] = None,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Training seeds of the search (method optimize).")] = 2,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, max=50, help="Rounds of the search (method optimize).")] = 4,
+    live_days: Annotated[
+        float | None,
+        typer.Option(
+            "--live-days",
+            min=0.01,
+            help="Flows from the live store's detector readings over the last DAYS days.",
+        ),
+    ] = None,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds", min=1, max=20, help="Training seeds of the search (method optimize)."
+        ),
+    ] = 2,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, max=50, help="Rounds of the search (method optimize).")
+    ] = 4,
     period: Annotated[
-        str | None, typer.Option("--period", help="Time-of-day plans, one per period (adaptive methods), e.g. 15:00 or 900.")
+        str | None,
+        typer.Option(
+            "--period",
+            help="Time-of-day plans, one per period (adaptive methods), e.g. 15:00 or 900.",
+        ),
     ] = None,
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = 0.0,
@@ -81,13 +120,15 @@ def optimize(
         raise InputError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if counts is not None and not counts.is_file():
         raise InputError(f"counts file {counts} does not exist")
+    if counts is not None and live_days is not None:
+        raise InputError("give either --counts or --live-days, not both")
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     period_s = parse_duration(period, field="--period") if period else None
     flows = None
     if method not in services.ADAPTIVE_METHODS:
         with err.status("reading the flows"):
-            flows = services.signal_flows(window, counts=counts)
+            flows = services.signal_flows(window, counts=counts, live_days=live_days)
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"{method}: {window.scenario.name}", total=1.0)
         outcome = services.signal_plans(
@@ -119,16 +160,28 @@ def optimize(
             }
         )
         return
-    table = Table(title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})")
+    table = Table(
+        title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})"
+    )
     for column in ("signal", "program", "cycle (s)", "offset (s)", "greens (s)"):
         table.add_column(column, justify="left" if column in ("signal", "program") else "right")
     for plan in outcome.plans:
-        greens = " / ".join(f"{p.duration:g}" for p in plan.phases if "y" not in p.state.lower() and any(c in "Gg" for c in p.state))
-        table.add_row(plan.tls_id[:40], plan.program_id, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens)
+        greens = " / ".join(
+            f"{p.duration:g}"
+            for p in plan.phases
+            if "y" not in p.state.lower() and any(c in "Gg" for c in p.state)
+        )
+        table.add_row(
+            plan.tls_id[:40], plan.program_id, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens
+        )
     out.print(table)
     search = outcome.report.get("search")
     if search:
-        verdict = "kept" if search["accepted"] else "not better on held-out seeds: the starting plans are kept"
+        verdict = (
+            "kept"
+            if search["accepted"]
+            else "not better on held-out seeds: the starting plans are kept"
+        )
         out.print(
             f"search: {search['simulations']} simulations; held-out delay {search['start_held_out_delay_s']:.1f} s "
             f"-> {search['best_held_out_delay_s']:.1f} s ({verdict})"
@@ -138,7 +191,9 @@ def optimize(
     out.print("wrote " + ", ".join(files.values()))
 
 
-def _write_outputs(window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path) -> dict[str, str]:
+def _write_outputs(
+    window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path
+) -> dict[str, str]:
     """Write the plan, its timing sheets and the time-space diagram; everything is rendered
     first, so a failure leaves no half-written set of files."""
     import os
@@ -159,12 +214,19 @@ def _write_outputs(window: services.SignalWindow, method: str, outcome: services
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".png")
         os.close(handle)
         try:
-            picture = time_space(outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}")
+            picture = time_space(
+                outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}"
+            )
         except InputError:
             Path(name).unlink(missing_ok=True)  # no two consecutive signals: nothing to draw
     comment = f"its signals optimize --method {method}; flows from {outcome.flows_source} ({outcome.flows_detail})"
-    files = {"plan": str(write_plans(outcome.plans, path, comment=comment, schedules=outcome.schedules))}
-    sheet_md, sheet_table = path.with_name(f"{stem}.timing.md"), path.with_name(f"{stem}.timing.csv")
+    files = {
+        "plan": str(write_plans(outcome.plans, path, comment=comment, schedules=outcome.schedules))
+    }
+    sheet_md, sheet_table = (
+        path.with_name(f"{stem}.timing.md"),
+        path.with_name(f"{stem}.timing.csv"),
+    )
     sheet_md.write_text(markdown, encoding="utf-8")
     sheet_table.write_text(table, encoding="utf-8")
     files.update(timing_sheet=str(sheet_md), timing_csv=str(sheet_table))
@@ -183,7 +245,13 @@ def _plan_json(plan: TimingPlan) -> dict[str, Any]:
         "cycle_s": plan.cycle_s,
         "offset_s": plan.offset,
         "phases": [
-            {"state": p.state, "duration_s": p.duration, "min_s": p.min_dur, "max_s": p.max_dur, "name": p.name}
+            {
+                "state": p.state,
+                "duration_s": p.duration,
+                "min_s": p.min_dur,
+                "max_s": p.max_dur,
+                "name": p.name,
+            }
             for p in plan.phases
         ],
     }
@@ -192,12 +260,20 @@ def _plan_json(plan: TimingPlan) -> dict[str, Any]:
 @app.command()
 def evaluate(
     target: TargetArg,
-    plan: Annotated[Path | None, typer.Option("--plan", help="A plan file (SUMO additional with tlLogic).")] = None,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="A plan file (SUMO additional with tlLogic).")
+    ] = None,
     controller: Annotated[
-        str | None, typer.Option("--controller", help="An adaptive controller: lookahead, actuated, max-pressure, greedy.")
+        str | None,
+        typer.Option(
+            "--controller",
+            help="An adaptive controller: lookahead, actuated, max-pressure, greedy.",
+        ),
     ] = None,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds per side.")] = 5,
-    first_seed: Annotated[int, typer.Option("--first-seed", help="First seed (seeds are consecutive).")] = 1,
+    first_seed: Annotated[
+        int, typer.Option("--first-seed", help="First seed (seeds are consecutive).")
+    ] = 1,
     tls: TlsOpt = None,
     begin: BeginOpt = None,
     end: EndOpt = None,
@@ -205,7 +281,9 @@ def evaluate(
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = 0.0,
     min_green: MinGreenOpt = 5.0,
-    teleport: Annotated[float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")] = -1,
+    teleport: Annotated[
+        float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
+    ] = -1,
     workers: WorkersOpt = None,
 ) -> None:
     """Compare the programs as shipped with a plan or an adaptive controller (by default our
@@ -232,7 +310,9 @@ def evaluate(
         print_json(report)
         return
     base, result = report["baseline"], report["result"]
-    table = Table(title=f"{window.scenario.name}: {base['label']} vs {result['label']} ({seeds} seeds)")
+    table = Table(
+        title=f"{window.scenario.name}: {base['label']} vs {result['label']} ({seeds} seeds)"
+    )
     for column in ("KPI", "baseline", "result", "change"):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     for key in services.SIGNAL_KPIS:

@@ -75,7 +75,11 @@ class PlanOutcome:
 
 
 def signal_window(
-    scenario: Scenario, *, tls: Sequence[str] | None = None, begin: float | None = None, end: float | None = None
+    scenario: Scenario,
+    *,
+    tls: Sequence[str] | None = None,
+    begin: float | None = None,
+    end: float | None = None,
 ) -> SignalWindow:
     """The scenario's signal network and window, with ``tls`` checked (all signals by default).
 
@@ -88,7 +92,9 @@ def signal_window(
     from simulation._sumocfg import read_sumocfg
 
     if not scenario.built:
-        raise ScenarioError(f"scenario {scenario.name!r} is not built yet; run: its scenario build {scenario.name}")
+        raise ScenarioError(
+            f"scenario {scenario.name!r} is not built yet; run: its scenario build {scenario.name}"
+        )
     cfg = read_sumocfg(scenario.sumocfg)
     network = read_signals(cfg.net)
     chosen = network.select(list(tls or []))
@@ -115,34 +121,112 @@ def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
         return routes
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "routed.rou.xml"
-    args = ["--net-file", str(cfg.net), "--route-files", ",".join(str(p) for p in routes), "--output-file", str(out)]
+    args = [
+        "--net-file",
+        str(cfg.net),
+        "--route-files",
+        ",".join(str(p) for p in routes),
+        "--output-file",
+        str(out),
+    ]
     if cfg.additionals:
         args += ["--additional-files", ",".join(str(p) for p in cfg.additionals)]
-    run_tool("duarouter", [*args, "--ignore-errors", "--no-step-log", "--no-warnings", "--write-costs", "false"])
+    run_tool(
+        "duarouter",
+        [*args, "--ignore-errors", "--no-step-log", "--no-warnings", "--write-costs", "false"],
+    )
     (folder / "routed.rou.alt.xml").unlink(missing_ok=True)
     return [out]
 
 
-def signal_flows(window: SignalWindow, *, counts: Path | None = None) -> Flows:
-    """Flows at the signals: from detector counts when given (a CSV with ``lane`` or
-    ``detector`` and ``flow_veh_h`` or ``vehicles``), else from the scenario's demand."""
+def signal_flows(
+    window: SignalWindow, *, counts: Path | None = None, live_days: float | None = None
+) -> Flows:
+    """Flows at the signals, from the best source there is.
+
+    Detector counts when given: a CSV with ``lane`` or ``detector`` and ``flow_veh_h`` or
+    ``vehicles`` (``counts``), or the detector readings in the live store over the last
+    ``live_days`` days at the window's time of day (``live_days``). Else the scenario's
+    demand. The demand's turning movements split a lane's count over its links either way.
+
+    Raises
+    ------
+    InputError
+        If there is no demand and no counts, or the counts cannot be read or name lanes
+        the network does not have, or the store has no readings of the scenario's loops.
+    """
     from signals.flows import demand_flows, from_lane_counts
 
     with tempfile.TemporaryDirectory(prefix="its-flows-") as tmp:
         routes = routed_demand(window.scenario, Path(tmp))
-        demand = demand_flows(window.network, routes, begin=window.begin, end=window.end) if routes else None
-    if counts is None:
+        demand = (
+            demand_flows(window.network, routes, begin=window.begin, end=window.end)
+            if routes
+            else None
+        )
+    if counts is not None:
+        lane_flows = _read_counts(counts, window)
+        detail = f"{len(lane_flows)} lanes counted in {counts.name}"
+    elif live_days is not None:
+        lane_flows, detail = _live_counts(window, live_days)
+    else:
         if demand is None:
-            raise InputError(f"scenario {window.scenario.name!r} has no demand (route files) and no counts were given")
+            raise InputError(
+                f"scenario {window.scenario.name!r} has no demand (route files) and no counts were given"
+            )
         return demand
-    lane_flows = _read_counts(counts, window)
     return from_lane_counts(
-        window.network,
-        lane_flows,
-        window=(window.begin, window.end),
-        turning=demand,
-        detail=f"{len(lane_flows)} lanes counted in {counts.name}",
+        window.network, lane_flows, window=(window.begin, window.end), turning=demand, detail=detail
     )
+
+
+def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], str]:
+    """Mean flow per lane of the scenario's loops in the store, over the last ``days`` days,
+    from readings whose local time of day falls in the window."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from api.services.live import open_store
+    from simulation.detectors import read_loops
+
+    if days <= 0:
+        raise InputError(f"--live-days must be positive, got {days:g}")
+    detectors = window.scenario.detectors
+    if detectors is None or not detectors.is_file():
+        detectors = window.scenario.sumocfg.parent / "detectors.add.xml"
+    if not detectors.is_file():
+        raise InputError(
+            f"scenario {window.scenario.name!r} has no induction loops to match live readings to"
+        )
+    lane_of = {loop.loop_id: loop.lane for loop in read_loops(detectors)}
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    store = open_store(settings)
+    try:
+        latest = store.latest_reading_time() or time.time()
+        readings = store.readings(
+            since=latest - days * 86400.0, until=latest + 1.0, kind="detector"
+        )
+    finally:
+        store.close()
+    sums: dict[str, list[float]] = {}
+    for reading in readings:
+        lane = lane_of.get(reading.sensor)
+        if lane is None or reading.flow_veh_h is None:
+            continue
+        local = datetime.fromtimestamp(reading.time, zone)
+        second = local.hour * 3600 + local.minute * 60 + local.second
+        if window.begin <= second < window.end or window.begin <= second + 86400 < window.end:
+            sums.setdefault(lane, []).append(float(reading.flow_veh_h))
+    if not sums:
+        raise InputError(
+            f"the store has no detector readings of {window.scenario.name!r}'s loops between "
+            f"{window.begin:g} s and {window.end:g} s of the day in the last {days:g} days"
+        )
+    flows = {lane: sum(values) / len(values) for lane, values in sums.items()}
+    n = sum(len(v) for v in sums.values())
+    return flows, f"{len(flows)} lanes from {n} live detector readings over the last {days:g} days"
 
 
 def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
@@ -160,14 +244,20 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
             raise InputError(f"{path}: the counts need a 'lane' or a 'detector' column")
         if window.scenario.detectors is not None and window.scenario.detectors.is_file():
             lanes_of = {loop.loop_id: loop.lane for loop in read_loops(window.scenario.detectors)}
-        table["lane"] = [lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]]
+        table["lane"] = [
+            lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]
+        ]
     if "flow_veh_h" in table.columns:
         flows = table.groupby("lane")["flow_veh_h"].mean()
     elif {"vehicles", "begin", "end"} <= set(table.columns):
-        span = (table.groupby("lane")["end"].max() - table.groupby("lane")["begin"].min()).clip(lower=1.0)
+        span = (table.groupby("lane")["end"].max() - table.groupby("lane")["begin"].min()).clip(
+            lower=1.0
+        )
         flows = table.groupby("lane")["vehicles"].sum() / span * 3600.0
     else:
-        raise InputError(f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'")
+        raise InputError(
+            f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'"
+        )
     unknown = sorted(set(flows.index) - set(window.network.lanes))
     if unknown:
         raise InputError(f"{path}: lane(s) not in the network: {', '.join(unknown[:5])}")
@@ -208,7 +298,9 @@ def signal_plans(
         raise InputError(f"unknown method {method!r}; known: {known}")
     explicit = len(window.tls_ids) < len(window.network.signals)
     if method in ADAPTIVE_METHODS:
-        return _derived_plans(window, method, timing, seed=seeds[0], period_s=period_s, progress=progress)
+        return _derived_plans(
+            window, method, timing, seed=seeds[0], period_s=period_s, progress=progress
+        )
     flows = flows or signal_flows(window, counts=counts)
     signals = [window.network.signals[t] for t in window.tls_ids]
     report: dict[str, Any] = {}
@@ -216,15 +308,35 @@ def signal_plans(
         plans, sizings = webster(signals, flows, timing, skip_empty=not explicit)
         report["junctions"] = [_sizing_json(z) for z in sizings]
         if method == "actuated":
-            plans = tuple(as_actuated(p, min_green_s=timing.min_green_s, max_green_s=2 * max(p.duration for p in p.phases)) for p in plans)
+            plans = tuple(
+                as_actuated(
+                    p,
+                    min_green_s=timing.min_green_s,
+                    max_green_s=2 * max(p.duration for p in p.phases),
+                )
+                for p in plans
+            )
     else:
         used = [s.tls_id for s in signals if explicit or flows.total(s.tls_id) > 0]
         if not used:
-            raise InputError(f"no flows at any signal between {window.begin:g} and {window.end:g} s ({flows.source})")
-        plans, groups = coordinated(window.network, used, flows, timing, program_id="its-coordinated")
+            raise InputError(
+                f"no flows at any signal between {window.begin:g} and {window.end:g} s ({flows.source})"
+            )
+        plans, groups = coordinated(
+            window.network, used, flows, timing, program_id="its-coordinated"
+        )
         report["groups"] = groups
         if method == "optimize":
-            result = _search(window, plans, timing, seeds=seeds, held_out=held_out, rounds=rounds, runner=runner, progress=progress)
+            result = _search(
+                window,
+                plans,
+                timing,
+                seeds=seeds,
+                held_out=held_out,
+                rounds=rounds,
+                runner=runner,
+                progress=progress,
+            )
             plans = tuple(replace(p, program_id="its-optimized") for p in result.plans)
             report["search"] = {
                 "train_seeds": list(seeds),
@@ -276,7 +388,14 @@ def _runs(
     return runner.map(one, configs, on_done=on_done)
 
 
-def _config(window: SignalWindow, seed: int, *, plans_file: Path | None = None, controller: Any = None, teleport: float | None = -1) -> Any:
+def _config(
+    window: SignalWindow,
+    seed: int,
+    *,
+    plans_file: Path | None = None,
+    controller: Any = None,
+    teleport: float | None = -1,
+) -> Any:
     from simulation.config import RunConfig
 
     return RunConfig(
@@ -364,19 +483,41 @@ def _derived_plans(
     for tls in window.tls_ids:
         signal = window.network.signals[tls]
         if period_s:
-            tod = time_of_day(signal, greens, timing, begin=window.begin, end=window.end, period_s=period_s, program_id=f"its-{method}")
+            tod = time_of_day(
+                signal,
+                greens,
+                timing,
+                begin=window.begin,
+                end=window.end,
+                period_s=period_s,
+                program_id=f"its-{method}",
+            )
             plans.extend(tod.plans)
-            schedules.append((tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True))))
+            schedules.append(
+                (tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True)))
+            )
         else:
-            plans.append(derive(signal, greens, timing, begin=window.begin, end=window.end, program_id=f"its-{method}"))
+            plans.append(
+                derive(
+                    signal,
+                    greens,
+                    timing,
+                    begin=window.begin,
+                    end=window.end,
+                    program_id=f"its-{method}",
+                )
+            )
     if progress is not None:
         progress("derive", 1.0)
     report = {
         "derived_from": f"controller {method} run in SUMO, seed {seed}",
         "controller_delay_s": _delay(result),
-        "note": "the controller itself runs with: its signals evaluate TARGET --controller " + method,
+        "note": "the controller itself runs with: its signals evaluate TARGET --controller "
+        + method,
     }
-    return PlanOutcome(method, tuple(plans), "simulation", f"controller {method} in SUMO", report, tuple(schedules))
+    return PlanOutcome(
+        method, tuple(plans), "simulation", f"controller {method} in SUMO", report, tuple(schedules)
+    )
 
 
 def evaluate_signals(
@@ -405,12 +546,19 @@ def evaluate_signals(
     configs = [_config(window, s, teleport=teleport) for s in seeds]
     if plans_file is not None:
         label = f"plan {plans_file.name}"
-        configs += [_config(window, s, plans_file=plans_file.resolve(), teleport=teleport) for s in seeds]
+        configs += [
+            _config(window, s, plans_file=plans_file.resolve(), teleport=teleport) for s in seeds
+        ]
     else:
         name = controller or BEST
         label = f"controller {name}"
         configs += [
-            _config(window, s, controller=make_controller(name, window.network, window.tls_ids, timing=timing), teleport=teleport)
+            _config(
+                window,
+                s,
+                controller=make_controller(name, window.network, window.tls_ids, timing=timing),
+                teleport=teleport,
+            )
             for s in seeds
         ]
     results = _runs(window, configs, runner=runner, on_done=on_done)
@@ -421,7 +569,10 @@ def evaluate_signals(
         before, after = baseline.get(key), result.get(key)
         if before is None or after is None:
             continue
-        change[key] = {"delta": after - before, "relative": (after - before) / before if before else None}
+        change[key] = {
+            "delta": after - before,
+            "relative": (after - before) / before if before else None,
+        }
     return {
         "scenario": window.scenario.name,
         "window_s": [window.begin, window.end],
@@ -454,7 +605,9 @@ def check_evaluation(
         if not plans_file.is_file():
             raise InputError(f"plan file {plans_file} does not exist")
         plans = read_plans(plans_file, window.network)
-        require_safe(plans, window.network, timing, fixed_time=all(p.type == "static" for p in plans))
+        require_safe(
+            plans, window.network, timing, fixed_time=all(p.type == "static" for p in plans)
+        )
     elif controller is not None:
         POLICIES[controller]
 
@@ -466,5 +619,7 @@ def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:
         numbers = [float(v) for v in values if v is not None]
         out[key] = sum(numbers) / len(numbers) if numbers else None
     out["per_seed_delay_s"] = [r.kpis.get("delay_s") for r in results]
-    out["worst_seed_delay_s"] = max((v for v in out["per_seed_delay_s"] if v is not None), default=None)
+    out["worst_seed_delay_s"] = max(
+        (v for v in out["per_seed_delay_s"] if v is not None), default=None
+    )
     return out

@@ -28,7 +28,10 @@ def test_methods_give_safe_plans(window, method):
     assert {p.tls_id for p in outcome.plans} == set(window.network.signals)
     require_safe(outcome.plans, window.network, fixed_time=method != "actuated")
     if method == "lookahead":
-        assert outcome.flows_source == "simulation" and "controller lookahead" in outcome.report["derived_from"]
+        assert (
+            outcome.flows_source == "simulation"
+            and "controller lookahead" in outcome.report["derived_from"]
+        )
     else:
         assert outcome.flows_source == "demand"
 
@@ -54,7 +57,10 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     report = json.loads(done.stdout)
     assert report["flows_source"] == "demand" and len(report["plans"]) == 5
     assert {Path(p).name for p in report["files"].values()} == {
-        "tiny.add.xml", "tiny.timing.md", "tiny.timing.csv", "tiny.timespace.png"
+        "tiny.add.xml",
+        "tiny.timing.md",
+        "tiny.timing.csv",
+        "tiny.timespace.png",
     }
     assert len(read_plans(plan)) == 5
     done = its("signals", "evaluate", tiny.root, "--plan", plan, "--seeds", "2", "--json")
@@ -77,15 +83,35 @@ def test_evaluate_runs_our_controller_by_default(tiny):
 
 def test_unknown_and_unsignalised_junctions(tiny, tmp_path):
     out = tmp_path / "plan.add.xml"
-    assert_one_line_error(its("signals", "optimize", tiny.root, "--tls", "B1,Q7", "--out", out), "no traffic light 'Q7'")
-    assert_one_line_error(its("signals", "optimize", tiny.root, "--tls", "A0", "--out", out), "junction 'A0' is not signalised")
-    assert_one_line_error(its("signals", "evaluate", tiny.root, "--tls", "A0"), "junction 'A0' is not signalised")
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--tls", "B1,Q7", "--out", out),
+        "no traffic light 'Q7'",
+    )
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--tls", "A0", "--out", out),
+        "junction 'A0' is not signalised",
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--tls", "A0"), "junction 'A0' is not signalised"
+    )
     assert not out.exists()
 
 
 def test_no_flows_for_a_junction(tiny, tmp_path):
     out = tmp_path / "plan.add.xml"
-    done = its("signals", "optimize", tiny.root, "--tls", "B1", "--begin", "0", "--end", "600", "--out", out)
+    done = its(
+        "signals",
+        "optimize",
+        tiny.root,
+        "--tls",
+        "B1",
+        "--begin",
+        "0",
+        "--end",
+        "600",
+        "--out",
+        out,
+    )
     assert_one_line_error(done, "no vehicle departing between 0 s and 600 s")
     assert not out.exists() and not list(tmp_path.iterdir())
 
@@ -96,24 +122,101 @@ def test_network_without_traffic_lights(tiny, tmp_path):
     folder = tmp_path / "dark"
     shutil.copytree(tiny.sumocfg.parent, folder)
     net = next(folder.glob("*.net.xml"))
-    run_tool("netconvert", ["-s", str(net), "--tls.unset", "A1,B0,B1,B2,C1", "-o", str(folder / "dark.net.xml")])
-    cfg = (folder / "tiny.sumocfg").read_text().replace(net.name, "dark.net.xml").replace("../sources/", str(tiny.root / "sources") + "/")
+    run_tool(
+        "netconvert",
+        ["-s", str(net), "--tls.unset", "A1,B0,B1,B2,C1", "-o", str(folder / "dark.net.xml")],
+    )
+    cfg = (
+        (folder / "tiny.sumocfg")
+        .read_text()
+        .replace(net.name, "dark.net.xml")
+        .replace("../sources/", str(tiny.root / "sources") + "/")
+    )
     (folder / "dark.sumocfg").write_text(cfg)
-    assert_one_line_error(its("signals", "optimize", folder / "dark.sumocfg"), "the network has no traffic lights to time")
+    assert_one_line_error(
+        its("signals", "optimize", folder / "dark.sumocfg"),
+        "the network has no traffic lights to time",
+    )
 
 
 def test_plan_that_does_not_match_the_network(tiny, tmp_path):
     wrong = tmp_path / "wrong.add.xml"
-    wrong.write_text('<additional><tlLogic id="B1" programID="x"><phase duration="30" state="GGrr"/></tlLogic></additional>')
-    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", wrong), "the junction controls 16 links")
+    wrong.write_text(
+        '<additional><tlLogic id="B1" programID="x"><phase duration="30" state="GGrr"/></tlLogic></additional>'
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--plan", wrong), "the junction controls 16 links"
+    )
     unsafe = tmp_path / "unsafe.add.xml"
     unsafe.write_text(
         '<additional><tlLogic id="B1" programID="x"><phase duration="30" state="GGGGGGGGGGGGGGGG"/></tlLogic></additional>'
     )
-    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", unsafe), "unsafe plan: B1 phase 0")
-    assert_one_line_error(its("signals", "evaluate", tiny.root, "--plan", tmp_path / "none.add.xml"), "does not exist")
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--plan", unsafe), "unsafe plan: B1 phase 0"
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--plan", tmp_path / "none.add.xml"), "does not exist"
+    )
 
 
 def test_unknown_method_and_controller(tiny):
-    assert_one_line_error(its("signals", "optimize", tiny.root, "--method", "magic"), "unknown method 'magic'")
-    assert_one_line_error(its("signals", "evaluate", tiny.root, "--controller", "magic"), "unknown controller 'magic'")
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "magic"), "unknown method 'magic'"
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--controller", "magic"), "unknown controller 'magic'"
+    )
+
+
+def test_flows_from_live_detector_readings(window, tmp_path, monkeypatch):
+    """Readings in the store at the window's time of day drive the flows; others do not."""
+    from its.errors import InputError
+    from its.feeds.readings import Reading
+    from its.settings import get_settings
+    from simulation.detectors import read_loops
+
+    monkeypatch.setenv("ITS_DATABASE_URL", f"sqlite:///{tmp_path / 'its.db'}")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(InputError, match="no detector readings"):
+            services.signal_flows(window, live_days=7)
+        loops = read_loops(window.scenario.sumocfg.parent / "detectors.add.xml")
+        signal = window.network.signals[window.tls_ids[0]]
+        counted = [loop for loop in loops if loop.lane in signal.incoming_lanes][:2]
+        assert counted, "the tiny scenario has loops on its signals' approaches"
+        midnight = services.local_epoch(get_settings())
+        inside = midnight + window.begin + 60.0
+        outside = midnight + window.end + 3600.0
+        readings = [
+            Reading(
+                "field",
+                "detector",
+                loop.loop_id,
+                inside + 300.0 * k,
+                interval_s=300.0,
+                flow_veh_h=600.0 + 100.0 * k,
+            )
+            for loop in counted
+            for k in range(2)
+        ]
+        readings.append(
+            Reading(
+                "field",
+                "detector",
+                counted[0].loop_id,
+                outside,
+                interval_s=300.0,
+                flow_veh_h=9000.0,
+            )
+        )
+        store = services.open_store(get_settings())
+        store.add_readings(readings)
+        store.close()
+        flows = services.signal_flows(window, live_days=7)
+        assert (
+            flows.source == "detectors"
+            and f"{len(counted)} lanes from 4 live detector readings" in flows.detail
+        )
+        assert sum(flows.of(signal.tls_id)) == pytest.approx(650.0 * len(counted))
+    finally:
+        get_settings.cache_clear()
