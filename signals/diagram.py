@@ -8,6 +8,8 @@ offsets give (or fail to give) is what engineers look for.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,6 +59,14 @@ def corridor(network: SignalNetwork, tls_ids: Sequence[str] | None = None) -> li
         following.setdefault(a, []).append(b)
     best: list[str] = []
 
+    def straight(a: str, b: str, c: str) -> bool:
+        """Whether a -> b -> c keeps to one road (turns by at most 35 degrees at b): a
+        corridor is a street, not a walk through the grid."""
+        (ax, ay), (bx, by), (cx, cy) = (network.signals[t].xy for t in (a, b, c))
+        u, v = (bx - ax, by - ay), (cx - bx, cy - by)
+        norm = math.hypot(*u) * math.hypot(*v)
+        return norm > 0 and (u[0] * v[0] + u[1] * v[1]) / norm >= math.cos(math.radians(35.0))
+
     def walk(path: list[str]) -> None:
         nonlocal best
         if len(path) > len(best):
@@ -64,7 +74,7 @@ def corridor(network: SignalNetwork, tls_ids: Sequence[str] | None = None) -> li
         if len(best) >= 12:
             return
         for nxt in following.get(path[-1], []):
-            if nxt not in path:
+            if nxt not in path and (len(path) < 2 or straight(path[-2], path[-1], nxt)):
                 walk([*path, nxt])
 
     for start in sorted(following):
