@@ -9,7 +9,6 @@ offsets give (or fail to give) is what engineers look for.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from pathlib import Path
 

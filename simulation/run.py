@@ -7,26 +7,19 @@ SUMO crash or hang fails that run with a clear message and never takes the calle
 from __future__ import annotations
 
 import contextlib
-import os
-import pickle
-import queue
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
 
 from its import errors
 from its.errors import InputError, ScenarioError, SimulationError
 from its.scenario import Scenario
 from its.settings import Settings, get_settings
-from simulation import _worker
+from simulation._process import NOTHING, WorkerProcess
 from simulation._sumocfg import read_sumocfg
 from simulation.config import RunConfig, RunPlan
 from simulation.detectors import approach_loops, read_loops, write_loops
@@ -189,54 +182,24 @@ def run_plan(
     stall_s: float = 300.0,
 ) -> SimResult:
     """Execute a prepared plan in a fresh worker process, watching for crashes and hangs."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "simulation._worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    assert worker.stdin is not None and worker.stdout is not None
-    messages: queue.Queue[Any] = queue.Queue()
-
-    def pump(stream: IO[bytes]) -> None:
-        try:
-            while True:
-                messages.put(_worker.read_message(stream))
-        except (EOFError, OSError, pickle.UnpicklingError):
-            messages.put(None)
-
-    reader = threading.Thread(target=pump, args=(worker.stdout,), daemon=True)
-    reader.start()
-    try:
-        pickle.dump(plan, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        worker.stdin.close()
-    except BrokenPipeError:
-        pass  # the worker died at once; reported below
-    started = last_beat = time.monotonic()
-    sim_time = plan.begin
-    answered = False
-    try:
+    with WorkerProcess("simulation._worker", plan) as worker:
+        started = last_beat = time.monotonic()
+        sim_time = plan.begin
         while True:
-            try:
-                message = messages.get(timeout=0.5)
-            except queue.Empty:
-                message = False
+            message = worker.receive(0.5)
             if message is None:  # the worker's output ended without an answer
-                worker.wait(10)
-                raise SimulationError(_crash_message(plan, worker.returncode, sim_time))
-            if message:
+                raise SimulationError(_crash_message(plan, worker.exit_code(), sim_time))
+            if message is not NOTHING:
                 last_beat = time.monotonic()
                 if message[0] == "progress":
                     sim_time = message[1]
                     if progress is not None:
                         progress(sim_time)
                 elif message[0] == "done":
-                    answered = True
+                    worker.answered()
                     return message[1]
                 else:
-                    answered = True
+                    worker.answered()
                     _, kind, text = message
                     cls = getattr(errors, kind, SimulationError)
                     raise cls(f"{plan.label}: {text}")
@@ -251,14 +214,6 @@ def run_plan(
                     f"{plan.label}: SUMO made no progress for {stall_s:g} s at simulation time "
                     f"{sim_time:g} s and was stopped as hung; see {plan.outputs['log']}"
                 )
-    finally:
-        # A worker that answered exits by itself; one that crashed, hung or ran over is killed.
-        try:
-            worker.wait(5 if answered else 0.1)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(10)
-        worker.stdout.close()
 
 
 def _crash_message(plan: RunPlan, exitcode: int | None, sim_time: float) -> str:

@@ -10,23 +10,18 @@ frame are simulation seconds; ``epoch`` maps them to Unix time (``epoch + sim_ti
 
 from __future__ import annotations
 
-import os
-import pickle
-import queue
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from its.changes import Variant
 from its.errors import InputError, SimulationError
 from its.scenario import KpiSet, Scenario
-from simulation import _worker
+from simulation._process import NOTHING, WorkerProcess
 from simulation.config import RunConfig, RunPlan
 from simulation.run import prepare
 
@@ -173,42 +168,21 @@ def run_twin(
         probe_share=config.probe_share,
     )
     stop = stop or threading.Event()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "simulation._twin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-    )
-    assert worker.stdin is not None and worker.stdout is not None
-    messages: queue.Queue[Any] = queue.Queue()
-
-    def pump(stream: IO[bytes]) -> None:
-        try:
-            while True:
-                messages.put(_worker.read_message(stream))
-        except (EOFError, OSError, pickle.UnpicklingError):
-            messages.put(None)
-
-    threading.Thread(target=pump, args=(worker.stdout,), daemon=True).start()
-    try:
-        pickle.dump(twin, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        worker.stdin.close()
-    except BrokenPipeError:
-        pass
     started = last_beat = time.monotonic()
     frames = 0
     sim_time = plan.begin
     counts = {"detectors": 0, "probes": 0, "buses": 0}
-    try:
+    with WorkerProcess("simulation._twin", twin) as worker:
         while not stop.is_set():
-            try:
-                message = messages.get(timeout=0.2)
-            except queue.Empty:
+            message = worker.receive(0.2)
+            if message is NOTHING:
                 if time.monotonic() - last_beat > stall_s:
-                    raise SimulationError(f"the twin of {scenario.name} made no progress for {stall_s:g} s") from None
+                    raise SimulationError(f"the twin of {scenario.name} made no progress for {stall_s:g} s")
                 continue
             last_beat = time.monotonic()
             if message is None:
-                worker.wait(10)
-                raise SimulationError(f"the twin of {scenario.name} stopped unexpectedly (exit code {worker.returncode}); see {plan.outputs['log']}")
+                code = worker.exit_code()
+                raise SimulationError(f"the twin of {scenario.name} stopped unexpectedly (exit code {code}); see {plan.outputs['log']}")
             if message[0] == "frame":
                 frame: TwinFrame = message[1]
                 sim_time = frame.sim_time
@@ -218,16 +192,9 @@ def run_twin(
                 counts["buses"] += len(frame.buses)
                 on_frame(frame)
             elif message[0] == "done":
+                worker.answered()
                 return TwinSummary(frames, plan.begin, message[1], time.monotonic() - started, False, counts)
             elif message[0] == "error":
+                worker.answered()
                 raise SimulationError(f"the twin of {scenario.name}: {message[2]}")
         return TwinSummary(frames, plan.begin, sim_time, time.monotonic() - started, True, counts)
-    finally:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(5)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(5)
-        worker.stdout.close()
