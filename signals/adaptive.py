@@ -59,6 +59,8 @@ class Observation:
     gap: list[tuple[int, float, float]] = field(default_factory=list)
     """Vehicles inside unsignalised junctions on the approaches: (incoming edge index, speed
     in m/s, waiting time in s)."""
+    out_jam: list[int] = field(default_factory=list)
+    """Halting vehicles on each outgoing lane and the lanes just beyond it (``Approach.out_chain``)."""
     neighbours: dict[str, tuple[Approach, Observation, int]] = field(default_factory=dict)
     """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
     controller: their approach, what they see, and the green they show (-1 while changing)."""
@@ -190,13 +192,18 @@ class AdaptiveController:
         out_halting = [0] * len(approach.outgoing)
         box: list[tuple[int, float]] = []
         gap: list[tuple[int, float, float]] = []
+        out_jam = [0] * len(approach.outgoing)
         watch = approach.watch
+        chain = approach.out_chain or {}
         for values in found.values():
-            where = watch.get(values[_VAR_LANE_ID])
+            lane = values[_VAR_LANE_ID]
+            speed = values[_VAR_SPEED]
+            if lane in chain and speed < HALTING_SPEED:
+                out_jam[chain[lane]] += 1
+            where = watch.get(lane)
             if where is None:
                 continue
             kind, index, offset, length = where
-            speed = values[_VAR_SPEED]
             if kind == WATCH_BOX:
                 box.append((index, speed))
                 continue
@@ -207,6 +214,7 @@ class AdaptiveController:
                 out_count[index] += 1
                 if speed < HALTING_SPEED:
                     out_halting[index] += 1
+                    out_jam[index] += 1
                 continue
             distance = max(0.0, length - values[_VAR_LANEPOSITION]) + offset
             entry = (distance, speed, values[_VAR_WAITING_TIME])
@@ -217,7 +225,7 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        seen = Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap)
+        seen = Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap, out_jam)
         self._seen[approach.tls_id] = seen
         return seen
 

@@ -22,6 +22,9 @@ WATCH_IN, WATCH_UP, WATCH_OUT, WATCH_BOX, WATCH_GAP = 0, 1, 2, 3, 4
 #: Road space of one queued vehicle (length plus gap), metres.
 VEHICLE_SPACE_M = 7.5
 
+#: How far beyond the junction the room for released vehicles is counted, metres.
+ROOM_M = 40.0
+
 
 @dataclass(frozen=True)
 class Approach:
@@ -68,6 +71,16 @@ class Approach:
     """Upstream signals releasing traffic into the approaches: (incoming edge index, signal,
     its state indices of the links feeding the chain, travel time from its stop line to ours
     in seconds at the speed limits)."""
+    out_chain: dict[str, int] | None = None
+    """Lanes just beyond a short outgoing lane (through unsignalised junctions, up to
+    ``ROOM_M`` from the junction) → that outgoing lane's index: a 10 m connector has no room
+    of its own, its room is the lane after it."""
+    out_room: tuple[float, ...] = ()
+    """Vehicles that fit on each outgoing lane and its ``out_chain`` lanes."""
+    junction_m: tuple[float, ...] = ()
+    """Per incoming edge: distance from the stop line back to the nearest unsignalised
+    junction on the approach where the road splits (inf when none within reach): a queue
+    reaching it blocks the traffic bound elsewhere."""
 
 
 def approaches(network: SignalNetwork, signals: tuple[Signal, ...], *, reach_m: float = 400.0) -> tuple[Approach, ...]:
@@ -100,6 +113,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
     sources: dict[str, tuple[str, int, float]] = {}
     upstream_signals: set[str] = set()
     reach = [0.0] * len(edges)
+    junction_m = [float("inf")] * len(edges)
     feeders: dict[tuple[int, str], tuple[set[int], float]] = {}
     frontier = [(lane, lane_edge[i], 0.0, 0.0) for i, lane in enumerate(lanes)]
     while frontier:
@@ -117,9 +131,12 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
                 known, time = feeders.get((k, before), (set(), travel))
                 feeders[(k, before)] = (known | feeding, min(time, travel))
             continue  # the previous signal: its queue is its own business
+        prevs = network.lane_prev.get(lane, ())
+        if _branches(network, prevs):
+            junction_m[k] = min(junction_m[k], end)
         if end >= reach_m:
             continue
-        for prev in network.lane_prev.get(lane, ()):
+        for prev in prevs:
             if prev in watch:
                 continue
             watch[prev] = (WATCH_UP, k, end, network.lanes[prev].length)
@@ -140,6 +157,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
             for inner in network.junction_internal.get(node, ()):
                 watch.setdefault(inner, (WATCH_GAP, k, offset + length, 0.0))
     upstream_signals.discard(signal.tls_id)
+    out_chain, out_room = _room(network, outgoing)
     return Approach(
         tls_id=signal.tls_id,
         junction=signal.junctions[0] if signal.junctions else signal.tls_id,
@@ -163,4 +181,38 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
         feeders=tuple(
             (k, tls, tuple(sorted(indices)), travel) for (k, tls), (indices, travel) in sorted(feeders.items()) if indices
         ),
+        out_chain=out_chain,
+        out_room=out_room,
+        junction_m=tuple(junction_m),
     )
+
+
+def _branches(network: SignalNetwork, prevs: tuple[str, ...]) -> bool:
+    """Whether the junction the ``prevs`` lanes lead into splits the road (one of them leads
+    onto several edges): a queue across it holds up traffic bound elsewhere. (A queue
+    across a merge holds up only traffic bound here as well.)"""
+    return any(len({network.lanes[n].edge_id for n in network.lane_next.get(p, ())}) > 1 for p in prevs)
+
+
+def _room(network: SignalNetwork, outgoing: tuple[str, ...]) -> tuple[dict[str, int], tuple[float, ...]]:
+    """Per outgoing lane, the lanes within ``ROOM_M`` of the junction that vehicles released
+    onto it drive on next (up to the next signal), and the vehicles all of them hold."""
+    chain: dict[str, int] = {}
+    room = []
+    for j, lane in enumerate(outgoing):
+        length = network.lanes[lane].length
+        total = length
+        frontier = [(lane, length)]
+        while frontier:
+            current, reached = frontier.pop()
+            if reached >= ROOM_M or network.lanes[current].edge_id in network.edge_to_tls:
+                continue
+            for nxt in network.lane_next.get(current, ()):
+                if nxt in chain or nxt in outgoing:
+                    continue
+                chain[nxt] = j
+                size = network.lanes[nxt].length
+                total += min(size, ROOM_M - reached)
+                frontier.append((nxt, reached + size))
+        room.append(max(1.0, total / VEHICLE_SPACE_M))
+    return chain, tuple(room)

@@ -73,6 +73,12 @@ class Lookahead:
         their (waiting-weighted) count for every second the current green is kept.
     queue_gap_m
         Largest space between queued vehicles that still counts as one queue, metres.
+    spill_share, spill_weight
+        Vehicles of an approach whose queue reaches ``spill_share`` of the way back to the
+        nearest junction upstream where roads merge or split weigh ``spill_weight`` times as
+        much: a queue backing up through that junction blocks the traffic crossing there,
+        and without teleports that can lock a loop of roads for good (spill-back guard).
+        Junctions nearer than ``spill_min_m`` to the stop line leave no room to guard.
     """
 
     decide_every_s: float = 1.0
@@ -93,6 +99,9 @@ class Lookahead:
     held_min_s: float = 5.0
     held_weight: float = 3.0
     queue_gap_m: float = 20.0
+    spill_share: float = 1.0
+    spill_weight: float = 1.5
+    spill_min_m: float = 0.0
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         n_phases = len(approach.greens)
@@ -175,6 +184,11 @@ class Lookahead:
         out = np.zeros((steps, len(approach.lanes)))
         dt = self.dt_s
         ends = self._queue_ends(approach, obs)
+        reach = approach.junction_m or (float("inf"),) * len(ends)
+        weight = [
+            self.spill_weight if self.spill_min_m <= far <= end / self.spill_share else 1.0
+            for end, far in zip(ends, reach, strict=True)
+        ]
         for i, vehicles in enumerate(obs.lanes):
             speed = approach.lane_speed[i]
             reach = ends[approach.lane_edge[i]] + self.queue_gap_m
@@ -182,7 +196,7 @@ class Lookahead:
                 queued = v < HALTING_SPEED and d <= reach
                 t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
                 if t < steps:
-                    out[t, i] += 1.0 + wait / self.wait_weight_s
+                    out[t, i] += (1.0 + wait / self.wait_weight_s) * weight[approach.lane_edge[i]]
         for k, vehicles in enumerate(obs.upstream):
             lanes = list(approach.edge_lanes[k])
             if not lanes:
@@ -194,9 +208,9 @@ class Lookahead:
                 queued = v < HALTING_SPEED and d <= reach
                 t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
                 if t < steps:
-                    out[t, lanes] += share * (1.0 + wait / self.wait_weight_s)
+                    out[t, lanes] += share * (1.0 + wait / self.wait_weight_s) * weight[k]
             if obs.pending[k]:
-                out[0, lanes] += share * obs.pending[k]
+                out[0, lanes] += share * obs.pending[k] * weight[k]
         for k, tls, feeding, travel in approach.feeders:
             if tls in obs.neighbours and approach.edge_lanes[k]:
                 self._released(out, approach.edge_lanes[k], obs.neighbours[tls], feeding, travel)
@@ -236,9 +250,7 @@ class Lookahead:
         """Vehicles per second each green discharges from each lane (links into a full
         outgoing lane count as not served)."""
         shares, links = _shares(approach.greens, approach.links, len(approach.lanes), self.permissive)
-        blocked = [
-            j for j in range(len(approach.outgoing)) if obs.out_halting[j] >= 0.8 * approach.out_capacity[j]
-        ]
+        blocked = [j for j in range(len(approach.outgoing)) if _full(approach, obs, j)]
         if not blocked:
             return shares / self.headway_s
         cap = shares.copy()
@@ -247,6 +259,17 @@ class Lookahead:
                 for p, green in enumerate(approach.greens):
                     cap[p, i] -= _weight(green[index], self.permissive) / links[i]
         return np.clip(cap, 0.0, None) / self.headway_s
+
+
+def _full(approach: Approach, obs: Observation, j: int) -> bool:
+    """Whether outgoing lane ``j`` has no room for released vehicles: its stopped vehicles,
+    with those on the lanes just beyond a short lane, fill all but one place of its room
+    (at least one stopped vehicle; 80% of a long lane)."""
+    if obs.out_jam and approach.out_room:
+        jam, room = obs.out_jam[j], approach.out_room[j]
+    else:
+        jam, room = obs.out_halting[j], approach.out_capacity[j]
+    return jam >= max(1.0, min(0.8 * room, room - 1.0))
 
 
 def _weight(signal: str, permissive: float) -> float:

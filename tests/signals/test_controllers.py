@@ -62,3 +62,22 @@ def test_our_controller_beats_the_shipped_programs(tiny, tiny_signals, fixed_tim
     controller = make_controller("lookahead", tiny_signals)
     kpis = run(tiny, RunConfig(seed=3, time_to_teleport=-1, controllers=(controller,))).kpis
     assert kpis["delay_s"] < 0.8 * fixed_time["delay_s"]
+
+
+def test_approaches_see_room_downstream_and_splits_upstream(shared_signals):
+    """cologne3's clustered junction: a 10 m connector out of it leads back into it, so its
+    room includes the lane after it; the approach from 360088 reaches back 106 m to a split,
+    where a queue would hold up traffic bound elsewhere (the loop that locked without teleports)."""
+    from signals.approach import VEHICLE_SPACE_M, approaches
+
+    network = shared_signals("cologne3")
+    cluster = next(t for t in network.signals if t.startswith("GS_cluster"))
+    (approach,) = approaches(network, (network.signals[cluster],))
+    connectors = [j for j, lane in enumerate(approach.outgoing) if lane.startswith("-200818108#1_")]
+    beyond = {lane for lane, j in approach.out_chain.items() if j in connectors}
+    assert "200818108#0_1" in beyond and "-31864804_0" in beyond
+    for j in connectors:
+        assert approach.out_capacity[j] < approach.out_room[j] <= approach.out_capacity[j] + 40.0 / VEHICLE_SPACE_M
+    junction_m = dict(zip(approach.edges, approach.junction_m, strict=True))
+    assert junction_m["-241660955#3"] == pytest.approx(105.7, abs=1.0)
+    assert junction_m["241660957#0"] == float("inf")  # starts at a dead end: no split behind it
