@@ -109,6 +109,11 @@ class PlanSwitch:
                 self._install(sim, pending, now)
                 del self._pending[tls_id]
 
+    @property
+    def done(self) -> bool:
+        """Whether every plan is installed."""
+        return bool(self.records) and not self._pending
+
     def _install(self, sim: SimHandle, pending: _Pending, now: float) -> None:
         api = getattr(sim, "api", None)
         if api is None:

@@ -7,6 +7,7 @@ so the caller can watch for crashes (the output ends), hangs and time limits whi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -15,7 +16,7 @@ import sys
 import threading
 from typing import IO, Any
 
-from simulation._worker import read_message
+from simulation._worker import read_message, write_message
 
 __all__ = ["WorkerProcess"]
 
@@ -26,11 +27,12 @@ NOTHING = object()
 class WorkerProcess:
     """One worker process; use as a context manager, which stops it on the way out.
 
-    A worker that answered is given ``grace_s`` to exit by itself (``answered()``); one
-    that crashed, hung or is no longer wanted is terminated, then killed.
+    A worker that answered is given a few seconds to exit by itself (``answered()``); one
+    that crashed, hung or is no longer wanted is terminated, then killed. With
+    ``keep_open`` its stdin stays open after the payload for :meth:`send`.
     """
 
-    def __init__(self, module: str, payload: Any) -> None:
+    def __init__(self, module: str, payload: Any, *, keep_open: bool = False) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
@@ -39,11 +41,24 @@ class WorkerProcess:
         self._messages: queue.Queue[Any] = queue.Queue()
         self._answered = False
         threading.Thread(target=self._pump, args=(self.process.stdout,), daemon=True).start()
+        self._lock = threading.Lock()
         try:
             pickle.dump(payload, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.close()
+            self.process.stdin.flush()
+            if not keep_open:
+                self.process.stdin.close()
         except BrokenPipeError:
             pass  # the worker died at once; the caller sees its output end
+
+    def send(self, message: Any) -> bool:
+        """Send one message to a worker started with ``keep_open``; False if it is gone."""
+        assert self.process.stdin is not None
+        with self._lock:
+            try:
+                write_message(self.process.stdin, message)  # type: ignore[arg-type]
+            except (BrokenPipeError, ValueError, OSError):
+                return False
+        return True
 
     def _pump(self, stream: IO[bytes]) -> None:
         try:
@@ -76,6 +91,9 @@ class WorkerProcess:
 
     def __exit__(self, *_: object) -> None:
         process = self.process
+        assert process.stdin is not None
+        with self._lock, contextlib.suppress(OSError):
+            process.stdin.close()
         try:
             process.wait(5 if self._answered else 0.1)
         except subprocess.TimeoutExpired:

@@ -3,18 +3,24 @@
 Started as ``python -m simulation._twin``; reads a pickled :class:`simulation.twin.TwinPlan`
 on stdin and answers with length-prefixed pickled messages on its stdout: ``("frame",
 TwinFrame)`` as the run goes, then ``("done", sim_time)`` or ``("error", kind, message)``.
+While it runs, further messages on stdin, ``("controller", controller)``, add controllers
+to the running simulation (a plan swapped in at a cycle boundary, say); a joined controller
+that reports ``done`` is answered with ``("deployed", sim_time, controller.records)``.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import sys
+import threading
 import time
 import traceback
 import zlib
+from typing import Any
 
-from simulation._worker import write_message
+from simulation._worker import read_message, write_message
 from simulation.twin import BusState, TwinFrame, TwinPlan
 
 
@@ -24,8 +30,10 @@ def main() -> None:
     fd = os.open(plan.run.outputs["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    inbox: queue.Queue[Any] = queue.Queue()
+    threading.Thread(target=_listen, args=(inbox,), daemon=True).start()
     try:
-        end = serve(plan, lambda frame: write_message(channel, ("frame", frame)))
+        end = serve(plan, lambda message: write_message(channel, message), inbox)
         write_message(channel, ("done", end))
     except Exception as error:  # reported to the parent, with the trace in sumo.log
         traceback.print_exc(file=sys.stderr)
@@ -34,7 +42,16 @@ def main() -> None:
         channel.close()
 
 
-def serve(plan: TwinPlan, send) -> float:
+def _listen(inbox: queue.Queue[Any]) -> None:
+    """Messages from the parent after the plan, until it closes our stdin."""
+    try:
+        while True:
+            inbox.put(read_message(sys.stdin.buffer))
+    except (EOFError, OSError, pickle.UnpicklingError):
+        return
+
+
+def serve(plan: TwinPlan, send, inbox: queue.Queue[Any] | None = None) -> float:
     import libsumo as sumo
 
     from simulation._libsumo import LibsumoBackend
@@ -54,15 +71,26 @@ def serve(plan: TwinPlan, send) -> float:
         next_emit = begin + plan.emit_every_s
         next_count = begin + plan.detector_period_s
         now = begin
+        joined: list[Any] = []
         while now < end - 1e-9:
             target = min(next_emit, next_count, end, *due)
             sumo.simulationStep(target)
             now = float(sumo.simulation.getTime())
+            while inbox is not None and not inbox.empty():
+                kind, joining = inbox.get_nowait()
+                if kind == "controller":
+                    joining.start(backend)
+                    controllers.append(joining)
+                    due.append(now)
+                    joined.append(joining)
             for i, controller in enumerate(controllers):
                 if now >= due[i] - 1e-9:
                     controller.act(backend)
                     while due[i] <= now + 1e-9:
                         due[i] += controller.interval_s
+            for controller in [c for c in joined if getattr(c, "done", False)]:
+                joined.remove(controller)
+                send(("deployed", now, getattr(controller, "records", None)))
             if run.end is None and sumo.simulation.getMinExpectedNumber() == 0:
                 end = now
             if plan.speed > 0:  # keep pace with the wall clock
@@ -102,7 +130,7 @@ def serve(plan: TwinPlan, send) -> float:
                         )  # fmt: skip
                 next_emit += plan.emit_every_s
             if detectors or probes or buses:
-                send(TwinFrame(now, tuple(detectors), tuple(probes), tuple(buses)))
+                send(("frame", TwinFrame(now, tuple(detectors), tuple(probes), tuple(buses))))
         return now
     finally:
         backend.close()

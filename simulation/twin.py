@@ -10,6 +10,7 @@ frame are simulation seconds; ``epoch`` maps them to Unix time (``epoch + sim_ti
 
 from __future__ import annotations
 
+import queue
 import tempfile
 import threading
 import time
@@ -138,8 +139,14 @@ def run_twin(
     stop: threading.Event | None = None,
     run_dir: Path | None = None,
     stall_s: float = 120.0,
+    inbox: queue.Queue[Any] | None = None,
+    on_deployed: Callable[[float, Any], None] | None = None,
 ) -> TwinSummary:
     """Run the twin until its window ends or ``stop`` is set; frames go to ``on_frame``.
+
+    Controllers put in ``inbox`` while it runs join the simulation (e.g. a
+    ``signals.deploy.PlanSwitch`` swapping a plan in at the next cycle boundary);
+    ``on_deployed(sim_time, records)`` hears when one is done.
 
     Raises
     ------
@@ -172,8 +179,10 @@ def run_twin(
     frames = 0
     sim_time = plan.begin
     counts = {"detectors": 0, "probes": 0, "buses": 0}
-    with WorkerProcess("simulation._twin", twin) as worker:
+    with WorkerProcess("simulation._twin", twin, keep_open=True) as worker:
         while not stop.is_set():
+            while inbox is not None and not inbox.empty():
+                worker.send(("controller", inbox.get_nowait()))
             message = worker.receive(0.2)
             if message is NOTHING:
                 if time.monotonic() - last_beat > stall_s:
@@ -191,6 +200,9 @@ def run_twin(
                 counts["probes"] += len(frame.probes)
                 counts["buses"] += len(frame.buses)
                 on_frame(frame)
+            elif message[0] == "deployed":
+                if on_deployed is not None:
+                    on_deployed(message[1], message[2])
             elif message[0] == "done":
                 worker.answered()
                 return TwinSummary(frames, plan.begin, message[1], time.monotonic() - started, False, counts)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import queue
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from api import services
 from api.cli._common import built_scenario, err, out, print_json, progress_bar
+from its.errors import InputError
 from its.scenario import resolve_variant
 from its.settings import get_settings
-from its.units import clock, parse_duration
+from its.units import clock, parse_duration, parse_time
 
 app = typer.Typer(help="Run the live twin: a SUMO run emitting detector, probe and bus feeds.", no_args_is_help=True)
 
@@ -33,6 +35,10 @@ def run(
         typer.Option("--variant", "-v", help="A declared what-if variant or an ad hoc change KIND:key=value,... (repeat to combine)."),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    deploy: Annotated[
+        Path | None, typer.Option("--deploy", help="A signal plan file to swap in while the twin runs, at a cycle boundary.")
+    ] = None,
+    deploy_at: Annotated[str | None, typer.Option("--deploy-at", help="Simulation time to deploy the plan, HH:MM or seconds (default: at once).")] = None,
 ) -> None:
     """Run the twin; its readings go through the feed adapters into the store and conditions."""
     from simulation.twin import TwinConfig
@@ -47,6 +53,24 @@ def run(
             scenario, resolve_variant(scenario, variant or []), Path(tempfile.mkdtemp(prefix="its-variant-"))
         ),
     )  # fmt: skip
+    inbox: queue.Queue[Any] = queue.Queue()
+    deployed: list[dict[str, Any]] = []
+    if deploy is not None:
+        if not deploy.is_file():
+            raise InputError(f"plan file {deploy} does not exist")
+        at_s = parse_time(deploy_at) if deploy_at else None
+        inbox.put(services.plan_switch(scenario, deploy, at_s=at_s))
+    elif deploy_at is not None:
+        raise InputError("--deploy-at needs --deploy PLAN")
+
+    def on_deployed(sim_time: float, records: Any) -> None:
+        err.print(f"plan {deploy} in place at {clock(sim_time)} on {len(records or [])} signal(s)")
+        deployed.extend(
+            {"tls_id": r.tls_id, "boundary": clock(r.boundary_s) if r.boundary_s is not None else None,
+             "installed": clock(r.installed_s) if r.installed_s is not None else None}
+            for r in records or []
+        )  # fmt: skip
+
     with services.open_store(settings) as store, progress_bar() as bar:
         task = bar.add_task(f"twin {scenario.name} x{speed:g}", total=(end - begin) if end else None)
 
@@ -54,7 +78,9 @@ def run(
             bar.update(task, completed=frame.sim_time - begin, description=f"twin {scenario.name} {clock(frame.sim_time)}: {totals['stored']:,} readings")
 
         try:
-            summary = services.run_live_twin(scenario, config, store, settings, out_dir=out_dir, on_frame=report)
+            summary = services.run_live_twin(
+                scenario, config, store, settings, out_dir=out_dir, on_frame=report, inbox=inbox, on_deployed=on_deployed
+            )
         except KeyboardInterrupt:
             err.print("twin stopped")
             raise typer.Exit(130) from None
@@ -69,6 +95,8 @@ def run(
         "emitted": summary.counts,
         "readings_in_store": readings,
     }
+    if deploy is not None:
+        data["deployed"] = {"plan": str(deploy), "signals": deployed}
     if json_:
         print_json(data)
         return

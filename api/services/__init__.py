@@ -37,6 +37,7 @@ _HOME = {
     "materialize_timetables": "transit",
     "next_departures": "live",
     "open_store": "live",
+    "plan_switch": "signals",
     "poll_gtfs_rt": "live",
     "reblock_feed": "transit",
     "resolve_place": "live",

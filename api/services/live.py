@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -599,8 +600,14 @@ def run_live_twin(
     stop: threading.Event | None = None,
     on_frame: Callable[[TwinFrame, dict[str, int]], None] | None = None,
     model: ConditionsModel | None = None,
+    inbox: queue.Queue[Any] | None = None,
+    on_deployed: Callable[[float, Any], None] | None = None,
 ) -> TwinSummary:
     """Run the twin and pass everything it emits through the real adapters into the store.
+
+    Controllers put in ``inbox`` join the running simulation: a plan from
+    :func:`api.services.signals.plan_switch` is swapped in at the next cycle boundary, and
+    ``on_deployed(sim_time, records)`` hears when it is in.
 
     Detector rows go through :func:`its.feeds.detectors.from_rows`, probe fixes through
     pseudonymisation and map matching, and the buses are encoded as GTFS-Realtime
@@ -659,7 +666,7 @@ def run_live_twin(
         if on_frame is not None:
             on_frame(frame, dict(totals))
 
-    summary = run_twin(scenario, config, handle, stop=stop)
+    summary = run_twin(scenario, config, handle, stop=stop, inbox=inbox, on_deployed=on_deployed)
     store.save_profile(model.profile)
     if out_dir is not None:
         (out_dir / "twin.json").write_text(json.dumps({**summary.counts, **totals, "frames": summary.frames}, indent=2) + "\n")

@@ -27,6 +27,7 @@ __all__ = [
     "SignalWindow",
     "check_evaluation",
     "evaluate_signals",
+    "plan_switch",
     "routed_demand",
     "signal_flows",
     "signal_plans",
@@ -623,3 +624,26 @@ def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:
         (v for v in out["per_seed_delay_s"] if v is not None), default=None
     )
     return out
+
+
+def plan_switch(scenario: Scenario, plans_file: Path, *, at_s: float | None = None, timing: Timing | None = None) -> Any:
+    """A :class:`signals.deploy.PlanSwitch` that swaps the plans of ``plans_file`` into a
+    running simulation of ``scenario`` at each signal's next cycle boundary after ``at_s``
+    (at once when None); put it in the twin's inbox (:func:`run_live_twin`).
+
+    Raises
+    ------
+    PlanError
+        If the file does not match the scenario's signals or a plan is not safe.
+    """
+    from signals.check import require_safe
+    from signals.deploy import PlanSwitch
+    from signals.model import read_signals
+    from signals.plans import read_plans
+    from simulation._sumocfg import read_sumocfg
+
+    timing = timing or Timing()
+    network = read_signals(read_sumocfg(scenario.sumocfg).net)
+    plans = read_plans(plans_file, network)
+    require_safe(plans, network, timing, fixed_time=all(p.type == "static" for p in plans))
+    return PlanSwitch(plans, at_s=at_s, timing=timing)

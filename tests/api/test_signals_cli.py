@@ -220,3 +220,39 @@ def test_flows_from_live_detector_readings(window, tmp_path, monkeypatch):
         assert sum(flows.of(signal.tls_id)) == pytest.approx(650.0 * len(counted))
     finally:
         get_settings.cache_clear()
+
+
+def test_a_plan_deploys_into_the_running_twin_at_a_cycle_boundary(window, tmp_path):
+    """The twin takes a plan while it runs; each signal changes over at its next cycle
+    boundary after the requested time, and the new programs run from then on."""
+    import queue
+
+    from signals.plans import write_plans
+    from simulation.twin import TwinConfig, run_twin
+
+    outcome = services.signal_plans(window, "webster")
+    plan_file = write_plans(outcome.plans, tmp_path / "webster.add.xml")
+    inbox: queue.Queue = queue.Queue()
+    begin = window.scenario.begin or 0.0
+    at = begin + 100.0
+    inbox.put(services.plan_switch(window.scenario, plan_file, at_s=at))
+    heard: list = []
+    summary = run_twin(
+        window.scenario, TwinConfig(speed=0, end=begin + 400), lambda frame: None, inbox=inbox,
+        on_deployed=lambda t, records: heard.append((t, records)),
+    )  # fmt: skip
+    assert summary.sim_end == begin + 400
+    ((when, records),) = heard
+    cycle = {p.tls_id: p.cycle_s for s in window.network.signals.values() for p in s.programs[:1]}
+    assert {r.tls_id for r in records} == set(window.network.signals)
+    for record in records:
+        assert at <= record.boundary_s <= at + cycle[record.tls_id] + 1.0
+        assert record.installed_s is not None and record.installed_s <= when
+
+
+def test_a_plan_that_does_not_fit_is_refused_before_deploying(tiny, tmp_path):
+    bad = tmp_path / "bad.add.xml"
+    bad.write_text('<additional><tlLogic id="nowhere" programID="x" offset="0" type="static">'
+                   '<phase duration="30" state="G"/></tlLogic></additional>')  # fmt: skip
+    done = its("twin", "run", tiny.root, "--speed", "0", "--duration", "60", "--deploy", bad)
+    assert_one_line_error(done, "nowhere")
