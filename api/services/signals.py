@@ -222,7 +222,7 @@ def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], s
             sums.setdefault(lane, []).append(float(reading.flow_veh_h))
     if not sums:
         raise InputError(
-            f"the store has no detector readings of {window.scenario.name!r}'s loops between "
+            f"the store has no detector readings of the loops of {window.scenario.name!r} between "
             f"{window.begin:g} s and {window.end:g} s of the day in the last {days:g} days"
         )
     flows = {lane: sum(values) / len(values) for lane, values in sums.items()}
