@@ -194,7 +194,7 @@ class AdaptiveController:
         gap: list[tuple[int, float, float]] = []
         out_jam = [0] * len(approach.outgoing)
         watch = approach.watch
-        chain = approach.out_chain or {}
+        chain = approach.out_chain
         for values in found.values():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]

@@ -9,7 +9,7 @@ simulation's worker process with the controller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from signals.model import GREEN, Signal, SignalNetwork
 
@@ -71,7 +71,7 @@ class Approach:
     """Upstream signals releasing traffic into the approaches: (incoming edge index, signal,
     its state indices of the links feeding the chain, travel time from its stop line to ours
     in seconds at the speed limits)."""
-    out_chain: dict[str, int] | None = None
+    out_chain: dict[str, int] = field(default_factory=dict)
     """Lanes just beyond a short outgoing lane (through unsignalised junctions, up to
     ``ROOM_M`` from the junction) → that outgoing lane's index: a 10 m connector has no room
     of its own, its room is the lane after it."""

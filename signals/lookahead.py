@@ -184,10 +184,9 @@ class Lookahead:
         out = np.zeros((steps, len(approach.lanes)))
         dt = self.dt_s
         ends = self._queue_ends(approach, obs)
-        reach = approach.junction_m or (float("inf"),) * len(ends)
         weight = [
             self.spill_weight if self.spill_min_m <= far <= end / self.spill_share else 1.0
-            for end, far in zip(ends, reach, strict=True)
+            for end, far in zip(ends, approach.junction_m, strict=True)
         ]
         for i, vehicles in enumerate(obs.lanes):
             speed = approach.lane_speed[i]
@@ -265,10 +264,7 @@ def _full(approach: Approach, obs: Observation, j: int) -> bool:
     """Whether outgoing lane ``j`` has no room for released vehicles: its stopped vehicles,
     with those on the lanes just beyond a short lane, fill all but one place of its room
     (at least one stopped vehicle; 80% of a long lane)."""
-    if obs.out_jam and approach.out_room:
-        jam, room = obs.out_jam[j], approach.out_room[j]
-    else:
-        jam, room = obs.out_halting[j], approach.out_capacity[j]
+    jam, room = obs.out_jam[j], approach.out_room[j]
     return jam >= max(1.0, min(0.8 * room, room - 1.0))
 
 

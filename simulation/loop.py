@@ -23,8 +23,6 @@ def run_loop(
     controllers: Sequence[Any] = (),
     progress: Callable[[float], None] | None = None,
     report_every_s: float | None = None,
-    inbox: Callable[[], Sequence[Any]] | None = None,
-    poll_every_s: float = 1.0,
 ) -> float:
     """Step ``backend`` (already started) from ``begin`` to ``end``; returns the final time.
 
@@ -32,12 +30,7 @@ def run_loop(
     ``progress(sim_time)`` is called at least every ``report_every_s`` simulated seconds
     (default: 1/200 of the window, at least 60 s; 300 s when the end is open). A controller
     with a ``finish(sim)`` method has it called once at the end, before SUMO closes.
-
-    ``inbox()``, polled every ``poll_every_s`` simulated seconds, hands over controllers to
-    join the running simulation (e.g. a plan to swap in at the next cycle boundary); each is
-    started at once and stepped like the others from then on.
     """
-    controllers = list(controllers)
     for controller in controllers:
         controller.start(backend)
     open_end = end is None
@@ -46,18 +39,11 @@ def run_loop(
     next_report = begin + every
     due = [begin + c.interval_s for c in controllers]
     now = backend.time()
-    next_poll = begin + poll_every_s if inbox is not None else float("inf")
     while now < stop - 1e-9:
         if open_end and now > begin and backend.expected() == 0:
             break
-        target = min([stop, next_report, next_poll, *due])
+        target = min([stop, next_report, *due])
         now = backend.step(target)
-        if inbox is not None and now >= next_poll - 1e-9:
-            for joining in inbox():
-                joining.start(backend)
-                controllers.append(joining)
-                due.append(now + joining.interval_s)
-            next_poll = now + poll_every_s
         for i, controller in enumerate(controllers):
             if now >= due[i] - 1e-9:
                 controller.act(backend)

@@ -27,6 +27,7 @@ _HOME = {
     "check_evaluation": "signals",
     "conditions_model": "live",
     "detector_edges": "live",
+    "detector_lanes": "live",
     "ensure_built": "scenarios",
     "evaluate_signals": "signals",
     "fetch_gtfs_rt": "live",

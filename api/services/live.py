@@ -103,16 +103,21 @@ def _network(path: Path, _mtime: int) -> Network:
     return read_network(path)
 
 
-def detector_edges(scenario: Scenario) -> dict[str, str]:
-    """Detector id → edge of the scenario's induction loops (its layout, or the built default)."""
+def detector_lanes(scenario: Scenario) -> dict[str, str]:
+    """Detector id → lane of the scenario's induction loops (its layout, or the built default)."""
     from simulation.detectors import read_loops
 
     candidates = [scenario.detectors] if scenario.detectors else []
     candidates.append(scenario.sumocfg.parent / "detectors.add.xml")
     for path in candidates:
         if path is not None and path.is_file():
-            return {loop.loop_id: loop.lane.rpartition("_")[0] for loop in read_loops(path)}
+            return {loop.loop_id: loop.lane for loop in read_loops(path)}
     return {}
+
+
+def detector_edges(scenario: Scenario) -> dict[str, str]:
+    """Detector id → edge of the scenario's induction loops (see :func:`detector_lanes`)."""
+    return {loop_id: lane.rpartition("_")[0] for loop_id, lane in detector_lanes(scenario).items()}
 
 
 _MATCHERS: dict[int, tuple[Network, MapMatcher]] = {}

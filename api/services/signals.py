@@ -188,29 +188,18 @@ def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], s
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from api.services.live import open_store
-    from simulation.detectors import read_loops
+    from api.services.live import detector_lanes, open_store
 
     if days <= 0:
         raise InputError(f"--live-days must be positive, got {days:g}")
-    detectors = window.scenario.detectors
-    if detectors is None or not detectors.is_file():
-        detectors = window.scenario.sumocfg.parent / "detectors.add.xml"
-    if not detectors.is_file():
-        raise InputError(
-            f"scenario {window.scenario.name!r} has no induction loops to match live readings to"
-        )
-    lane_of = {loop.loop_id: loop.lane for loop in read_loops(detectors)}
+    lane_of = detector_lanes(window.scenario)
+    if not lane_of:
+        raise InputError(f"scenario {window.scenario.name!r} has no induction loops to match live readings to")
     settings = get_settings()
     zone = ZoneInfo(settings.timezone)
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         latest = store.latest_reading_time() or time.time()
-        readings = store.readings(
-            since=latest - days * 86400.0, until=latest + 1.0, kind="detector"
-        )
-    finally:
-        store.close()
+        readings = store.readings(since=latest - days * 86400.0, until=latest + 1.0, kind="detector")
     sums: dict[str, list[float]] = {}
     for reading in readings:
         lane = lane_of.get(reading.sensor)
@@ -233,18 +222,16 @@ def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], s
 def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
     import pandas as pd
 
-    from simulation.detectors import read_loops
+    from api.services.live import detector_lanes
 
     try:
         table = pd.read_csv(path, sep=None, engine="python")
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot read the counts: {error}") from None
-    lanes_of: dict[str, str] = {}
     if "lane" not in table.columns:
         if "detector" not in table.columns:
             raise InputError(f"{path}: the counts need a 'lane' or a 'detector' column")
-        if window.scenario.detectors is not None and window.scenario.detectors.is_file():
-            lanes_of = {loop.loop_id: loop.lane for loop in read_loops(window.scenario.detectors)}
+        lanes_of = detector_lanes(window.scenario)
         table["lane"] = [
             lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]
         ]

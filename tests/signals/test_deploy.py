@@ -30,7 +30,7 @@ class PhaseProbe:
         self.rows: list[tuple[float, str, int]] = []
 
     def start(self, sim) -> None:
-        pass
+        """Nothing to set up: it only records what it sees in ``act``."""
 
     def act(self, sim) -> None:
         self.rows.append((sim.time(), sim.apply("trafficlight", "getProgram", "B1"), sim.apply("trafficlight", "getPhase", "B1")))

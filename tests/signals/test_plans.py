@@ -83,7 +83,7 @@ class ProgramProbe:
         self.seen: list[list[object]] = []
 
     def start(self, sim) -> None:
-        pass
+        """Nothing to set up: it only records what it sees in ``act``."""
 
     def act(self, sim) -> None:
         for tls in ("B1", "A1"):
