@@ -3,7 +3,7 @@
 Prints (lines containing "ratio" compare with a baseline measured in the same run):
 
 (a) road queries on a generated network of about 10,000 junctions and 30,000 directed
-    edges: median and p99 of ours (networkit bidirectional Dijkstra) against networkx
+    edges: median and p99 of ours (A* with landmarks on networkit) against networkx
     Dijkstra on the same pairs (goals: median <= 1 ms, p99 <= 10 ms, >= 25x faster);
 (b) the cost of a live update: new travel times on 10% of the edges, then the very next
     query, checked against networkx on the new weights (goal: <= 10 ms);

@@ -11,6 +11,17 @@ calls); rustworkx ~3 ms, calling back into Python for every edge weight;
 weight in place (``setWeight``, ~1 µs), so an update of 3,000 edges costs a few milliseconds
 and nothing has to be rebuilt.
 
+Landmarks (ALT: A*, landmarks and the triangle inequality; Goldberg & Harrelson 2005) make a
+query cheaper still without giving up the instant update: distances to and from 16 landmarks
+are computed once on *lower bounds* of the travel times (free flow at 1.25x the limit), so they
+stay valid bounds whatever the live times do as long as no edge gets faster than its bound.
+One landmark's bound, ``d(v, t) >= d(v, L) - d(t, L)`` (or ``d(L, t) - d(L, v)``), is the
+landmark's distance array shifted by a constant, and A* is unchanged by a constant shift of its
+potential, so each landmark's array is handed to networkit's A* as it is: no per-query vector.
+The query picks the landmark with the best bound on ``d(s, t)``. An edge reported faster than
+its bound lowers the bound and sends queries back to the bidirectional Dijkstra until the
+landmarks are recomputed in the background (a fraction of a second on 10,000 junctions).
+
 The graph has a vertex per junction and an arc per edge; of parallel edges between the same
 two junctions the faster one is the arc (re-chosen when their times change).
 """
@@ -32,6 +43,13 @@ from its.network import Network
 __all__ = ["RoadGraph", "Route"]
 
 _UNREACHABLE = 1e300
+#: Lower bounds of travel times are free flow at this multiple of the speed limit.
+_SPEEDING = 1.25
+#: Landmarks kept at most; fewer on very large graphs (their arrays are Python lists, ~32
+#: bytes a junction each, two per landmark) and none on small ones (nothing to gain).
+_LANDMARKS = 16
+_LANDMARK_BUDGET = 4_000_000
+_LANDMARK_MIN_JUNCTIONS = 200
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,9 @@ class RoadGraph:
         Edge lengths, metres.
     free_flow_s
         Travel times at the speed limit, seconds (the initial weights; must be positive).
+    landmarks
+        How many landmarks to route with; None chooses (16, fewer on huge graphs, none below
+        200 junctions), 0 means plain bidirectional Dijkstra.
     """
 
     def __init__(
@@ -76,6 +97,8 @@ class RoadGraph:
         targets: Sequence[str],
         lengths_m: Sequence[float],
         free_flow_s: Sequence[float],
+        *,
+        landmarks: int | None = None,
     ) -> None:
         if not (len(edge_ids) == len(sources) == len(targets) == len(lengths_m) == len(free_flow_s)):
             raise InputError("road graph: edge ids, ends, lengths and times must have the same length")
@@ -105,6 +128,24 @@ class RoadGraph:
             self._graph.addEdge(pair[0], pair[1], float(self.weights[best]))
         self._parallel = {i for members in self._arc_members.values() if len(members) > 1 for i in members}
         self._ends = list(zip(self.tail.tolist(), self.head.tolist(), strict=True))
+        # a path's junctions -> its edges, vectorised: arcs keyed tail * n + head, sorted
+        keys = np.array([u * len(junctions) + v for u, v in self._arc_edge], dtype=np.int64)
+        order = np.argsort(keys)
+        self._arc_keys = keys[order]
+        self._arc_pairs = [list(self._arc_edge)[i] for i in order.tolist()]
+        self._arc_best = np.array([self._arc_edge[p] for p in self._arc_pairs], dtype=np.int64)
+        self._arc_slot = {pair: i for i, pair in enumerate(self._arc_pairs)}
+        self._edge_names = np.array(self.edge_ids, dtype=object)
+        # landmarks on lower bounds of the travel times (see the module docstring)
+        self.lower_s = self.free_flow_s / _SPEEDING
+        if landmarks is None:
+            count = min(_LANDMARKS, _LANDMARK_BUDGET // (2 * max(len(junctions), 1)))
+            landmarks = count if len(junctions) >= _LANDMARK_MIN_JUNCTIONS else 0
+        self._landmark_count = max(0, landmarks)
+        self._landmarks: _Landmarks | None = None
+        self._landmark_generation = 0
+        if self._landmark_count:
+            self._landmarks = _Landmarks.build(self._lower_graph(), self._landmark_count)
 
     @classmethod
     def from_network(cls, network: Network, *, vclass: str = "passenger") -> RoadGraph:
@@ -162,7 +203,50 @@ class RoadGraph:
         with self._lock:
             self.weights[idx] = values
             self._push(idx, values)
+            below = values < self.lower_s[idx]
+            if below.any():
+                self._lower_bounds(idx[below], values[below])
         return len(idx)
+
+    def _lower_bounds(self, idx: np.ndarray, values: np.ndarray) -> None:
+        """Edges faster than their lower bound: lower it (with headroom, so that a road
+        hovering near its limit does not trigger this again) and recompute the landmarks in
+        the background; queries use the bidirectional Dijkstra until they are ready.
+        """
+        self.lower_s[idx] = values / _SPEEDING
+        if not self._landmark_count:
+            return
+        self._landmarks = None
+        self._landmark_generation += 1
+        generation = self._landmark_generation
+        lower_graph = self._lower_graph()
+
+        def rebuild() -> None:
+            landmarks = _Landmarks.build(lower_graph, self._landmark_count)
+            with self._lock:
+                if generation == self._landmark_generation:
+                    self._landmarks = landmarks
+
+        threading.Thread(target=rebuild, name="road-graph-landmarks", daemon=True).start()
+
+    def refresh_landmarks(self) -> None:
+        """Recompute the landmarks now (after :meth:`set_travel_times` lowered bounds)."""
+        with self._lock:
+            if self._landmark_count:
+                self._landmark_generation += 1
+                self._landmarks = _Landmarks.build(self._lower_graph(), self._landmark_count)
+
+    @property
+    def uses_landmarks(self) -> bool:
+        """Whether queries currently run A* with landmarks (else bidirectional Dijkstra)."""
+        return self._landmarks is not None
+
+    def _lower_graph(self) -> nk.Graph:
+        graph = nk.Graph(len(self.junctions), weighted=True, directed=True)
+        lower = self.lower_s
+        for pair, members in self._arc_members.items():
+            graph.addEdge(pair[0], pair[1], float(min(lower[m] for m in members)))
+        return graph
 
     def _push(self, indices: Iterable[int] | np.ndarray, values: np.ndarray | None = None) -> None:
         """Copy weights into the networkit graph: one ``setWeight`` per edge (about 1 µs)."""
@@ -179,6 +263,7 @@ class RoadGraph:
                 pair = ends[i]
                 best = min(self._arc_members[pair], key=lambda m: weights[m])
                 self._arc_edge[pair] = best
+                self._arc_best[self._arc_slot[pair]] = best
                 set_weight(pair[0], pair[1], float(weights[best]))
 
     # -- queries ------------------------------------------------------------------------------
@@ -277,14 +362,18 @@ class RoadGraph:
     def _path(self, s: int, t: int) -> tuple[list[int], float] | None:
         if s == t:
             return [], 0.0
-        search = nk.distance.BidirectionalDijkstra(self._graph, s, t, True)
+        potential = self._landmarks.potential(s, t) if self._landmarks is not None else None
+        if potential is None:
+            search = nk.distance.BidirectionalDijkstra(self._graph, s, t, True)
+        else:
+            search = nk.distance.AStar(self._graph, potential, s, t, True)
         search.run()
         distance = search.getDistance()
         if distance >= _UNREACHABLE:
             return None
-        nodes = [s, *search.getPath(), t]
-        arcs = self._arc_edge
-        return [arcs[(a, b)] for a, b in zip(nodes, nodes[1:], strict=False)], distance
+        nodes = np.array([s, *search.getPath(), t], dtype=np.int64)
+        slots = np.searchsorted(self._arc_keys, nodes[:-1] * len(self.junctions) + nodes[1:])
+        return self._arc_best[slots].tolist(), distance
 
     def _route(self, s: int, t: int, origin: str, destination: str) -> Route:
         found = self._path(s, t)
@@ -301,7 +390,7 @@ class RoadGraph:
         share[-1] = tail_fraction if len(edges) > 1 else head_fraction + tail_fraction - 1.0
         idx = np.asarray(edges)
         return Route(
-            tuple(self.edge_ids[i] for i in edges),
+            tuple(self._edge_names[idx].tolist()),
             float(np.dot(self.weights[idx], share)),
             float(np.dot(self.length_m[idx], share)),
             float(np.dot(self.free_flow_s[idx], share)),
@@ -364,6 +453,69 @@ class RoadGraph:
         ends = self.length_m[first] + (self.length_m[last] if last != first else 0.0)
         mean_pace = (weights[first] + (weights[last] if last != first else 0.0)) / ends if ends else 0.0
         return missing * mean_pace
+
+
+class _Landmarks:
+    """Distances from and to a few far-apart junctions on a lower-bound graph, as A* potentials.
+
+    ``forward[k, v]`` is the distance from landmark k to v and ``backward[k, v]`` from v to
+    landmark k (infinite where there is no path). Their potentials are kept as Python lists,
+    ready for networkit: ``-forward[k]`` and ``backward[k]``, the unreachable entries replaced
+    by a constant above every finite distance (which keeps them consistent: a junction that
+    reaches, or is reached from, a landmark passes that on along every arc).
+    """
+
+    def __init__(self, forward: np.ndarray, backward: np.ndarray) -> None:
+        self.forward = forward
+        self.backward = backward
+        finite = np.concatenate([forward[np.isfinite(forward)], backward[np.isfinite(backward)], [0.0]])
+        cap = 2.0 * float(finite.max()) + 1.0
+        self._potentials = [(-np.where(np.isfinite(row), row, cap)).tolist() for row in forward]
+        self._potentials += [np.where(np.isfinite(row), row, cap).tolist() for row in backward]
+
+    @classmethod
+    def build(cls, graph: nk.Graph, count: int) -> _Landmarks:
+        """``count`` landmarks chosen farthest-first in the largest strongly connected part:
+        each the junction farthest, there and back, from those already chosen.
+        """
+        reverse = nk.graphtools.transpose(graph)
+
+        def distances(g: nk.Graph, source: int) -> np.ndarray:
+            search = nk.distance.Dijkstra(g, source, False, False)
+            search.run()
+            out = np.asarray(search.getDistances(), dtype=float)
+            out[out >= _UNREACHABLE] = np.inf
+            return out
+
+        # within the largest strongly connected part, where bounds help most queries
+        parts = nk.components.StronglyConnectedComponents(graph)
+        parts.run()
+        members = max(parts.getComponents(), key=len)
+        nearest = np.full(graph.numberOfNodes(), -np.inf)
+        start = members[0]
+        nearest[members] = distances(graph, start)[members] + distances(reverse, start)[members]
+        forward, backward = [], []
+        for _ in range(min(count, len(members))):
+            landmark = int(np.argmax(nearest))
+            forward.append(distances(graph, landmark))
+            backward.append(distances(reverse, landmark))
+            nearest = np.minimum(nearest, forward[-1] + backward[-1])
+        return cls(np.array(forward), np.array(backward))
+
+    def potential(self, s: int, t: int) -> list[float] | None:
+        """The potential of the landmark with the best lower bound on ``d(s, t)``, or None if
+        no landmark bounds it (then A* would only be a slower Dijkstra).
+        """
+        with np.errstate(invalid="ignore"):
+            ahead = self.forward[:, t] - self.forward[:, s]
+            behind = self.backward[:, s] - self.backward[:, t]
+        ahead = np.where(np.isfinite(ahead), ahead, -np.inf)
+        behind = np.where(np.isfinite(behind), behind, -np.inf)
+        i, j = int(np.argmax(ahead)), int(np.argmax(behind))
+        best = max(ahead[i], behind[j])
+        if not best > 0:
+            return None
+        return self._potentials[i] if ahead[i] >= behind[j] else self._potentials[len(self.forward) + j]
 
 
 def _locality_order(junctions: list[str], sources: Sequence[str], targets: Sequence[str]) -> list[str]:

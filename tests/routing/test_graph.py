@@ -30,9 +30,16 @@ def graphs(draw):
     return n, arcs
 
 
-def _build(arcs):
+def _build(arcs, landmarks=None):
     ids = [f"e{i}" for i in range(len(arcs))]
-    graph = RoadGraph(ids, [f"j{a}" for a, _, _ in arcs], [f"j{b}" for _, b, _ in arcs], [w * 10 for _, _, w in arcs], [w for _, _, w in arcs])
+    graph = RoadGraph(
+        ids,
+        [f"j{a}" for a, _, _ in arcs],
+        [f"j{b}" for _, b, _ in arcs],
+        [w * 10 for _, _, w in arcs],
+        [w for _, _, w in arcs],
+        landmarks=landmarks,
+    )
     reference = nx.MultiDiGraph()
     for i, (a, b, w) in enumerate(arcs):
         reference.add_edge(f"j{a}", f"j{b}", key=ids[i], weight=w)
@@ -62,18 +69,21 @@ def _check_against(graph: RoadGraph, reference: nx.MultiDiGraph) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(graphs())
-def test_fastest_routes_match_networkx(case):
+@given(graphs(), st.sampled_from([0, 3]))
+def test_fastest_routes_match_networkx(case, landmarks):
     _, arcs = case
-    graph, reference = _build(arcs)
+    graph, reference = _build(arcs, landmarks)
+    assert graph.uses_landmarks == bool(landmarks)
     _check_against(graph, reference)
 
 
-@settings(max_examples=40, deadline=None)
-@given(graphs(), st.data())
-def test_updated_travel_times_are_used_by_the_next_query(case, data):
+@settings(max_examples=60, deadline=None)
+@given(graphs(), st.data(), st.sampled_from([0, 3]))
+def test_updated_travel_times_are_used_by_the_next_query(case, data, landmarks):
+    # times drawn from 0.5 s: many below the landmarks' lower bounds (free flow / 1.25),
+    # which must send queries to the exact fallback until the landmarks are rebuilt
     _, arcs = case
-    graph, reference = _build(arcs)
+    graph, reference = _build(arcs, landmarks)
     changed = data.draw(st.lists(st.integers(0, len(arcs) - 1), unique=True, max_size=len(arcs)))
     times = {f"e{i}": data.draw(st.floats(0.5, 200.0)) for i in changed}
     assert graph.set_travel_times(times) == len(times)
@@ -81,8 +91,43 @@ def test_updated_travel_times_are_used_by_the_next_query(case, data):
         if key in times:
             attrs["weight"] = times[key]
     _check_against(graph, reference)
+    if landmarks:
+        graph.refresh_landmarks()  # rebuilt on the lowered bounds: exact again with A*
+        assert graph.uses_landmarks
+        _check_against(graph, reference)
     graph.reset()
     assert np.array_equal(graph.weights, graph.free_flow_s)
+
+
+def test_landmarks_fall_back_when_an_edge_beats_its_bound_and_rebuild_in_the_background():
+    import time
+
+    rng = np.random.default_rng(5)
+    side = 16  # 256 junctions: landmarks by default
+    arcs = []
+    for r in range(side):
+        for c in range(side):
+            for r2, c2 in ((r, c + 1), (r + 1, c)):
+                if r2 < side and c2 < side:
+                    arcs += [(r * side + c, r2 * side + c2, float(rng.uniform(5, 20))), (r2 * side + c2, r * side + c, float(rng.uniform(5, 20)))]
+    graph, reference = _build(arcs)
+    assert graph.uses_landmarks
+    pairs = [(f"j{a}", f"j{b}") for a, b in rng.integers(0, side * side, size=(40, 2))]
+    for s, t in pairs:
+        assert graph.fastest(s, t).travel_time_s == pytest.approx(nx.dijkstra_path_length(reference, s, t))
+    # a fast corridor: a tenth of free flow, far below the bound
+    fast = {f"e{i}": arcs[i][2] / 10 for i in range(0, len(arcs), 7)}
+    graph.set_travel_times(fast)
+    for _u, _v, key, attrs in reference.edges(keys=True, data=True):
+        attrs["weight"] = fast.get(key, attrs["weight"])
+    for s, t in pairs:  # exact whether or not the rebuild has finished
+        assert graph.fastest(s, t).travel_time_s == pytest.approx(nx.dijkstra_path_length(reference, s, t))
+    deadline = time.monotonic() + 10
+    while not graph.uses_landmarks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert graph.uses_landmarks
+    for s, t in pairs:
+        assert graph.fastest(s, t).travel_time_s == pytest.approx(nx.dijkstra_path_length(reference, s, t))
 
 
 @settings(max_examples=40, deadline=None)
