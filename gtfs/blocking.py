@@ -1,29 +1,34 @@
 """Vehicle blocking: the fewest vehicles for a day's trips, then the fewest pull-outs, then the
-least idle and deadhead time, as minimum-cost flows (OR-Tools).
+least idle and deadhead time, as one minimum-cost flow (OR-Tools).
 
-The network is the classical connection-based one of vehicle scheduling. Each trip gives a
-vehicle back at its arrival (plus the minimum layover) and takes one at its departure; a
-vehicle goes from an arrival to a later departure by one of these arcs:
+Each trip gives a vehicle back at its arrival (plus the minimum layover) and takes one at
+its departure; a vehicle goes from an arrival to a later departure
 
-- a *connection*: it waits at the same terminal (the next departures there, within the
-  maximum layover) or deadheads to one of the nearest terminals within the longest
-  deadhead allowed and waits there;
+- *by a waiting line* (the time-space network of Kliewer, Mellouli and Suhl, 2006): the
+  departures of each terminal (and interlining group) in time order, linked by waiting
+  arcs; a vehicle joins its terminal's line at the first departure after it is ready, or
+  deadheads to one of the nearest terminals within the longest deadhead allowed and joins
+  that line, and may wait along the line for any later departure. Every connection is
+  there with O(trips) arcs, so the optimum is that of the full connection network. Under
+  a maximum layover, which a line cannot hold (a vehicle may wait along it for ever), the
+  classical *connection* arcs take its place: to the next departures at the terminal and
+  at each deadhead target, within the maximum wait;
 - *through a depot*: it pulls in, waits at the depot and pulls out again (a new block for
-  the same vehicle). Depot waiting runs along the depot's timeline, kept in steps of
-  ``depot_step_s`` (a vehicle back at the depot is ready at the next step), with skip arcs
-  (1, 2, 4, ... steps ahead) so that paths stay short: cost-scaling flow solvers are slow on
-  long chains, and finer depot times let the fleet be bought with many more pull-outs.
+  the same vehicle), to and from the nearest depots. Depot waiting runs along the depot's
+  timeline, kept in steps of ``depot_step_s`` (a vehicle back at the depot is ready at
+  the next step), with skip arcs (1, 2, 4, ... steps ahead) so that paths stay short:
+  cost-scaling flow solvers are slow on long chains, and finer depot times let the fleet
+  be bought with many more pull-outs. Waiting lines have skip arcs for the same reason.
 
 Terminals are matched beforehand (see :mod:`gtfs.terminals`); trips of a line that may not
-interline only connect to trips of the same line. Platform time (pull-in time minus
-pull-out time) is costed on the pull-out and pull-in arcs alone. The fewest vehicles come
-first (a flow costing only the depots' overnight arcs); those arcs are then held at that
-fleet and pull-outs and platform time are minimised together, a pull-out costing more than
-any day of platform time it could save unless the rules price it (``pullout_cost_s``).
+interline only reach departures of the same line. Platform time (pull-in time minus
+pull-out time) is costed on the pull-out and pull-in arcs alone. The depots' overnight arcs
+cost more than anything else a blocking could save, so the fewest vehicles come first;
+then pull-outs and platform time, a pull-out costing more than any day of platform time it
+could save unless the rules price it (``pullout_cost_s``).
 
-Waits beyond the maximum layover never form (no connection arc is made for them); blocks
-longer than the maximum length are re-linked with CP-SAT (:mod:`gtfs.relink`) or, failing
-that, split where the vehicle can get to a depot and back.
+Blocks longer than the maximum length are re-linked with CP-SAT (:mod:`gtfs.relink`) or,
+failing that, split where the vehicle can get to a depot and back.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ __all__ = ["Blocking", "block_trips"]
 
 log = logging.getLogger(__name__)
 
-CONNECTION, PULL_OUT, PULL_IN, DEPOT_WAIT, OVERNIGHT = range(5)
+CONNECTION, PULL_OUT, PULL_IN, DEPOT_WAIT, OVERNIGHT, TO_LINE, FROM_LINE, LINE_WAIT = range(8)
 _BIG = 1 << 24  # seconds a sort key holds per line (194 days)
 
 
@@ -100,6 +105,8 @@ def block_trips(
     depot_step_s: float = 300.0,
     connections: int = 12,
     deadhead_connections: int = 3,
+    waiting_lines: bool | None = None,
+    nearest_depots: int | None = 2,
 ) -> Blocking:
     """Block ``trips`` under ``rules``.
 
@@ -125,6 +132,13 @@ def block_trips(
         Departures at the same terminal an arrival may connect to (the next ones).
     deadhead_connections
         Departures at each deadhead target an arrival may connect to.
+    waiting_lines
+        Vehicles wait at terminals on waiting lines (exact, O(trips) arcs) rather than
+        by connection arcs to the next ``connections`` departures; None: waiting lines
+        unless the rules set a maximum layover, which waiting lines cannot hold.
+    nearest_depots
+        Pull-outs come from, and pull-ins go to, only this many depots nearest to the
+        terminal (by deadhead time then); None, or any depot capacity given: all depots.
 
     Raises
     ------
@@ -157,23 +171,18 @@ def block_trips(
     max_wait = None if rules.layover_max_s is None else rules.layover_max_s - rules.layover_min_s
 
     arcs = _Arcs([], [], [], [], [])
-    # connections at the same terminal, then by deadhead
-    def forward(t: np.ndarray, h: np.ndarray) -> np.ndarray:
-        # a trip follows only a trip that starts before it (trips of no duration never loop)
-        return (dep_t[h] > dep_t[t]) | ((dep_t[h] == dep_t[t]) & (h > t))
-
-    tails, heads, _ = _next_departures(pe * n_groups + grp, ready_t, ps * n_groups + grp, dep_t, connections, max_wait)
-    keep = forward(tails, heads)
-    arcs.add(tails[keep], n + heads[keep], 0, 1, CONNECTION)
-    if rules.deadheads and n_places > 1:
-        for target, seconds in _deadhead_targets(travel, rules, pe, ready_t):
-            ok = np.isfinite(seconds)
-            drive = np.where(ok, seconds, 0).astype(np.int64)
-            t, h, _ = _next_departures(
-                np.where(ok, target * n_groups + grp, -1), ready_t + drive, ps * n_groups + grp, dep_t, deadhead_connections, max_wait
-            )
-            keep = forward(t, h)
-            arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * rules.deadhead_penalty), 1, CONNECTION)
+    if waiting_lines is None:
+        waiting_lines = max_wait is None
+    if waiting_lines and max_wait is not None:
+        raise InputError("waiting lines cannot hold a maximum layover; block with connection arcs (waiting_lines=False)")
+    end_line, start_line = pe * n_groups + grp, ps * n_groups + grp
+    targets = list(_deadhead_targets(travel, rules, pe, ready_t)) if rules.deadheads and n_places > 1 else []
+    if waiting_lines:
+        rank = _waiting_lines(arcs, targets, end_line, ready_t, start_line, dep_t, n_groups, grp, rules.deadhead_penalty)
+    else:
+        rank = None
+        _connections(arcs, targets, end_line, ready_t, start_line, dep_t, n_groups, grp, rules.deadhead_penalty, connections, deadhead_connections, max_wait)
+    base = 2 * n
 
     # depots: pull-outs and pull-ins on a stepped timeline with skip arcs
     depot_list = list(depots) or [Depot("", -1)]
@@ -197,7 +206,17 @@ def block_trips(
         if rules.pullout_cost_s is not None
         else int(horizon * (1.0 + penalty) * 2) + 1  # dearer than any platform time it could save
     )
-    base = 2 * n
+    # each trip's pull-out from and pull-in to its nearest depots only (when no capacity
+    # could make the farther ones needed): n x depots arcs would make the solver slow
+    if nearest_depots is not None and nearest_depots < 1:
+        raise InputError(f"nearest_depots must be at least 1, got {nearest_depots}; give None to offer every depot")
+    if nearest_depots is not None and all(d.capacity is None for d in depot_list) and nearest_depots < len(depot_list):
+        near = nearest_depots
+        rank_out = np.argsort(np.argsort(np.stack([o[1] for o in outs]), axis=0, kind="stable"), axis=0, kind="stable")
+        rank_in = np.argsort(np.argsort(np.stack([i[1] for i in ins]), axis=0, kind="stable"), axis=0, kind="stable")
+        use_out, use_in = rank_out < near, rank_in < near
+    else:
+        use_out = use_in = np.ones((len(depot_list), n), dtype=bool)
     firsts, lasts = [], []
     for d in range(len(depot_list)):
         leave, po = outs[d]
@@ -210,8 +229,9 @@ def block_trips(
         k_out = np.searchsorted(times, leave // step * step)
         k_in = np.searchsorted(times, back_ready)
         # platform time of a block is its pull-in time minus its pull-out time
-        arcs.add(first + k_out, n + np.arange(n), pullout + (t1 - leave) + np.round(po * penalty), 1, PULL_OUT)
-        arcs.add(np.arange(n), first + k_in, (back - t1) + np.round(pi * penalty), 1, PULL_IN)
+        o, i = np.flatnonzero(use_out[d]), np.flatnonzero(use_in[d])
+        arcs.add(first + k_out[o], n + o, (pullout + (t1 - leave) + np.round(po * penalty))[o], 1, PULL_OUT)
+        arcs.add(i, first + k_in[i], ((back - t1) + np.round(pi * penalty))[i], 1, PULL_IN)
         span = 1
         while span < len(times):
             k = np.arange(len(times) - span)
@@ -227,19 +247,26 @@ def block_trips(
     supplies[n : 2 * n] = -1
     overnight = np.flatnonzero(kinds == OVERNIGHT)
 
-    if rules.vehicle_cost_s is None:
-        first_costs = np.zeros_like(costs)
-        first_costs[overnight] = 1
-        fleet = _solve(tails, heads, caps, first_costs, supplies, depots=depot_list)[overnight]
-        caps = caps.copy()
-        caps[overnight] = fleet
-    else:
-        costs = costs.copy()
+    costs = costs.copy()
+    if rules.vehicle_cost_s is not None:
         costs[overnight] = round(rules.vehicle_cost_s)
+    else:
+        # a vehicle dearer than all else any blocking could save: each trip leaves and
+        # takes one vehicle, by one arc each
+        costs[overnight] = 4 * n * int(np.abs(costs).max()) + 1
+        if int(costs[overnight[0]]) * (base + 1) >= 1 << 62:
+            # too dear for the solver's integer costs: fewest vehicles first, then the rest
+            # with each depot's vehicles held
+            first_costs = np.zeros_like(costs)
+            first_costs[overnight] = 1
+            fleet = _solve(tails, heads, caps, first_costs, supplies, depots=depot_list)[overnight]
+            caps = caps.copy()
+            caps[overnight] = fleet
+            costs[overnight] = 0
     flows = _solve(tails, heads, caps, costs, supplies, depots=depot_list)
     vehicles = int(flows[overnight].sum())
 
-    chains = _chains(flows, tails, heads, kinds, n, np.array(firsts), depot_list, virtual)
+    chains = _chains(flows, tails, heads, kinds, n, np.array(firsts), depot_list, virtual, rank)
     real_depots = [] if virtual else depot_list
     repaired, violations = _repair(chains, trips, rules, travel, real_depots)
     if len(repaired) > len(chains) or violations:
@@ -250,7 +277,11 @@ def block_trips(
             again, problems = _repair([(c, depot_of_trip[c[0]]) for c in linked], trips, rules, travel, real_depots)
             if (len(problems), len(again)) <= (len(violations), len(repaired)):
                 repaired, violations = again, problems
+    # where the flow pulls each block in (not always where it pulled out)
+    back = np.flatnonzero((flows > 0) & (kinds == PULL_IN))
+    pull_in = {} if virtual else {int(tails[a]): depot_list[int(np.searchsorted(firsts, heads[a], side="right") - 1)] for a in back}
     ids = [f"{prefix}{k + 1}" for k in range(len(repaired))]
+    last = [max(c, key=lambda k: (trips[k].start_s, trips[k].end_s)) for c, _ in repaired]
     blocks = chain_blocks(
         list(zip(ids, [c for c, _ in repaired], strict=True)),
         trips,
@@ -258,9 +289,105 @@ def block_trips(
         travel,
         real_depots,
         depot_of={ids[k]: d for k, (_, d) in enumerate(repaired) if d is not None},
+        depot_in_of={ids[k]: pull_in[t] for k, t in enumerate(last) if t in pull_in},
     )
     figures = measure(blocks, trips, rules)
     return Blocking(tuple(blocks), figures, time.perf_counter() - started, vehicles, tuple(violations))
+
+
+def _connections(
+    arcs: _Arcs,
+    targets: list[tuple[np.ndarray, np.ndarray]],
+    end_line: np.ndarray,
+    ready_t: np.ndarray,
+    start_line: np.ndarray,
+    dep_t: np.ndarray,
+    n_groups: int,
+    grp: np.ndarray,
+    penalty: float,
+    connections: int,
+    deadhead_connections: int,
+    max_wait: float | None,
+) -> None:
+    """Connection arcs from each arrival to the next departures at its terminal and at the
+    deadhead targets, within the maximum wait."""
+    n = len(dep_t)
+
+    def forward(t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        # a trip follows only a trip that starts before it (trips of no duration never loop)
+        return (dep_t[h] > dep_t[t]) | ((dep_t[h] == dep_t[t]) & (h > t))
+
+    tails, heads, _ = _next_departures(end_line, ready_t, start_line, dep_t, connections, max_wait)
+    keep = forward(tails, heads)
+    arcs.add(tails[keep], n + heads[keep], 0, 1, CONNECTION)
+    for target, seconds in targets:
+        ok = np.isfinite(seconds)
+        drive = np.where(ok, seconds, 0).astype(np.int64)
+        t, h, _ = _next_departures(np.where(ok, target * n_groups + grp, -1), ready_t + drive, start_line, dep_t, deadhead_connections, max_wait)
+        keep = forward(t, h)
+        arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * penalty), 1, CONNECTION)
+
+
+def _waiting_lines(
+    arcs: _Arcs,
+    targets: list[tuple[np.ndarray, np.ndarray]],
+    end_line: np.ndarray,
+    ready_t: np.ndarray,
+    start_line: np.ndarray,
+    dep_t: np.ndarray,
+    n_groups: int,
+    grp: np.ndarray,
+    penalty: float,
+) -> np.ndarray:
+    """Waiting lines (the time-space network of Kliewer, Mellouli and Suhl 2006): the
+    departures of each terminal and interlining group in time order, each trip's start
+    node linked to the next one's by a waiting arc; a vehicle joins its terminal's line at
+    the first departure after it is ready (or a deadhead target's line, after the drive)
+    and may wait along it. Every arrival reaches every later departure of its lines, so
+    the optimum is that of connection arcs to all of them, with O(trips) arcs.
+
+    The waiting arcs skip 1, 2, 4, ... departures ahead, so that paths stay short:
+    cost-scaling flow solvers are slow on long chains. Within one second, the arrival of a
+    trip of no duration comes after its own departure and before the departures of later
+    trips only, so that no trip follows itself. Returns each departure's place in line
+    order (lines one after another).
+    """
+    n = len(dep_t)
+    tails = [np.arange(n)]
+    lines = [end_line]
+    times = [ready_t]
+    subs = [np.where(ready_t == dep_t, 2 * np.arange(n) + 2, 0)]
+    costs = [np.zeros(n, dtype=np.int64)]
+    for target, seconds in targets:
+        ok = np.flatnonzero(np.isfinite(seconds))
+        drive = seconds[ok].astype(np.int64)  # at least 1 s: after the trip's own departure
+        tails.append(ok)
+        lines.append(target[ok] * n_groups + grp[ok])
+        times.append(ready_t[ok] + drive)
+        subs.append(np.zeros(len(ok), dtype=np.int64))
+        costs.append(np.round(drive * penalty).astype(np.int64))
+    n_arrivals = sum(len(t) for t in tails)
+    line = np.concatenate([*lines, start_line])
+    order = np.lexsort((np.concatenate([*subs, 2 * np.arange(n) + 1]), np.concatenate([*times, dep_t]), line))
+    # the departures in line order, and for each arrival the first departure after it
+    is_departure = order >= n_arrivals
+    position = np.where(is_departure, np.arange(len(order)), len(order))
+    next_departure = np.minimum.accumulate(position[::-1])[::-1]
+    joins = np.flatnonzero(~is_departure & (next_departure < len(order)))
+    joins = joins[line[order[joins]] == line[order[next_departure[joins]]]]
+    arrival = order[joins]
+    arcs.add(np.concatenate(tails)[arrival], n + order[next_departure[joins]] - n_arrivals, np.concatenate(costs)[arrival], 1, TO_LINE)
+    departures = order[is_departure] - n_arrivals
+    span = 1
+    while span < n:
+        k = np.flatnonzero(start_line[departures[span:]] == start_line[departures[:-span]])
+        if not len(k):
+            break
+        arcs.add(n + departures[k], n + departures[k + span], 0, n, LINE_WAIT)
+        span *= 2
+    rank = np.empty(n, dtype=np.int64)
+    rank[departures] = np.arange(n)
+    return rank
 
 
 def _next_departures(
@@ -347,13 +474,27 @@ def _chains(
     firsts: np.ndarray,
     depots: Sequence[Depot],
     virtual: bool,
+    rank: np.ndarray | None = None,
 ) -> list[tuple[list[int], Depot | None]]:
-    """Blocks read off the flow: from each pull-out along the connections to a pull-in."""
+    """Blocks read off the flow: from each pull-out along the connections to a pull-in.
+
+    On the waiting lines (``rank``: each departure's place in line order, lines one after
+    another), vehicles leave in the order they joined (first in, first out): the k-th
+    vehicle to join a line takes its k-th departure not served by a pull-out, which the
+    flow's balance at each departure makes feasible.
+    """
     used = flows > 0
     link = used & (kinds == CONNECTION)
     succ = np.full(n, -1, dtype=np.int64)
     succ[tails[link]] = heads[link] - n
     outs = np.flatnonzero(used & (kinds == PULL_OUT))
+    if rank is not None:
+        joins = np.flatnonzero(used & (kinds == TO_LINE))
+        joins = joins[np.argsort(rank[heads[joins] - n], kind="stable")]
+        waited = np.ones(n, dtype=bool)
+        waited[heads[outs] - n] = False
+        leaves = np.flatnonzero(waited)
+        succ[tails[joins]] = leaves[np.argsort(rank[leaves], kind="stable")]
     chains: list[tuple[list[int], Depot | None]] = []
     for arc in outs:
         trip = int(heads[arc] - n)

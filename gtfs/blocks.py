@@ -192,13 +192,15 @@ def chain_blocks(
     depots: Sequence[Depot] = (),
     *,
     depot_of: Mapping[str, Depot] | None = None,
+    depot_in_of: Mapping[str, Depot] | None = None,
 ) -> list[Block]:
     """Blocks from trip chains (block id, trip indices in order): times out and deadheads.
 
     The pull-out leaves the block's depot (``depot_of[block_id]``, else the depot nearest
     the first terminal) to arrive at the first departure; the pull-in leaves when the
-    minimum layover after the last arrival is over. Deadheads between trips leave when the
-    minimum layover is over.
+    minimum layover after the last arrival is over, for ``depot_in_of[block_id]`` where
+    given, else for the block's depot. Deadheads between trips leave when the minimum
+    layover is over.
     """
     stack = travel.stack()
     blocks = []
@@ -217,7 +219,8 @@ def chain_blocks(
             slot_out = int(travel.slot_of(np.array([first.start_s]))[0])
             slot_in = int(travel.slot_of(np.array([last.end_s + rules.layover_min_s]))[0])
             out_s = float(stack[slot_out, chosen.place, first.start_place])
-            in_s = float(stack[slot_in, last.end_place, chosen.place])
+            back = depot_in_of.get(block_id, chosen) if depot_in_of else chosen
+            in_s = float(stack[slot_in, last.end_place, back.place])
             depot = chosen
         else:
             out_s, depot = _depot_times(travel, depots, first.start_place, first.start_s, outbound=True)

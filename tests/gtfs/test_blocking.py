@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from gtfs.blocking import block_trips
-from gtfs.blocks import BlockingRules, Depot, lower_bound, rules_of
+from gtfs.blocks import BlockingRules, BlockTrip, Depot, lower_bound, rules_of
+from gtfs.deadheads import StraightLine
 from gtfs.read import read_feed
-from gtfs.terminals import line_names, match_terminals
-from its.errors import InfeasibleError
+from gtfs.terminals import Place, line_names, match_terminals
+from its.errors import InfeasibleError, InputError
 
 # Terminals A (0) and B (1) are 5 km apart: 10 minutes of deadhead at 30 km/h.
 PEAK = [("07:00", "07:30", 0, 1), ("07:40", "08:10", 1, 0), ("07:20", "07:50", 0, 1), ("08:00", "08:30", 1, 0), ("08:20", "08:50", 0, 1)]
@@ -129,3 +131,77 @@ def test_trips_of_no_duration_never_chain_into_a_loop(two_terminals, shuttle):
     result = block_trips(trips, travel, BlockingRules())
     assert sorted(t for b in result.blocks for t in b.trips) == ["1-0", "1-1", "1-2"]
     assert result.figures.blocks == 1
+
+
+def random_day(seed: int, trips: int = 40) -> tuple[list[BlockTrip], StraightLine, list[Depot]]:
+    """Trips of three lines between five terminals a few km apart, on whole seconds (some of
+    no duration), and two garages."""
+    rng = np.random.default_rng(seed)
+    places = [Place(f"t{k}", f"t{k}", -93.6 + rng.uniform(-0.05, 0.05), 41.6 + rng.uniform(-0.03, 0.03)) for k in range(5)]
+    places += [Place("G1", "G1", -93.62, 41.6), Place("G2", "G2", -93.58, 41.61)]
+    out = []
+    for k in range(trips):
+        start = float(rng.integers(6 * 3600, 20 * 3600))
+        run = 0.0 if k % 13 == 0 else float(rng.integers(10, 50) * 60)
+        a, b = rng.choice(5, 2, replace=k % 13 == 0)
+        out.append(BlockTrip(f"x{k}", f"L{k % 3}", start, start + run, int(a), int(b)))
+    return out, StraightLine(places, speed_kmh=25.0), [Depot("G1", 5), Depot("G2", 6)]
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(
+    "rules",
+    [
+        BlockingRules(layover_min_s=300, max_deadhead_s=900, deadhead_penalty=1.0),
+        BlockingRules(layover_min_s=0, deadhead_penalty=0.0, no_interlining=frozenset({"L1"})),
+        BlockingRules(layover_min_s=600, deadheads=False, interlining=False, deadhead_penalty=1.0),
+        BlockingRules(layover_min_s=300, pullout_cost_s=1800, deadhead_penalty=1.0),
+    ],
+    ids=["deadheads", "no-interlining-line", "no-interlining", "priced-pull-outs"],
+)
+@pytest.mark.parametrize("with_depots", [True, False], ids=["depots", "no-depot"])
+def test_waiting_lines_give_the_optimum_of_all_connections(seed, rules, with_depots):
+    # the time-space network against connection arcs to every later departure: the same
+    # vehicles, blocks and platform plus penalised deadhead time (integer data: exact)
+    trips, travel, depots = random_day(seed)
+    garages = depots if with_depots else []
+    lines = block_trips(trips, travel, rules, depots=garages, waiting_lines=True, nearest_depots=None)
+    full = block_trips(
+        trips, travel, rules, depots=garages, waiting_lines=False, connections=len(trips), deadhead_connections=len(trips), nearest_depots=None
+    )
+    for result in (lines, full):
+        assert sorted(t for b in result.blocks for t in b.trips) == sorted(t.trip_id for t in trips)
+    assert lines.vehicles == full.vehicles
+    assert lines.figures.blocks == full.figures.blocks
+
+    def cost(result):
+        return sum(b.platform_s + rules.deadhead_penalty * b.deadhead_s for b in result.blocks)
+
+    assert cost(lines) == pytest.approx(cost(full), abs=1e-6)
+
+
+def test_a_block_pulls_in_where_the_flow_sends_it():
+    # two simultaneous trips A->B and B->A, a garage next to each terminal: each block pulls
+    # out of the garage at its first terminal and in at the one at its last terminal
+    places = [Place("A", "A", -93.60, 41.60), Place("B", "B", -93.50, 41.60), Place("GA", "GA", -93.601, 41.60), Place("GB", "GB", -93.499, 41.60)]
+    travel = StraightLine(places, speed_kmh=30.0)
+    trips = [BlockTrip("ab", "1", 7 * 3600.0, 7.5 * 3600, 0, 1), BlockTrip("ba", "1", 7 * 3600.0, 7.5 * 3600, 1, 0)]
+    result = block_trips(trips, travel, BlockingRules(deadheads=False), depots=[Depot("GA", 2), Depot("GB", 3)])
+    assert result.figures.blocks == 2
+    # about 100 m to and from each garage: 12 s each way at 30 km/h
+    assert all(b.deadhead_s < 60 for b in result.blocks)
+    assert result.figures.platform_hours == pytest.approx(1.0, abs=60 / 3600)
+
+
+def test_pull_outs_from_the_nearest_depots_only():
+    trips, travel, depots = random_day(3)
+    rules = BlockingRules(layover_min_s=300)
+    near = block_trips(trips, travel, rules, depots=depots, nearest_depots=1)
+    every = block_trips(trips, travel, rules, depots=depots, nearest_depots=None)
+    assert sorted(t for b in near.blocks for t in b.trips) == sorted(t.trip_id for t in trips)
+    assert near.vehicles >= every.vehicles
+    # a capacity may need the farther depot: all depots are offered then
+    capped = [Depot("G1", 5, capacity=1), Depot("G2", 6)]
+    assert block_trips(trips, travel, rules, depots=capped, nearest_depots=1).figures.trips == len(trips)
+    with pytest.raises(InputError, match="nearest_depots"):
+        block_trips(trips, travel, rules, depots=depots, nearest_depots=0)
