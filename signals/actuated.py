@@ -1,10 +1,15 @@
 """Gap-based actuated control, as field controllers run it: a green is extended while
 vehicles keep arriving within the passage time, up to the maximum green; then the next green
 in the cycle that has a call (a vehicle waiting or approaching) is served.
+
+The detection zone runs up the whole approach, not only the last edge: real approaches are
+chains of short edges (on ingolstadt7 one is 1 m long, so its queue stands on the edge before
+it; watching the last edge alone never placed a call there and starved that road).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from signals.adaptive import HALTING_SPEED, Observation, SignalState
@@ -51,23 +56,26 @@ class Actuated:
     def _extends(self, approach: Approach, obs: Observation, green: str, green_for: float) -> bool:
         current = approach.greens.index(green)
         starting = green_for < timing_start(self)
-        for i, vehicles in enumerate(obs.lanes):
-            if current not in approach.lane_phases[i]:
-                continue
-            for d, v, _ in vehicles:
-                if d > self.detector_m:
-                    continue
-                if v >= 1.0 and d / v <= self.passage_s:
-                    return True
-                if starting and v < HALTING_SPEED and d < 10.0:
-                    return True  # the queue has not started to move yet
+        for d, v in _detected(approach, obs, current, self.detector_m):
+            if v >= 1.0 and d / v <= self.passage_s:
+                return True
+            if starting and v < HALTING_SPEED and d < 10.0:
+                return True  # the queue has not started to move yet
         return False
 
     def _called(self, approach: Approach, obs: Observation, phase: int) -> bool:
-        for i, phases in enumerate(approach.lane_phases):
-            if phase in phases and any(d <= self.detector_m for d, _, _ in obs.lanes[i]):
-                return True
-        return False
+        return any(True for _ in _detected(approach, obs, phase, self.detector_m))
+
+
+def _detected(approach: Approach, obs: Observation, phase: int, zone_m: float) -> Iterator[tuple[float, float]]:
+    """(distance to the stop line, speed) of the vehicles within ``zone_m`` of the stop line
+    on the lanes ``phase`` serves, and on the edges up their approach chain."""
+    for i, vehicles in enumerate(obs.lanes):
+        if phase in approach.lane_phases[i]:
+            yield from ((d, v) for d, v, _ in vehicles if d <= zone_m)
+    for k, vehicles in enumerate(obs.upstream):
+        if any(phase in approach.lane_phases[i] for i in approach.edge_lanes[k]):
+            yield from ((d, v) for d, v, _ in vehicles if d <= zone_m)
 
 
 
