@@ -69,12 +69,14 @@ class Actuated:
 
 def _detected(approach: Approach, obs: Observation, phase: int, zone_m: float) -> Iterator[tuple[float, float]]:
     """(distance to the stop line, speed) of the vehicles within ``zone_m`` of the stop line
-    on the lanes ``phase`` serves, and on the edges up their approach chain."""
+    on the lanes ``phase`` serves, and on the edges up the approach chain whose every lane it
+    serves (a vehicle up the chain has not chosen its lane yet)."""
     for i, vehicles in enumerate(obs.lanes):
         if phase in approach.lane_phases[i]:
             yield from ((d, v) for d, v, _ in vehicles if d <= zone_m)
     for k, vehicles in enumerate(obs.upstream):
-        if any(phase in approach.lane_phases[i] for i in approach.edge_lanes[k]):
+        served = [phase in approach.lane_phases[i] for i in approach.edge_lanes[k]]
+        if served and all(served):
             yield from ((d, v) for d, v, _ in vehicles if d <= zone_m)
 
 
