@@ -154,8 +154,9 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approac
             continue
         node = network.edge_from_node.get(network.lanes[lane].edge_id, "")
         if node and not network.junction_types.get(node, "").startswith("traffic_light"):
+            edge = lane_edge[k] if kind == WATCH_IN else k  # WATCH_IN indexes lanes
             for inner in network.junction_internal.get(node, ()):
-                watch.setdefault(inner, (WATCH_GAP, k, offset + length, 0.0))
+                watch.setdefault(inner, (WATCH_GAP, edge, offset + length, 0.0))
     upstream_signals.discard(signal.tls_id)
     out_chain, out_room = _room(network, outgoing)
     return Approach(
