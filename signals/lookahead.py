@@ -97,7 +97,7 @@ class Lookahead:
     uses_neighbours: bool = False
     stuck_s: float = 60.0
     held_min_s: float = 5.0
-    held_weight: float = 3.0
+    held_weight: float = 1.5
     queue_gap_m: float = 20.0
     spill_share: float = 1.0
     spill_weight: float = 1.5
