@@ -120,21 +120,17 @@ class RoadGraph:
         self._arc_members: dict[tuple[int, int], list[int]] = {}
         for i, (u, v) in enumerate(zip(self.tail.tolist(), self.head.tolist(), strict=True)):
             self._arc_members.setdefault((u, v), []).append(i)
-        self._arc_edge: dict[tuple[int, int], int] = {}
+        # arcs in (tail, head) order, which is the order of their keys tail * n + head: a
+        # path's junctions -> its edges is one searchsorted; _arc_best is the faster edge
+        pairs = sorted(self._arc_members)
+        self._arc_slot = {pair: k for k, pair in enumerate(pairs)}
+        self._arc_keys = np.array([u * len(junctions) + v for u, v in pairs], dtype=np.int64)
+        self._arc_best = np.array([min(self._arc_members[p], key=lambda i: self.weights[i]) for p in pairs], dtype=np.int64)
         self._graph = nk.Graph(len(junctions), weighted=True, directed=True)
-        for pair, members in sorted(self._arc_members.items()):
-            best = min(members, key=lambda i: self.weights[i])
-            self._arc_edge[pair] = best
-            self._graph.addEdge(pair[0], pair[1], float(self.weights[best]))
+        for (u, v), best in zip(pairs, self._arc_best.tolist(), strict=True):
+            self._graph.addEdge(u, v, float(self.weights[best]))
         self._parallel = {i for members in self._arc_members.values() if len(members) > 1 for i in members}
         self._ends = list(zip(self.tail.tolist(), self.head.tolist(), strict=True))
-        # a path's junctions -> its edges, vectorised: arcs keyed tail * n + head, sorted
-        keys = np.array([u * len(junctions) + v for u, v in self._arc_edge], dtype=np.int64)
-        order = np.argsort(keys)
-        self._arc_keys = keys[order]
-        self._arc_pairs = [list(self._arc_edge)[i] for i in order.tolist()]
-        self._arc_best = np.array([self._arc_edge[p] for p in self._arc_pairs], dtype=np.int64)
-        self._arc_slot = {pair: i for i, pair in enumerate(self._arc_pairs)}
         self._edge_names = np.array(self.edge_ids, dtype=object)
         # landmarks on lower bounds of the travel times (see the module docstring)
         self.lower_s = self.free_flow_s / _SPEEDING
@@ -262,7 +258,6 @@ class RoadGraph:
             for i in self._parallel.intersection(idx.tolist()):
                 pair = ends[i]
                 best = min(self._arc_members[pair], key=lambda m: weights[m])
-                self._arc_edge[pair] = best
                 self._arc_best[self._arc_slot[pair]] = best
                 set_weight(pair[0], pair[1], float(weights[best]))
 

@@ -64,7 +64,7 @@ class Actuated:
         return False
 
     def _called(self, approach: Approach, obs: Observation, phase: int) -> bool:
-        return any(True for _ in _detected(approach, obs, phase, self.detector_m))
+        return next(_detected(approach, obs, phase, self.detector_m), None) is not None
 
 
 def _detected(approach: Approach, obs: Observation, phase: int, zone_m: float) -> Iterator[tuple[float, float]]:
@@ -78,7 +78,6 @@ def _detected(approach: Approach, obs: Observation, phase: int, zone_m: float) -
         served = [phase in approach.lane_phases[i] for i in approach.edge_lanes[k]]
         if served and all(served):
             yield from ((d, v) for d, v, _ in vehicles if d <= zone_m)
-
 
 
 def timing_start(policy: Actuated) -> float:
