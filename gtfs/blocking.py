@@ -37,6 +37,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -197,76 +198,30 @@ def block_trips(
             pi = _times(travel, pe, np.full(n, depot.place), ready_t)
         outs.append((dep_t - po, po))
         ins.append((ready_t + pi, pi))
-    step = max(int(depot_step_s), 1)
-    penalty = rules.deadhead_penalty
-    t1 = max(int(i[0].max()) for i in ins)
-    horizon = t1 - min(int(o[0].min()) for o in outs)
-    pullout = (
-        round(rules.pullout_cost_s)
-        if rules.pullout_cost_s is not None
-        else int(horizon * (1.0 + penalty) * 2) + 1  # dearer than any platform time it could save
-    )
-    # each trip's pull-out from and pull-in to its nearest depots only (when no capacity
-    # could make the farther ones needed): n x depots arcs would make the solver slow
     if nearest_depots is not None and nearest_depots < 1:
         raise InputError(f"nearest_depots must be at least 1, got {nearest_depots}; give None to offer every depot")
+    every = np.ones((len(depot_list), n), dtype=bool)
     if nearest_depots is not None and all(d.capacity is None for d in depot_list) and nearest_depots < len(depot_list):
-        near = nearest_depots
-        rank_out = np.argsort(np.argsort(np.stack([o[1] for o in outs]), axis=0, kind="stable"), axis=0, kind="stable")
-        rank_in = np.argsort(np.argsort(np.stack([i[1] for i in ins]), axis=0, kind="stable"), axis=0, kind="stable")
-        use_out, use_in = rank_out < near, rank_in < near
+        # each trip's pull-out from and pull-in to its nearest depots only (when no capacity
+        # could make the farther ones needed): n x depots arcs would make the solver slow
+        use_out = _nearest(np.stack([o[1] for o in outs]), nearest_depots)
+        use_in = _nearest(np.stack([i[1] for i in ins]), nearest_depots)
     else:
-        use_out = use_in = np.ones((len(depot_list), n), dtype=bool)
-    firsts, lasts = [], []
-    for d in range(len(depot_list)):
-        leave, po = outs[d]
-        back, pi = ins[d]
-        # the depot's timeline in steps: a vehicle back is ready at the next step
-        back_ready = -(-(back + int(depot_turnaround_s)) // step) * step
-        times = np.unique(np.concatenate([leave // step * step, back_ready]))
-        first = base
-        base += len(times)
-        k_out = np.searchsorted(times, leave // step * step)
-        k_in = np.searchsorted(times, back_ready)
-        # platform time of a block is its pull-in time minus its pull-out time
-        o, i = np.flatnonzero(use_out[d]), np.flatnonzero(use_in[d])
-        arcs.add(first + k_out[o], n + o, (pullout + (t1 - leave) + np.round(po * penalty))[o], 1, PULL_OUT)
-        arcs.add(i, first + k_in[i], ((back - t1) + np.round(pi * penalty))[i], 1, PULL_IN)
-        span = 1
-        while span < len(times):
-            k = np.arange(len(times) - span)
-            arcs.add(first + k, first + k + span, 0, n, DEPOT_WAIT)
-            span *= 2
-        firsts.append(first)
-        lasts.append(first + len(times) - 1)
-    capacity = np.array([d.capacity if d.capacity is not None else n for d in depot_list], dtype=np.int64)
-    arcs.add(np.array(lasts), np.array(firsts), 0, capacity, OVERNIGHT)
-    tails, heads, costs, caps, kinds = arcs.arrays()
-    supplies = np.zeros(base, dtype=np.int64)
-    supplies[:n] = 1
-    supplies[n : 2 * n] = -1
-    overnight = np.flatnonzero(kinds == OVERNIGHT)
+        use_out = use_in = every
+    depot_flow = partial(_depot_flow, arcs, n, base, outs, ins, depot_list, rules, step=max(int(depot_step_s), 1), turnaround=int(depot_turnaround_s))
+    try:
+        tails, heads, kinds, flows, firsts = depot_flow(use_out, use_in)
+    except InfeasibleError:
+        if use_out is every:
+            raise
+        # a pocket: trips whose nearest depots serve no one else and take in more vehicles
+        # at the end of the day than they send out (a terminal with more arrivals than
+        # departures, far from the rest); offering every depot lets the vehicles leave it
+        log.info("blocking: the nearest %d depots leave vehicles nowhere to go; offering every depot", nearest_depots)
+        tails, heads, kinds, flows, firsts = depot_flow(every, every)
+    vehicles = int(flows[kinds == OVERNIGHT].sum())
 
-    costs = costs.copy()
-    if rules.vehicle_cost_s is not None:
-        costs[overnight] = round(rules.vehicle_cost_s)
-    else:
-        # a vehicle dearer than all else any blocking could save: each trip leaves and
-        # takes one vehicle, by one arc each
-        costs[overnight] = 4 * n * int(np.abs(costs).max()) + 1
-        if int(costs[overnight[0]]) * (base + 1) >= 1 << 62:
-            # too dear for the solver's integer costs: fewest vehicles first, then the rest
-            # with each depot's vehicles held
-            first_costs = np.zeros_like(costs)
-            first_costs[overnight] = 1
-            fleet = _solve(tails, heads, caps, first_costs, supplies, depots=depot_list)[overnight]
-            caps = caps.copy()
-            caps[overnight] = fleet
-            costs[overnight] = 0
-    flows = _solve(tails, heads, caps, costs, supplies, depots=depot_list)
-    vehicles = int(flows[overnight].sum())
-
-    chains = _chains(flows, tails, heads, kinds, n, np.array(firsts), depot_list, virtual, rank)
+    chains = _chains(flows, tails, heads, kinds, n, firsts, depot_list, virtual, rank)
     real_depots = [] if virtual else depot_list
     repaired, violations = _repair(chains, trips, rules, travel, real_depots)
     if len(repaired) > len(chains) or violations:
@@ -293,6 +248,87 @@ def block_trips(
     )
     figures = measure(blocks, trips, rules)
     return Blocking(tuple(blocks), figures, time.perf_counter() - started, vehicles, tuple(violations))
+
+
+def _nearest(seconds: np.ndarray, near: int) -> np.ndarray:
+    """For each trip (column), whether each depot (row) is among its ``near`` nearest."""
+    return np.argsort(np.argsort(seconds, axis=0, kind="stable"), axis=0, kind="stable") < near
+
+
+def _depot_flow(
+    line_arcs: _Arcs,
+    n: int,
+    base: int,
+    outs: list[tuple[np.ndarray, np.ndarray]],
+    ins: list[tuple[np.ndarray, np.ndarray]],
+    depot_list: Sequence[Depot],
+    rules: BlockingRules,
+    use_out: np.ndarray,
+    use_in: np.ndarray,
+    *,
+    step: int,
+    turnaround: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add each depot's timeline, pull-outs (``use_out``) and pull-ins (``use_in``) to the
+    waiting arcs and solve; returns (tails, heads, kinds, flows, each depot's first node).
+
+    Times and costs count only the pull-outs and pull-ins offered, so that a depot out of
+    reach (its time a sentinel of days) does not inflate them.
+    """
+    arcs = _Arcs(*(list(x) for x in (line_arcs.tails, line_arcs.heads, line_arcs.costs, line_arcs.caps, line_arcs.kinds)))
+    penalty = rules.deadhead_penalty
+    t1 = max(int(back[use].max()) for (back, _), use in zip(ins, use_in, strict=True) if use.any())
+    t0 = min(int(leave[use].min()) for (leave, _), use in zip(outs, use_out, strict=True) if use.any())
+    pullout = (
+        round(rules.pullout_cost_s)
+        if rules.pullout_cost_s is not None
+        else int((t1 - t0) * (1.0 + penalty) * 2) + 1  # dearer than any platform time it could save
+    )
+    firsts, lasts = [], []
+    for d in range(len(depot_list)):
+        leave, po = outs[d]
+        back, pi = ins[d]
+        o, i = np.flatnonzero(use_out[d]), np.flatnonzero(use_in[d])
+        # the depot's timeline in steps: a vehicle back is ready at the next step
+        back_ready = -(-(back + turnaround) // step) * step
+        times = np.unique(np.concatenate([leave[o] // step * step, back_ready[i]])) if len(o) + len(i) else np.zeros(1, dtype=np.int64)
+        first = base
+        base += len(times)
+        k_out = np.searchsorted(times, leave // step * step)
+        k_in = np.searchsorted(times, back_ready)
+        # platform time of a block is its pull-in time minus its pull-out time
+        arcs.add(first + k_out[o], n + o, (pullout + (t1 - leave) + np.round(po * penalty))[o], 1, PULL_OUT)
+        arcs.add(i, first + k_in[i], ((back - t1) + np.round(pi * penalty))[i], 1, PULL_IN)
+        span = 1
+        while span < len(times):
+            k = np.arange(len(times) - span)
+            arcs.add(first + k, first + k + span, 0, n, DEPOT_WAIT)
+            span *= 2
+        firsts.append(first)
+        lasts.append(first + len(times) - 1)
+    capacity = np.array([d.capacity if d.capacity is not None else n for d in depot_list], dtype=np.int64)
+    arcs.add(np.array(lasts), np.array(firsts), 0, capacity, OVERNIGHT)
+    tails, heads, costs, caps, kinds = arcs.arrays()
+    supplies = np.zeros(base, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[n : 2 * n] = -1
+    overnight = np.flatnonzero(kinds == OVERNIGHT)
+    if rules.vehicle_cost_s is not None:
+        costs[overnight] = round(rules.vehicle_cost_s)
+    else:
+        # a vehicle dearer than all else any blocking could save: each trip leaves and
+        # takes one vehicle, by one arc each
+        costs[overnight] = 4 * n * int(np.abs(costs).max()) + 1
+        if int(costs[overnight[0]]) * (base + 1) >= 1 << 62:
+            # too dear for the solver's integer costs: fewest vehicles first, then the rest
+            # with each depot's vehicles held
+            first_costs = np.zeros_like(costs)
+            first_costs[overnight] = 1
+            fleet = _solve(tails, heads, caps, first_costs, supplies, depots=depot_list)[overnight]
+            caps[overnight] = fleet
+            costs[overnight] = 0
+    flows = _solve(tails, heads, caps, costs, supplies, depots=depot_list)
+    return tails, heads, kinds, flows, np.array(firsts)
 
 
 def _connections(

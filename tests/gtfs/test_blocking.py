@@ -205,3 +205,29 @@ def test_pull_outs_from_the_nearest_depots_only():
     assert block_trips(trips, travel, rules, depots=capped, nearest_depots=1).figures.trips == len(trips)
     with pytest.raises(InputError, match="nearest_depots"):
         block_trips(trips, travel, rules, depots=depots, nearest_depots=0)
+
+
+def test_a_remote_terminal_that_keeps_vehicles_still_gets_them_out():
+    # X is far beyond any deadhead and its two garages serve no other terminal (A has two of
+    # its own nearer); two trips arrive at X and one leaves, so with pull-ins to the two
+    # nearest garages only, a vehicle would be stranded at X's garages: the blocking offers
+    # every garage instead of failing, and one vehicle does the day, driving home from X
+    places = [
+        Place("A", "A", -93.60, 41.60),
+        Place("X", "X", -93.00, 41.60),
+        Place("GA1", "GA1", -93.601, 41.60),
+        Place("GA2", "GA2", -93.599, 41.60),
+        Place("GX1", "GX1", -93.001, 41.60),
+        Place("GX2", "GX2", -92.999, 41.60),
+    ]
+    travel = StraightLine(places, speed_kmh=30.0)
+    trips = [
+        BlockTrip("ax1", "1", 6 * 3600.0, 7.5 * 3600, 0, 1),
+        BlockTrip("xa", "1", 8 * 3600.0, 9.5 * 3600, 1, 0),
+        BlockTrip("ax2", "1", 16 * 3600.0, 17.5 * 3600, 0, 1),
+    ]
+    depots = [Depot("GA1", 2), Depot("GA2", 3), Depot("GX1", 4), Depot("GX2", 5)]
+    result = block_trips(trips, travel, BlockingRules(max_deadhead_s=600), depots=depots, nearest_depots=2)
+    assert [b.trips for b in result.blocks] == [("ax1", "xa", "ax2")]
+    # 50 km home from X at 30 km/h, straight line times 1.3
+    assert result.blocks[0].deadhead_s > 1.5 * 3600
