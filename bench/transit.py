@@ -11,7 +11,7 @@ in the same run):
 (c) generated instances: fleet / lower_bound (<= 1.10) and fleet / the fleet of greedy
     first-in-first-out blocking (the baseline), deadhead hours, solve time; a 1,500-trip day
     under 1 s, 10,000 trips under 30 s; the growth exponent of solve time against trips
-    (1 is linear).
+    (1 is linear); at 10k, the fleet and time of regions against one flow for the day.
 
 Usage: python bench/transit.py [--sizes 1000,10000,50000] [--seed 1]
 """
@@ -128,8 +128,9 @@ def real_feeds() -> None:
 
 
 def generate(trips: int, seed: int = 1) -> tuple[list[BlockTrip], StraightLine, list[Depot]]:
-    """A city day: lines between random terminals (run times from distance at 18 km/h),
-    both directions, headways by period (peaks 8 min), a depot per 20 lines."""
+    """A city day: lines of 3-15 km between random terminals (run times from distance at
+    18 km/h), both directions, headways by period (peaks 8 min), a depot per 20 lines; the
+    city's area grows with its lines."""
     rng = np.random.default_rng(seed)
     lines = max(1, round(trips / 165))
     n_terminals = max(3, int(lines * 0.6) + 2)
@@ -145,7 +146,13 @@ def generate(trips: int, seed: int = 1) -> tuple[list[BlockTrip], StraightLine, 
     periods = [(5.0, 6.5, 20), (6.5, 9.0, 8), (9.0, 15.0, 15), (15.0, 18.5, 8), (18.5, 24.0, 30)]
     out: list[BlockTrip] = []
     for line in range(lines):
-        a, b = rng.choice(n_terminals, 2, replace=False)
+        # a line runs 3-15 km between terminals (the nearest other one where none is that
+        # far): a bigger city has more lines, not longer ones
+        a = int(rng.integers(n_terminals))
+        away = metres[a].copy()
+        away[a] = np.inf
+        far_enough = np.flatnonzero((away > 3000) & (away < 15000))
+        b = int(rng.choice(far_enough)) if len(far_enough) else int(np.argmin(away))
         run = max(900.0, metres[a, b] * 1.4 / (18 / 3.6))
         for direction, (x, y) in enumerate(((a, b), (b, a))):
             for start_h, end_h, headway in periods:
@@ -203,6 +210,12 @@ def generated(sizes: list[int], seed: int) -> None:
         timings.append((len(trips), result.solve_time_s))
         if 9000 <= len(trips) <= 11000:
             print(f"goal: 10,000 trips under 30 s: {result.solve_time_s:.2f} s ratio to 30 s {result.solve_time_s / 30:.3f}")
+            # the price of regions: the same day as one flow
+            exact = block_trips(trips, travel, rules, depots=depots, region_trips=None)
+            print(
+                f"one flow for the whole day: fleet {exact.figures.fleet}, blocks {exact.figures.blocks}, {exact.solve_time_s:.2f} s; "
+                f"ratio fleet regions/one flow {f.fleet / exact.figures.fleet:.3f}  ratio time {result.solve_time_s / exact.solve_time_s:.3f}"
+            )
     if len(timings) >= 2:
         (n0, t0), (n1, t1) = timings[0], timings[-1]
         print(f"growth: solve time x{t1 / t0:.1f} for x{n1 / n0:.1f} trips, time per trip ratio {(t1 / n1) / (t0 / n0):.2f}, exponent {math.log(t1 / t0) / math.log(n1 / n0):.2f} (1 is linear)")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtfs.blocking import block_trips
+from gtfs.blocking import _regions, block_trips
 from gtfs.blocks import BlockingRules, BlockTrip, Depot, lower_bound, rules_of
 from gtfs.deadheads import StraightLine
 from gtfs.read import read_feed
@@ -231,3 +231,69 @@ def test_a_remote_terminal_that_keeps_vehicles_still_gets_them_out():
     assert [b.trips for b in result.blocks] == [("ax1", "xa", "ax2")]
     # 50 km home from X at 30 km/h, straight line times 1.3
     assert result.blocks[0].deadhead_s > 1.5 * 3600
+
+
+def city_day(lines: int = 16, seed: int = 2) -> tuple[list[BlockTrip], StraightLine, list[Depot]]:
+    """Lines between terminals spread over a 20 km square, every 15-30 min from 6:00 to
+    21:00 both ways, and four garages."""
+    rng = np.random.default_rng(seed)
+    places = [Place(f"t{k}", f"t{k}", -93.6 + rng.uniform(-0.12, 0.12), 41.6 + rng.uniform(-0.09, 0.09)) for k in range(12)]
+    places += [Place(f"G{k}", f"G{k}", -93.6 + rng.uniform(-0.1, 0.1), 41.6 + rng.uniform(-0.08, 0.08)) for k in range(4)]
+    travel = StraightLine(places, speed_kmh=25.0)
+    out = []
+    for line in range(lines):
+        a, b = (int(x) for x in rng.choice(12, 2, replace=False))
+        run = float(travel.stack()[0, a, b]) * 1.6 + 300
+        headway = float(rng.choice([900, 1200, 1800]))
+        for direction, (x, y) in enumerate(((a, b), (b, a))):
+            t = 6 * 3600 + float(rng.integers(0, int(headway)))
+            while t < 21 * 3600:
+                out.append(BlockTrip(f"L{line}_{direction}_{int(t)}", f"L{line}", t, t + run, x, y))
+                t += headway
+    return out, travel, [Depot(f"G{k}", 12 + k) for k in range(4)]
+
+
+def test_a_big_day_is_blocked_by_regions_joined_at_the_seams():
+    trips, travel, depots = city_day()
+    rules = BlockingRules(layover_min_s=300, max_deadhead_s=1200)
+    regions = _regions(trips, travel, 250)
+    assert sorted(k for r in regions for k in r) == list(range(len(trips)))
+    assert len(regions) > 2 and all(len(r) <= 250 for r in regions)
+    region_of_line = {}
+    for r, members in enumerate(regions):
+        for k in members:
+            assert region_of_line.setdefault(trips[k].line, r) == r  # a line stays whole
+
+    by_region = block_trips(trips, travel, rules, depots=depots, region_trips=250)
+    whole = block_trips(trips, travel, rules, depots=depots, region_trips=None)
+    assert sorted(t for b in by_region.blocks for t in b.trips) == sorted(t.trip_id for t in trips)
+    seconds = travel.stack()[0]
+    index = {t.trip_id: t for t in trips}
+    for block in by_region.blocks:
+        for a, b in zip(block.trips, block.trips[1:], strict=False):
+            ta, tb = index[a], index[b]
+            move = seconds[ta.end_place, tb.start_place]
+            assert move <= rules.max_deadhead_s
+            assert tb.start_s >= ta.end_s + rules.layover_min_s + move - 1
+    # one flow is optimal; regions give up a little at the seams
+    assert whole.figures.fleet <= by_region.figures.fleet <= 1.1 * whole.figures.fleet
+
+
+def test_the_seams_join_a_block_of_one_region_to_the_next():
+    # line A runs P-X in the morning, line B X-Q in the afternoon: each its own region, one
+    # block each there (a line stays whole, however small the regions); the join sends A's
+    # vehicle on to B
+    places = [Place("P", "P", -93.70, 41.6), Place("X", "X", -93.60, 41.6), Place("Q", "Q", -93.50, 41.6), Place("G", "G", -93.6, 41.61)]
+    travel = StraightLine(places, speed_kmh=25.0)
+    hour = 3600.0
+    trips = [
+        BlockTrip("a1", "A", 6 * hour, 6.5 * hour, 0, 1),
+        BlockTrip("a2", "A", 7 * hour, 7.5 * hour, 1, 0),
+        BlockTrip("a3", "A", 8 * hour, 8.5 * hour, 0, 1),
+        BlockTrip("b1", "B", 9 * hour, 9.5 * hour, 1, 2),
+        BlockTrip("b2", "B", 10 * hour, 10.5 * hour, 2, 1),
+        BlockTrip("b3", "B", 11 * hour, 11.5 * hour, 1, 2),
+    ]
+    assert sorted(map(sorted, _regions(trips, travel, 3))) == [[0, 1, 2], [3, 4, 5]]
+    result = block_trips(trips, travel, BlockingRules(layover_min_s=300), depots=[Depot("G", 3)], region_trips=2)
+    assert [b.trips for b in result.blocks] == [("a1", "a2", "a3", "b1", "b2", "b3")]
