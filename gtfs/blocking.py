@@ -206,6 +206,23 @@ class _Options:
 
 
 @dataclass(frozen=True)
+class _Day:
+    """The trips' arrays both kinds of waiting arcs are built from: each trip's departure
+    and ready time (arrival plus minimum layover), its interlining group, the line (terminal
+    and group) it leaves from and ends on, the deadhead targets (target, seconds per trip)
+    and the price per deadhead second."""
+
+    dep_t: np.ndarray
+    ready_t: np.ndarray
+    grp: np.ndarray
+    n_groups: int
+    start_line: np.ndarray
+    end_line: np.ndarray
+    targets: list[tuple[np.ndarray, np.ndarray]]
+    penalty: float
+
+
+@dataclass(frozen=True)
 class _Plan:
     """Blocks as trip chains, each with its pull-out depot; the pull-in depot by a block's
     last trip; the vehicles sent out and the rules no split could meet."""
@@ -238,15 +255,13 @@ def _plan(trips: Sequence[BlockTrip], travel: TravelTimes, rules: BlockingRules,
         waiting_lines = max_wait is None
     if waiting_lines and max_wait is not None:
         raise InputError("waiting lines cannot hold a maximum layover; block with connection arcs (waiting_lines=False)")
-    end_line, start_line = pe * n_groups + grp, ps * n_groups + grp
     targets = list(_deadhead_targets(travel, rules, pe, ready_t, np.unique(ps))) if rules.deadheads and n_places > 1 else []
+    day = _Day(dep_t, ready_t, grp, n_groups, ps * n_groups + grp, pe * n_groups + grp, targets, rules.deadhead_penalty)
     if waiting_lines:
-        rank = _waiting_lines(arcs, targets, end_line, ready_t, start_line, dep_t, n_groups, grp, rules.deadhead_penalty)
+        rank = _waiting_lines(arcs, day)
     else:
         rank = None
-        _connections(
-            arcs, targets, end_line, ready_t, start_line, dep_t, n_groups, grp, rules.deadhead_penalty, options.connections, options.deadhead_connections, max_wait
-        )
+        _connections(arcs, day, options.connections, options.deadhead_connections, max_wait)
     base = 2 * n
 
     # depots: pull-outs and pull-ins on a stepped timeline with skip arcs
@@ -302,15 +317,13 @@ def _by_region(
     trip from its first departure to its last arrival (all its trips are of one
     interlining group). The seams lose the connections between regions inside a block,
     never a trip."""
-    chains: list[tuple[list[int], Depot | None]] = []
-    pull_in: dict[int, Depot] = {}
+    # the regions' depots give way to those of the join, which sends out every block again
+    ordered: list[list[int]] = []
     violations: list[str] = []
     for region in _regions(trips, travel, size):
         plan = _plan([trips[k] for k in region], travel, rules, depots, options)
-        chains += [([region[k] for k in chain], depot) for chain, depot in plan.chains]
-        pull_in |= {region[k]: depot for k, depot in plan.pull_in.items()}
+        ordered += [sorted((region[k] for k in chain), key=lambda k: (trips[k].start_s, trips[k].end_s)) for chain, _ in plan.chains]
         violations += plan.violations
-    ordered = [sorted(chain, key=lambda k: (trips[k].start_s, trips[k].end_s)) for chain, _ in chains]
     whole = [
         BlockTrip(str(b), trips[c[0]].line, trips[c[0]].start_s, trips[c[-1]].end_s, trips[c[0]].start_place, trips[c[-1]].end_place)
         for b, c in enumerate(ordered)
@@ -441,50 +454,28 @@ def _depot_flow(
     return tails, heads, kinds, flows, np.array(firsts)
 
 
-def _connections(
-    arcs: _Arcs,
-    targets: list[tuple[np.ndarray, np.ndarray]],
-    end_line: np.ndarray,
-    ready_t: np.ndarray,
-    start_line: np.ndarray,
-    dep_t: np.ndarray,
-    n_groups: int,
-    grp: np.ndarray,
-    penalty: float,
-    connections: int,
-    deadhead_connections: int,
-    max_wait: float | None,
-) -> None:
+def _connections(arcs: _Arcs, day: _Day, connections: int, deadhead_connections: int, max_wait: float | None) -> None:
     """Connection arcs from each arrival to the next departures at its terminal and at the
     deadhead targets, within the maximum wait."""
+    dep_t, ready_t, grp, start_line = day.dep_t, day.ready_t, day.grp, day.start_line
     n = len(dep_t)
 
     def forward(t: np.ndarray, h: np.ndarray) -> np.ndarray:
         # a trip follows only a trip that starts before it (trips of no duration never loop)
         return (dep_t[h] > dep_t[t]) | ((dep_t[h] == dep_t[t]) & (h > t))
 
-    tails, heads, _ = _next_departures(end_line, ready_t, start_line, dep_t, connections, max_wait)
+    tails, heads, _ = _next_departures(day.end_line, ready_t, start_line, dep_t, connections, max_wait)
     keep = forward(tails, heads)
     arcs.add(tails[keep], n + heads[keep], 0, 1, CONNECTION)
-    for target, seconds in targets:
+    for target, seconds in day.targets:
         ok = np.isfinite(seconds)
         drive = np.where(ok, seconds, 0).astype(np.int64)
-        t, h, _ = _next_departures(np.where(ok, target * n_groups + grp, -1), ready_t + drive, start_line, dep_t, deadhead_connections, max_wait)
+        t, h, _ = _next_departures(np.where(ok, target * day.n_groups + grp, -1), ready_t + drive, start_line, dep_t, deadhead_connections, max_wait)
         keep = forward(t, h)
-        arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * penalty), 1, CONNECTION)
+        arcs.add(t[keep], n + h[keep], np.round(drive[t[keep]] * day.penalty), 1, CONNECTION)
 
 
-def _waiting_lines(
-    arcs: _Arcs,
-    targets: list[tuple[np.ndarray, np.ndarray]],
-    end_line: np.ndarray,
-    ready_t: np.ndarray,
-    start_line: np.ndarray,
-    dep_t: np.ndarray,
-    n_groups: int,
-    grp: np.ndarray,
-    penalty: float,
-) -> np.ndarray:
+def _waiting_lines(arcs: _Arcs, day: _Day) -> np.ndarray:
     """Waiting lines (the time-space network of Kliewer, Mellouli and Suhl 2006): the
     departures of each terminal and interlining group in time order, each trip's start
     node linked to the next one's by a waiting arc; a vehicle joins its terminal's line at
@@ -498,20 +489,21 @@ def _waiting_lines(
     trips only, so that no trip follows itself. Returns each departure's place in line
     order (lines one after another).
     """
+    dep_t, ready_t, grp, start_line = day.dep_t, day.ready_t, day.grp, day.start_line
     n = len(dep_t)
     tails = [np.arange(n)]
-    lines = [end_line]
+    lines = [day.end_line]
     times = [ready_t]
     subs = [np.where(ready_t == dep_t, 2 * np.arange(n) + 2, 0)]
     costs = [np.zeros(n, dtype=np.int64)]
-    for target, seconds in targets:
+    for target, seconds in day.targets:
         ok = np.flatnonzero(np.isfinite(seconds))
         drive = seconds[ok].astype(np.int64)  # at least 1 s: after the trip's own departure
         tails.append(ok)
-        lines.append(target[ok] * n_groups + grp[ok])
+        lines.append(target[ok] * day.n_groups + grp[ok])
         times.append(ready_t[ok] + drive)
         subs.append(np.zeros(len(ok), dtype=np.int64))
-        costs.append(np.round(drive * penalty).astype(np.int64))
+        costs.append(np.round(drive * day.penalty).astype(np.int64))
     n_arrivals = sum(len(t) for t in tails)
     line = np.concatenate([*lines, start_line])
     order = np.lexsort((np.concatenate([*subs, 2 * np.arange(n) + 1]), np.concatenate([*times, dep_t]), line))
