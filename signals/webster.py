@@ -14,8 +14,8 @@ value is reported beside it); minimum greens are respected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class Saturation:
 
     ``base_veh_h`` is vehicles per hour of green per lane for straight-through traffic; a
     movement's flow counts ``1 / factor`` times against it (HCM's adjustment factors).
+    ``measured`` holds saturation flows measured for single movements, keyed by
+    ``(from_lane, to_lane)`` (see :mod:`signals.saturation`); they replace the base flow and
+    turn factor of those movements (a permissive left still gets the permissive factor).
     """
 
     base_veh_h: float = 1800.0
@@ -42,13 +45,18 @@ class Saturation:
     u_turn: float = 0.6
     permissive: float = 0.5
     """Extra factor of a left or U-turn on a permissive (``g``) green."""
+    measured: Mapping[tuple[str, str], float] = field(default_factory=dict, hash=False, compare=False)
 
     def factor(self, link: Link, signal: str) -> float:
         """Share of the base saturation flow ``link`` reaches when it shows ``signal``."""
         if signal not in "Gg":
             return 0.0
         direction = link.direction
-        turn = {"r": self.right, "R": self.right, "l": self.left, "L": self.left, "t": self.u_turn}.get(direction, 1.0)
+        measured = self.measured.get((link.from_lane, link.to_lane))
+        if measured is not None:
+            turn = measured / self.base_veh_h
+        else:
+            turn = {"r": self.right, "R": self.right, "l": self.left, "L": self.left, "t": self.u_turn}.get(direction, 1.0)
         if signal == "g" and direction in ("l", "L", "t"):
             turn *= self.permissive
         return turn

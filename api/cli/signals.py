@@ -39,6 +39,14 @@ WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")
 ]
 
+MeasureOpt = Annotated[
+    bool,
+    typer.Option(
+        "--measure-saturation",
+        help="Measure each movement's saturation flow in SUMO instead of the handbook's 1,800 veh/h with turn factors.",
+    ),
+]
+
 METHODS = services.PLAN_METHODS + services.ADAPTIVE_METHODS
 
 
@@ -107,6 +115,7 @@ def optimize(
             help="Time-of-day plans, one per period (adaptive methods), e.g. 15:00 or 900.",
         ),
     ] = None,
+    measure_saturation: MeasureOpt = False,
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = 0.0,
     min_green: MinGreenOpt = 5.0,
@@ -122,13 +131,20 @@ def optimize(
         raise InputError(f"counts file {counts} does not exist")
     if counts is not None and live_days is not None:
         raise InputError("give either --counts or --live-days, not both")
+    if measure_saturation and method in services.ADAPTIVE_METHODS:
+        raise InputError(
+            f"--measure-saturation sizes fixed plans; method {method} derives its plan from the simulation"
+        )
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     period_s = parse_duration(period, field="--period") if period else None
     flows = None
+    saturation = None
     if method not in services.ADAPTIVE_METHODS:
         with err.status("reading the flows"):
             flows = services.signal_flows(window, counts=counts, live_days=live_days)
+        if measure_saturation:
+            saturation = _measured(window, flows)
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"{method}: {window.scenario.name}", total=1.0)
         outcome = services.signal_plans(
@@ -142,6 +158,7 @@ def optimize(
             period_s=period_s,
             progress=lambda _, share: bar.update(task, completed=share),
             flows=flows,
+            saturation=saturation,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -154,6 +171,9 @@ def optimize(
                 "window_s": [window.begin, window.end],
                 "flows_source": outcome.flows_source,
                 "flows_detail": outcome.flows_detail,
+                "saturation_flows": (
+                    None if flows is None else "measured in SUMO" if saturation else "handbook"
+                ),
                 "plans": [_plan_json(p) for p in outcome.plans],
                 "report": outcome.report,
                 "files": files,
@@ -189,6 +209,97 @@ def optimize(
     if "derived_from" in outcome.report:
         out.print(f"fixed-time plan derived from the {outcome.report['derived_from']}")
     out.print("wrote " + ", ".join(files.values()))
+
+
+def _measured(window: services.SignalWindow, flows: Any) -> Any:
+    """Saturation flows measured in SUMO for the window's movements, with a progress bar."""
+    with progress_bar() as bar:
+        task = bar.add_task("measuring saturation flows in SUMO", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return services.signal_saturation(window, flows, progress=report)
+
+
+@app.command()
+def capacity(
+    target: TargetArg,
+    tls: TlsOpt = None,
+    begin: BeginOpt = None,
+    end: EndOpt = None,
+    json_: JsonOpt = False,
+    counts: Annotated[
+        Path | None,
+        typer.Option("--counts", help="Detector counts (CSV, as for optimize)."),
+    ] = None,
+    handbook: Annotated[
+        bool,
+        typer.Option(
+            "--handbook",
+            help="Use the handbook's saturation flows (1,800 veh/h, turn factors) instead of measuring them in SUMO.",
+        ),
+    ] = False,
+    yellow: YellowOpt = 3.0,
+    all_red: AllRedOpt = 0.0,
+    min_green: MinGreenOpt = 5.0,
+) -> None:
+    """How much green each signal needs for its flows: the critical flow ratio (share of the
+    window the critical lanes need as green), against what a longest cycle can serve after
+    its lost time. Saturation flows are measured in SUMO for this network and demand unless
+    --handbook is given."""
+    if counts is not None and not counts.is_file():
+        raise InputError(f"counts file {counts} does not exist")
+    window = _window(target, tls, begin, end)
+    timing = _timing(yellow, all_red, min_green)
+    with err.status("reading the flows"):
+        flows = services.signal_flows(window, counts=counts)
+    saturation = None if handbook else _measured(window, flows)
+    rows = services.signal_capacity(window, flows, timing=timing, saturation=saturation)
+    source = "handbook (1,800 veh/h per lane, turn factors)" if handbook else "measured in SUMO"
+    if json_:
+        print_json(
+            {
+                "scenario": window.scenario.name,
+                "window_s": [window.begin, window.end],
+                "flows_source": flows.source,
+                "flows_detail": flows.detail,
+                "saturation_flows": source,
+                "measured_saturation_veh_h": [
+                    {"from_lane": a, "to_lane": b, "veh_h": round(v, 1)}
+                    for (a, b), v in sorted((saturation.measured if saturation else {}).items())
+                ],
+                "signals": rows,
+            }
+        )
+        return
+    table = Table(
+        title=f"{window.scenario.name}: capacity over {window.begin:g}-{window.end:g} s "
+        f"(flows from {flows.source}; saturation flows {source})",
+        caption="Y: share of the window the critical lanes need as green; max Y: what the "
+        "longest cycle serves after its lost time.",
+    )
+    for column in (
+        "signal",
+        "flow (veh/h)",
+        "Y",
+        "green needed (s)",
+        "lost / cycle (s)",
+        "max Y",
+        "verdict",
+    ):
+        table.add_column(column, justify="left" if column in ("signal", "verdict") else "right")
+    for row in sorted(rows, key=lambda r: -r["flow_ratio"]):
+        table.add_row(
+            row["tls_id"][:40],
+            f"{row['flow_veh_h']:,.0f}",
+            f"{row['flow_ratio']:.2f}",
+            f"{row['green_needed_s']:,.0f}",
+            _fmt(row.get("lost_time_s")),
+            f"{row['max_serviceable_ratio']:.2f}" if "max_serviceable_ratio" in row else "–",
+            row["verdict"],
+        )
+    out.print(table)
 
 
 def _write_outputs(

@@ -29,8 +29,10 @@ __all__ = [
     "evaluate_signals",
     "plan_switch",
     "routed_demand",
+    "signal_capacity",
     "signal_flows",
     "signal_plans",
+    "signal_saturation",
     "signal_window",
 ]
 
@@ -181,6 +183,95 @@ def signal_flows(
     )
 
 
+def signal_saturation(
+    window: SignalWindow, flows: Flows, *, progress: Callable[[int, int], None] | None = None
+) -> Any:
+    """Webster's saturation settings with every movement that carries traffic at the window's
+    signals measured in SUMO (see :mod:`signals.saturation`), for the demand's own vehicles."""
+    from signals.saturation import measure, vehicle_type
+    from signals.webster import Saturation
+    from simulation._sumocfg import read_sumocfg
+    from simulation._tools import run_tool
+
+    network = window.network
+    movements = [
+        (network.signals[t], link)
+        for t in window.tls_ids
+        for link in network.signals[t].links
+        if flows.of(t) and flows.of(t)[link.index] > 0
+    ]
+    routes = list(read_sumocfg(window.scenario.sumocfg).routes)
+    lengths = {lane: geom.length for lane, geom in network.lanes.items()}
+    measured = measure(
+        network.net_path,
+        movements,
+        vehicle_type(routes),
+        lengths,
+        lambda args: run_tool("sumo", args),
+        progress=progress,
+    )
+    return Saturation(measured=measured)
+
+
+def signal_capacity(
+    window: SignalWindow,
+    flows: Flows,
+    *,
+    timing: Timing | None = None,
+    saturation: Any = None,
+) -> list[dict[str, Any]]:
+    """How much of the window each signal needs as green for its flows, with the handbook's
+    saturation flows or ``saturation`` (from :func:`signal_saturation`).
+
+    Per signal: the critical flow ratio ``Y`` (the share of time the critical lanes need as
+    green, no time lost to changes), the green that means over the window, the lost time per
+    cycle of Webster's plan, the highest ``Y`` a cycle of ``timing.max_cycle_s`` can serve
+    (``1 - L / C``), and a verdict: *oversaturated* (``Y >= 1``: more demand than the window
+    has time), *beyond practical capacity* (no cycle within bounds serves it after its lost
+    time), *near capacity* (within 15 % of that), else *undersaturated*. Signals without
+    traffic are listed with ``Y`` 0.
+    """
+    from signals.webster import Saturation, size
+
+    timing = timing or Timing()
+    saturation = saturation or Saturation()
+    span = window.end - window.begin
+    rows: list[dict[str, Any]] = []
+    for tls_id in window.tls_ids:
+        signal = window.network.signals[tls_id]
+        link_flows = flows.of(tls_id)
+        total = float(sum(link_flows)) if link_flows else 0.0
+        row: dict[str, Any] = {"tls_id": tls_id, "flow_veh_h": total}
+        if total <= 0:
+            rows.append({**row, "flow_ratio": 0.0, "verdict": "no traffic"})
+            rows[-1]["green_needed_s"] = 0.0
+            continue
+        sizing = size(signal, link_flows, timing, saturation=saturation)
+        usable = max(0.0, 1.0 - sizing.lost_s / timing.max_cycle_s)
+        ratio = sizing.flow_ratio
+        verdict = (
+            "oversaturated"
+            if ratio >= 1.0
+            else "beyond practical capacity"
+            if ratio >= usable
+            else "near capacity"
+            if ratio >= 0.85 * usable
+            else "undersaturated"
+        )
+        rows.append(
+            {
+                **row,
+                "flow_ratio": ratio,
+                "green_needed_s": ratio * span,
+                "lost_time_s": sizing.lost_s,
+                "max_serviceable_ratio": usable,
+                "verdict": verdict,
+                "critical_stages": list(sizing.stages),
+            }
+        )
+    return rows
+
+
 def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], str]:
     """Mean flow per lane of the scenario's loops in the store, over the last ``days`` days,
     from readings whose local time of day falls in the window."""
@@ -194,12 +285,16 @@ def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], s
         raise InputError(f"--live-days must be positive, got {days:g}")
     lane_of = detector_lanes(window.scenario)
     if not lane_of:
-        raise InputError(f"scenario {window.scenario.name!r} has no induction loops to match live readings to")
+        raise InputError(
+            f"scenario {window.scenario.name!r} has no induction loops to match live readings to"
+        )
     settings = get_settings()
     zone = ZoneInfo(settings.timezone)
     with open_store(settings) as store:
         latest = store.latest_reading_time() or time.time()
-        readings = store.readings(since=latest - days * 86400.0, until=latest + 1.0, kind="detector")
+        readings = store.readings(
+            since=latest - days * 86400.0, until=latest + 1.0, kind="detector"
+        )
     sums: dict[str, list[float]] = {}
     for reading in readings:
         lane = lane_of.get(reading.sensor)
@@ -265,10 +360,12 @@ def signal_plans(
     period_s: float | None = None,
     progress: Callable[[str, float], None] | None = None,
     flows: Flows | None = None,
+    saturation: Any = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
     ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
-    :func:`signal_flows`) saves reading the demand again.
+    :func:`signal_flows`) saves reading the demand again; ``saturation`` (from
+    :func:`signal_saturation`) replaces the handbook saturation flows of the sizing.
 
     Raises
     ------
@@ -278,7 +375,7 @@ def signal_plans(
     from signals.check import require_safe
     from signals.coordinate import coordinated
     from signals.plans import as_actuated
-    from signals.webster import webster
+    from signals.webster import Saturation, webster
 
     timing = timing or Timing()
     if method not in PLAN_METHODS + ADAPTIVE_METHODS:
@@ -293,7 +390,9 @@ def signal_plans(
     signals = [window.network.signals[t] for t in window.tls_ids]
     report: dict[str, Any] = {}
     if method == "webster" or method == "actuated":
-        plans, sizings = webster(signals, flows, timing, skip_empty=not explicit)
+        plans, sizings = webster(
+            signals, flows, timing, skip_empty=not explicit, saturation=saturation or Saturation()
+        )
         report["junctions"] = [_sizing_json(z) for z in sizings]
         if method == "actuated":
             plans = tuple(
@@ -311,7 +410,7 @@ def signal_plans(
                 f"no flows at any signal between {window.begin:g} and {window.end:g} s ({flows.source})"
             )
         plans, groups = coordinated(
-            window.network, used, flows, timing, program_id="its-coordinated"
+            window.network, used, flows, timing, program_id="its-coordinated", saturation=saturation
         )
         report["groups"] = groups
         if method == "optimize":
@@ -613,7 +712,9 @@ def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:
     return out
 
 
-def plan_switch(scenario: Scenario, plans_file: Path, *, at_s: float | None = None, timing: Timing | None = None) -> Any:
+def plan_switch(
+    scenario: Scenario, plans_file: Path, *, at_s: float | None = None, timing: Timing | None = None
+) -> Any:
     """A :class:`signals.deploy.PlanSwitch` that swaps the plans of ``plans_file`` into a
     running simulation of ``scenario`` at each signal's next cycle boundary after ``at_s``
     (at once when None); put it in the twin's inbox (:func:`run_live_twin`).

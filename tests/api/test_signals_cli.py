@@ -256,3 +256,50 @@ def test_a_plan_that_does_not_fit_is_refused_before_deploying(tiny, tmp_path):
                    '<phase duration="30" state="G"/></tlLogic></additional>')  # fmt: skip
     done = its("twin", "run", tiny.root, "--speed", "0", "--duration", "60", "--deploy", bad)
     assert_one_line_error(done, "nowhere")
+
+
+def test_capacity_reports_each_signal_and_webster_takes_measured_saturation(tiny, tmp_path):
+    done = its("signals", "capacity", tiny.root, "--handbook", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["flows_source"] == "demand" and report["measured_saturation_veh_h"] == []
+    rows = {r["tls_id"]: r for r in report["signals"]}
+    assert set(rows) == {"A1", "B0", "B1", "B2", "C1"}
+    busiest = max(rows.values(), key=lambda r: r["flow_veh_h"])
+    assert busiest["tls_id"] == "B1" and 0 < busiest["flow_ratio"] < busiest["max_serviceable_ratio"]
+    assert busiest["green_needed_s"] == pytest.approx(
+        busiest["flow_ratio"] * (report["window_s"][1] - report["window_s"][0])
+    )
+    assert busiest["verdict"] == "undersaturated"
+
+    plan = tmp_path / "measured.add.xml"
+    done = its(
+        "signals", "optimize", tiny.root, "--tls", "B1", "--method", "webster",
+        "--measure-saturation", "--out", plan, "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["saturation_flows"] == "measured in SUMO"
+    require_safe(read_plans(plan), services.signal_window(tiny).network)
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "lookahead", "--measure-saturation"),
+        "--measure-saturation sizes fixed plans",
+    )
+    assert_one_line_error(its("signals", "capacity", tiny.root, "--tls", "Q7"), "no traffic light 'Q7'")
+
+
+def test_capacity_finds_the_arterials_bottleneck_oversaturated(shared_data):
+    """At the saturation flows SUMO's vehicles reach on the benchmark's arterial, its
+    busiest junction needs more green than the hour has (see the README)."""
+    cfg = shared_data / "signals" / "arterial4x4" / "arterial4x4.sumocfg"
+    done = its("signals", "capacity", cfg, "--tls", "nt3,nt2", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    rows = {r["tls_id"]: r for r in report["signals"]}
+    assert rows["nt3"]["flow_veh_h"] == pytest.approx(1908)
+    assert rows["nt3"]["flow_ratio"] > 1 and rows["nt3"]["verdict"] == "oversaturated"
+    assert rows["nt2"]["flow_ratio"] < rows["nt3"]["flow_ratio"]
+    measured = [m["veh_h"] for m in report["measured_saturation_veh_h"]]
+    assert measured and all(1000 < flow < 2600 for flow in measured)
+    handbook = json.loads(its("signals", "capacity", cfg, "--tls", "nt3", "--handbook", "--json").stdout)
+    assert handbook["signals"][0]["flow_ratio"] < rows["nt3"]["flow_ratio"]

@@ -1,0 +1,229 @@
+"""Saturation flows measured in SUMO: the vehicles per hour of green each signalised movement
+discharges from a standing queue, for the network's own geometry (lane speeds, turn radii,
+lane lengths) and the demand's own vehicle type.
+
+Handbook saturation flows (1,800 veh/h per lane, adjusted for turns) can be far from what a
+simulated network achieves: on the benchmark's arterial a left turn discharges about 1,500
+veh/h and a straight lane 1,600 with SUMO's default driver imperfection. Webster sizing and
+the capacity report (:func:`signals.webster.size`, ``its signals capacity``) take these
+measurements instead of the handbook factors when asked to.
+
+Each movement is measured alone: a flow far above capacity on a route of just the incoming
+and the outgoing edge, inserted on the movement's own lane with strategic lane changing off,
+the signal held green for that movement and red for every other one, and the vehicles
+arriving at the end of the outgoing edge counted over a window after the queue has formed.
+Movements of different signals whose edges do not touch run in the same simulation, so a
+network needs about as many runs as its busiest signal has movements with traffic.
+SUMO has no tool for this (its tools estimate capacity from the network's speeds), hence the
+code here.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from its.errors import InputError, ToolError
+from signals.model import Link, Signal
+
+__all__ = ["measure", "vehicle_type"]
+
+#: The vehicle type SUMO uses when a vehicle names none.
+_DEFAULT_TYPE = '<vType id="{id}"/>'
+_TYPE_ID = "its-saturation"
+
+
+def vehicle_type(route_files: Iterable[Path]) -> str:
+    """The ``<vType>`` element (XML text) of the type most vehicles of the demand use, or
+    SUMO's default car when they name none (or name one defined elsewhere)."""
+    used: Counter[str] = Counter()
+    defined: dict[str, ET.Element] = {}
+    distributions: dict[str, ET.Element] = {}
+    for path in route_files:
+        try:
+            for _, element in ET.iterparse(path, events=("end",)):
+                tag = element.tag
+                if tag == "vType":
+                    defined.setdefault(element.get("id", ""), element)
+                    continue
+                if tag == "vTypeDistribution":
+                    distributions[element.get("id", "")] = element
+                    continue
+                if tag in ("vehicle", "trip", "flow"):
+                    weight = 1.0
+                    if tag == "flow":
+                        weight = float(element.get("number", 0) or 0) or 100.0
+                    used[element.get("type", "DEFAULT_VEHTYPE")] += weight
+                    element.clear()
+        except ET.ParseError as error:
+            raise InputError(f"route file {path} is not valid XML: {error}") from None
+    for name, _ in used.most_common():
+        element = defined.get(name)
+        if element is None and name in distributions:
+            element = next(iter(distributions[name].iter("vType")), None)
+        if element is not None:
+            copy = ET.fromstring(ET.tostring(element))
+            copy.set("id", _TYPE_ID)
+            for attribute in ("probability",):
+                copy.attrib.pop(attribute, None)
+            return _pinned(copy)
+    return _pinned(ET.fromstring(_DEFAULT_TYPE.format(id=_TYPE_ID)))
+
+
+def _pinned(vtype: ET.Element) -> str:
+    """The type with lane changing off, so every vehicle keeps the lane it was inserted on."""
+    for attribute in ("lcStrategic", "lcCooperative", "lcSpeedGain", "lcKeepRight"):
+        vtype.set(attribute, "-1" if attribute == "lcStrategic" else "0")
+    return ET.tostring(vtype, encoding="unicode")
+
+
+def _rounds(targets: Sequence[tuple[Signal, Link]]) -> list[list[tuple[Signal, Link]]]:
+    """Groups of movements that can be measured in one simulation: one per signal, and no
+    edge of one movement's route used by another."""
+    rounds: list[tuple[set[str], set[str], list[tuple[Signal, Link]]]] = []
+    for signal, link in targets:
+        edges = {link.from_edge, link.to_edge}
+        for tls, used, members in rounds:
+            if signal.tls_id not in tls and not edges & used:
+                tls.add(signal.tls_id)
+                used.update(edges)
+                members.append((signal, link))
+                break
+        else:
+            rounds.append(({signal.tls_id}, set(edges), [(signal, link)]))
+    return [members for _, _, members in rounds]
+
+
+def measure(
+    net: Path,
+    movements: Iterable[tuple[Signal, Link]],
+    vtype: str,
+    lane_lengths: dict[str, float],
+    run_sumo: Callable[[list[str]], object],
+    *,
+    cycles: int = 12,
+    red_s: float = 60.0,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[tuple[str, str], float]:
+    """Saturation flow (vehicles per hour of green) of each movement, keyed by its
+    ``(from_lane, to_lane)``.
+
+    The movement's signal alternates ``red_s`` of red, which fills the incoming lane with a
+    standing queue, and a green long enough to empty it, ``cycles`` times; an instant
+    induction loop at the stop line times every vehicle, and the saturation headway is the
+    mean headway from the fifth queued vehicle to the last one that stood in the queue (the
+    handbook's definition; the first four carry the start-up loss). ``vtype`` is a
+    ``<vType>`` element (see :func:`vehicle_type`); ``lane_lengths`` gives each incoming
+    lane's length in metres; ``run_sumo`` runs the ``sumo`` binary with the arguments given
+    (the simulation package's tool runner: signals does not import it). Movements whose lane holds fewer than three queued vehicles,
+    or that SUMO cannot run (a lane the type may not use), are left out.
+
+    Raises
+    ------
+    ToolError
+        If SUMO fails on the network.
+    """
+    element = ET.fromstring(vtype)
+    spacing = float(element.get("length", 5.0)) + float(element.get("minGap", 2.5))
+    storage = {}
+    targets = []
+    for signal, link in {
+        (link.from_lane, link.to_lane): (signal, link) for signal, link in movements
+    }.values():
+        queued = int(0.9 * lane_lengths.get(link.from_lane, 0.0) / spacing)
+        if queued >= 3:
+            storage[link.from_lane] = queued
+            targets.append((signal, link))
+    rounds = _rounds(targets)
+    result: dict[tuple[str, str], float] = {}
+    with tempfile.TemporaryDirectory(prefix="its-saturation-") as tmp:
+        folder = Path(tmp)
+        for done, members in enumerate(rounds):
+            routes, programs, loops = (
+                folder / "routes.rou.xml",
+                folder / "programs.add.xml",
+                folder / "loops.xml",
+            )
+            route_lines = ["<routes>", vtype]
+            add_lines = ["<additional>"]
+            greens: dict[str, float] = {}
+            end = 0.0
+            for k, (signal, link) in enumerate(members):
+                green = max(20.0, 3.5 * storage[link.from_lane])
+                greens[link.from_lane] = green
+                end = max(end, cycles * (red_s + green))
+                lane_index = link.from_lane.rsplit("_", 1)[1]
+                route_lines.append(f'<route id="r{k}" edges="{link.from_edge} {link.to_edge}"/>')
+                route_lines.append(
+                    f'<flow id="f{k}" type="{_TYPE_ID}" route="r{k}" begin="0" end="{{end}}" period="1" '
+                    f'departLane="{lane_index}" departPos="base" departSpeed="0"/>'
+                )
+                state = "".join("G" if i == link.index else "r" for i in range(signal.size))
+                add_lines.append(
+                    f'<tlLogic id="{_escape(signal.tls_id)}" type="static" programID="its-saturation" offset="0">'
+                    f'<phase duration="{red_s:g}" state="{"r" * signal.size}"/>'
+                    f'<phase duration="{green:g}" state="{state}"/></tlLogic>'
+                )
+                add_lines.append(
+                    f'<instantInductionLoop id="k{k}" lane="{_escape(link.from_lane)}" pos="-0.1" file="{loops}"/>'
+                )
+            route_lines.append("</routes>")
+            add_lines.append("</additional>")
+            routes.write_text("\n".join(route_lines).replace("{end}", f"{end:g}"), encoding="utf-8")
+            programs.write_text("\n".join(add_lines), encoding="utf-8")
+            try:
+                run_sumo(
+                    [
+                        "--net-file",
+                        str(net),
+                        "--route-files",
+                        str(routes),
+                        "--additional-files",
+                        str(programs),
+                        "--begin",
+                        "0",
+                        "--end",
+                        f"{end:g}",
+                        "--seed",
+                        str(seed),
+                        "--time-to-teleport",
+                        "-1",
+                        "--no-step-log",
+                        "--no-warnings",
+                        "--ignore-route-errors",
+                        "--duration-log.disable",
+                    ],
+                )
+            except ToolError as error:
+                raise ToolError(f"measuring saturation flows on {net.name}: {error}") from None
+            leaves: dict[str, list[float]] = {}
+            for _, item in ET.iterparse(loops, events=("end",)):
+                if item.tag == "instantOut" and item.get("state") == "leave":
+                    leaves.setdefault(item.get("id", ""), []).append(float(item.get("time", 0.0)))
+                item.clear()
+            for k, (_, link) in enumerate(members):
+                cycle = red_s + greens[link.from_lane]
+                headways: list[float] = []
+                for c in range(1, cycles):  # the first cycle fills the lane from empty
+                    start = c * cycle + red_s
+                    times = sorted(
+                        t
+                        for t in leaves.get(f"k{k}", ())
+                        if start <= t < start + greens[link.from_lane]
+                    )
+                    times = times[: storage[link.from_lane]]
+                    queue = times[4:] if len(times) > 5 else times[1:]  # past the start-up loss
+                    headways += [b - a for a, b in zip(queue, queue[1:], strict=False)]
+                if headways:
+                    result[(link.from_lane, link.to_lane)] = 3600.0 * len(headways) / sum(headways)
+            if progress is not None:
+                progress(done + 1, len(rounds))
+    return result
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
