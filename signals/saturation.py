@@ -34,6 +34,9 @@ __all__ = ["measure", "vehicle_type"]
 #: The vehicle type SUMO uses when a vehicle names none.
 _DEFAULT_TYPE = '<vType id="{id}"/>'
 _TYPE_ID = "its-saturation"
+#: Queued vehicles timed per green: the handbook's saturation headway is the mean from the
+#: fifth vehicle on; a longer queue adds little and lengthens every run.
+_QUEUE_MAX = 20
 
 
 def vehicle_type(route_files: Iterable[Path]) -> str:
@@ -115,12 +118,13 @@ def measure(
     The movement's signal alternates ``red_s`` of red, which fills the incoming lane with a
     standing queue, and a green long enough to empty it, ``cycles`` times; an instant
     induction loop at the stop line times every vehicle, and the saturation headway is the
-    mean headway from the fifth queued vehicle to the last one that stood in the queue (the
-    handbook's definition; the first four carry the start-up loss). ``vtype`` is a
-    ``<vType>`` element (see :func:`vehicle_type`); ``lane_lengths`` gives each incoming
-    lane's length in metres; ``run_sumo`` runs the ``sumo`` binary with the arguments given
-    (the simulation package's tool runner: signals does not import it). Movements whose lane holds fewer than three queued vehicles,
-    or that SUMO cannot run (a lane the type may not use), are left out.
+    mean headway from the fifth queued vehicle to the last one that stood in the queue (at
+    most the 20th; the handbook's definition: the first four carry the start-up loss).
+    ``vtype`` is a ``<vType>`` element (see :func:`vehicle_type`); ``lane_lengths`` gives
+    each incoming lane's length in metres; ``run_sumo`` runs the ``sumo`` binary with the
+    arguments given (the simulation package's tool runner: signals does not import it).
+    Movements whose lane holds fewer than three queued vehicles, or that SUMO cannot run (a
+    lane the type may not use), are left out.
 
     Raises
     ------
@@ -134,7 +138,7 @@ def measure(
     for signal, link in {
         (link.from_lane, link.to_lane): (signal, link) for signal, link in movements
     }.values():
-        queued = int(0.9 * lane_lengths.get(link.from_lane, 0.0) / spacing)
+        queued = min(_QUEUE_MAX, int(0.9 * lane_lengths.get(link.from_lane, 0.0) / spacing))
         if queued >= 3:
             storage[link.from_lane] = queued
             targets.append((signal, link))
@@ -196,6 +200,8 @@ def measure(
                         "--no-warnings",
                         "--ignore-route-errors",
                         "--duration-log.disable",
+                        "--max-depart-delay",
+                        "0",  # a vehicle that finds its lane full is dropped, not queued for later
                     ],
                 )
             except ToolError as error:
