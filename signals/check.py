@@ -61,10 +61,10 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     if found:
         return found
     found += [Fault(tid, "conflict", i, m) for i, p in enumerate(plan.phases) for m in check_states([p.state], signal)]
+    short = _short_greens(plan, timing.min_green_s)
     for i, phase in enumerate(plan.phases):
-        shortest = phase.min_dur if phase.min_dur is not None else phase.duration
-        if is_green_state(phase.state) and shortest < timing.min_green_s - 1e-9:
-            add("short-green", i, f"green of {shortest:g} s is shorter than the minimum {timing.min_green_s:g} s")
+        if i in short:
+            add("short-green", i, f"green of {short[i]:g} s is shorter than the minimum {timing.min_green_s:g} s")
         elif is_green_state(phase.state) and phase.min_dur is not None and phase.duration < phase.min_dur - 1e-9:
             add("short-green", i, f"green of {phase.duration:g} s is shorter than its own minimum {phase.min_dur:g} s")
     n = len(plan.phases)
@@ -99,6 +99,31 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
                 f"cycle of {cycle:g} s is outside the bounds {timing.min_cycle_s:g}-{timing.max_cycle_s:g} s",
             )
     return found
+
+
+def _short_greens(plan: TimingPlan, min_green_s: float) -> dict[int, float]:
+    """Phases where some link turns green for less than ``min_green_s`` (its shortest time
+    green over the consecutive phases that show it green, ``minDur`` where given), with that
+    time. A link that stays green through a transition (green in both stages, kept through
+    the yellow and all-red of the others) counts its whole run, not each phase."""
+    phases = plan.phases
+    n = len(phases)
+    shortest = [p.min_dur if p.min_dur is not None else p.duration for p in phases]
+    short: dict[int, float] = {}
+    for k in range(len(phases[0].state)):
+        green = [p.state[k] in GREEN for p in phases]
+        if all(green):
+            continue
+        for start in range(n):
+            if not green[start] or green[start - 1]:
+                continue
+            run, i = 0.0, start
+            while green[i % n]:
+                run += shortest[i % n]
+                i += 1
+            if run < min_green_s - 1e-9:
+                short[start] = min(run, short.get(start, run))
+    return short
 
 
 def check_states(states: Iterable[str], signal: Signal) -> list[str]:

@@ -45,6 +45,19 @@ def test_green_shorter_than_the_minimum(cross):
     assert kinds(own_minimum, cross) == {"short-green"}
 
 
+def test_a_green_kept_through_an_all_red_counts_its_whole_run(cross):
+    # the north through (0) stays green from one stage to the next, through the yellow and
+    # the 1 s all-red of the links that change: one long green, not a 1 s one
+    timing = Timing(all_red_s=1.0)
+    plan = build_plan("X", [Stage("GrGrrr", 20), Stage("GGrrrr", 10), Stage("rrrrGG", 20)], timing, program_id="p")
+    assert [p.state for p in plan.phases][:3] == ["GrGrrr", "Gryrrr", "Grrrrr"]
+    assert faults(plan, cross, timing) == []
+    # but a link that turns green for 2 s is caught, wherever its phase sits
+    flash = (*plan.phases[:3], Phase("GrGrrr", 2), Phase("Gryrrr", 3), *plan.phases[3:])
+    found = faults(replace(plan, phases=flash), cross, timing)
+    assert [(f.kind, f.phase) for f in found] == [("short-green", 3)]
+
+
 def test_missing_yellow(cross):
     plan = replace(SAFE, phases=(Phase("GgGgrr", 30), Phase("rrrrGG", 30), Phase("rrrryy", 3)))
     found = faults(plan, cross)
