@@ -25,8 +25,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
+from its.control import Phase, TimingPlan
 from its.errors import InputError, ToolError
+from signals._tlsxml import render
 from signals.model import Link, Signal
 
 __all__ = ["measure", "vehicle_type"]
@@ -70,8 +73,7 @@ def vehicle_type(route_files: Iterable[Path]) -> str:
         if element is not None:
             copy = ET.fromstring(ET.tostring(element))
             copy.set("id", _TYPE_ID)
-            for attribute in ("probability",):
-                copy.attrib.pop(attribute, None)
+            copy.attrib.pop("probability", None)
             return _pinned(copy)
     return _pinned(ET.fromstring(_DEFAULT_TYPE.format(id=_TYPE_ID)))
 
@@ -135,9 +137,8 @@ def measure(
     spacing = float(element.get("length", 5.0)) + float(element.get("minGap", 2.5))
     storage = {}
     targets = []
-    for signal, link in {
-        (link.from_lane, link.to_lane): (signal, link) for signal, link in movements
-    }.values():
+    unique = {(link.from_lane, link.to_lane): (signal, link) for signal, link in movements}
+    for signal, link in unique.values():
         queued = min(_QUEUE_MAX, int(0.9 * lane_lengths.get(link.from_lane, 0.0) / spacing))
         if queued >= 3:
             storage[link.from_lane] = queued
@@ -147,83 +148,28 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="its-saturation-") as tmp:
         folder = Path(tmp)
         for done, members in enumerate(rounds):
-            routes, programs, loops = (
-                folder / "routes.rou.xml",
-                folder / "programs.add.xml",
-                folder / "loops.xml",
-            )
-            route_lines = ["<routes>", vtype]
-            add_lines = ["<additional>"]
-            greens: dict[str, float] = {}
-            end = 0.0
-            for k, (signal, link) in enumerate(members):
-                green = max(20.0, 3.5 * storage[link.from_lane])
-                greens[link.from_lane] = green
-                end = max(end, cycles * (red_s + green))
-                lane_index = link.from_lane.rsplit("_", 1)[1]
-                route_lines.append(f'<route id="r{k}" edges="{link.from_edge} {link.to_edge}"/>')
-                route_lines.append(
-                    f'<flow id="f{k}" type="{_TYPE_ID}" route="r{k}" begin="0" end="{{end}}" period="1" '
-                    f'departLane="{lane_index}" departPos="base" departSpeed="0"/>'
-                )
-                state = "".join("G" if i == link.index else "r" for i in range(signal.size))
-                add_lines.append(
-                    f'<tlLogic id="{_escape(signal.tls_id)}" type="static" programID="its-saturation" offset="0">'
-                    f'<phase duration="{red_s:g}" state="{"r" * signal.size}"/>'
-                    f'<phase duration="{green:g}" state="{state}"/></tlLogic>'
-                )
-                add_lines.append(
-                    f'<instantInductionLoop id="k{k}" lane="{_escape(link.from_lane)}" pos="-0.1" file="{loops}"/>'
-                )
-            route_lines.append("</routes>")
-            add_lines.append("</additional>")
-            routes.write_text("\n".join(route_lines).replace("{end}", f"{end:g}"), encoding="utf-8")
-            programs.write_text("\n".join(add_lines), encoding="utf-8")
+            greens = [_green_s(storage[link.from_lane]) for _, link in members]
+            end = cycles * (red_s + max(greens))
+            files = _write_round(folder, members, greens, vtype, red_s, end)
             try:
                 run_sumo(
-                    [
-                        "--net-file",
-                        str(net),
-                        "--route-files",
-                        str(routes),
-                        "--additional-files",
-                        str(programs),
-                        "--begin",
-                        "0",
-                        "--end",
-                        f"{end:g}",
-                        "--seed",
-                        str(seed),
-                        "--time-to-teleport",
-                        "-1",
-                        "--no-step-log",
-                        "--no-warnings",
-                        "--ignore-route-errors",
-                        "--duration-log.disable",
-                        "--max-depart-delay",
-                        "0",  # a vehicle that finds its lane full is dropped, not queued for later
-                    ],
-                )
+                    ["--net-file", str(net), "--route-files", str(files[0]), "--additional-files", str(files[1]),
+                     "--begin", "0", "--end", f"{end:g}", "--seed", str(seed), "--time-to-teleport", "-1",
+                     "--no-step-log", "--no-warnings", "--ignore-route-errors", "--duration-log.disable",
+                     # a vehicle that finds its lane full is dropped, not queued for later
+                     "--max-depart-delay", "0"]
+                )  # fmt: skip
             except ToolError as error:
                 raise ToolError(f"measuring saturation flows on {net.name}: {error}") from None
             leaves: dict[str, list[float]] = {}
-            for _, item in ET.iterparse(loops, events=("end",)):
+            for _, item in ET.iterparse(files[2], events=("end",)):
                 if item.tag == "instantOut" and item.get("state") == "leave":
                     leaves.setdefault(item.get("id", ""), []).append(float(item.get("time", 0.0)))
                 item.clear()
-            for k, (_, link) in enumerate(members):
-                cycle = red_s + greens[link.from_lane]
-                headways: list[float] = []
-                for c in range(1, cycles):  # the first cycle fills the lane from empty
-                    start = c * cycle + red_s
-                    times = sorted(
-                        t
-                        for t in leaves.get(f"k{k}", ())
-                        if start <= t < start + greens[link.from_lane]
-                    )
-                    times = times[: storage[link.from_lane]]
-                    queue = times[4:] if len(times) > 5 else times[1:]  # past the start-up loss
-                    headways += [b - a for a, b in zip(queue, queue[1:], strict=False)]
+            for k, ((_, link), green) in enumerate(zip(members, greens, strict=True)):
+                headways = _queue_headways(
+                    sorted(leaves.get(f"k{k}", ())), red_s, green, cycles, storage[link.from_lane]
+                )
                 if headways:
                     result[(link.from_lane, link.to_lane)] = 3600.0 * len(headways) / sum(headways)
             if progress is not None:
@@ -231,5 +177,64 @@ def measure(
     return result
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+def _green_s(queued: int) -> float:
+    """A green long enough for ``queued`` standing vehicles to leave."""
+    return max(20.0, 3.5 * queued)
+
+
+def _write_round(
+    folder: Path,
+    members: Sequence[tuple[Signal, Link]],
+    greens: Sequence[float],
+    vtype: str,
+    red_s: float,
+    end: float,
+) -> tuple[Path, str, Path]:
+    """The files of one round: routes (a flow on each movement's lane, far above capacity),
+    the additional files as SUMO takes them (each signal red, then only its movement green;
+    a loop at the stop line) and the loops' output file."""
+    routes, programs, detectors = (
+        folder / "routes.rou.xml",
+        folder / "programs.add.xml",
+        folder / "loops.add.xml",
+    )
+    loops = folder / "loops.xml"
+    route_lines = ["<routes>", vtype]
+    plans, loop_lines = [], ["<additional>"]
+    for k, ((signal, link), green) in enumerate(zip(members, greens, strict=True)):
+        route_lines.append(
+            f'<route id="r{k}" edges={quoteattr(f"{link.from_edge} {link.to_edge}")}/>'
+        )
+        route_lines.append(
+            f'<flow id="f{k}" type="{_TYPE_ID}" route="r{k}" begin="0" end="{end:g}" period="1" '
+            f'departLane="{link.from_lane.rsplit("_", 1)[1]}" departPos="base" departSpeed="0"/>'
+        )
+        state = "".join("G" if i == link.index else "r" for i in range(signal.size))
+        plans.append(
+            TimingPlan(
+                signal.tls_id, _TYPE_ID, (Phase("r" * signal.size, red_s), Phase(state, green))
+            )
+        )
+        loop_lines.append(
+            f'<instantInductionLoop id="k{k}" lane={quoteattr(link.from_lane)} pos="-0.1" '
+            f"file={quoteattr(str(loops))}/>"
+        )
+    routes.write_text("\n".join([*route_lines, "</routes>"]), encoding="utf-8")
+    programs.write_text(render(plans), encoding="utf-8")
+    detectors.write_text("\n".join([*loop_lines, "</additional>"]), encoding="utf-8")
+    return routes, f"{programs},{detectors}", loops
+
+
+def _queue_headways(
+    leaves: Sequence[float], red_s: float, green_s: float, cycles: int, queued: int
+) -> list[float]:
+    """Headways between the queued vehicles leaving on each green after the first (which
+    fills the lane from empty), past the start-up loss of the first four."""
+    headways: list[float] = []
+    cycle = red_s + green_s
+    for c in range(1, cycles):
+        start = c * cycle + red_s
+        times = [t for t in leaves if start <= t < start + green_s][:queued]
+        queue = times[4:] if len(times) > 5 else times[1:]
+        headways += [b - a for a, b in zip(queue, queue[1:], strict=False)]
+    return headways

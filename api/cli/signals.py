@@ -127,8 +127,7 @@ def optimize(
 
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    if counts is not None and not counts.is_file():
-        raise InputError(f"counts file {counts} does not exist")
+    _require_counts(counts)
     if counts is not None and live_days is not None:
         raise InputError("give either --counts or --live-days, not both")
     if measure_saturation and method in services.ADAPTIVE_METHODS:
@@ -211,6 +210,11 @@ def optimize(
     out.print("wrote " + ", ".join(files.values()))
 
 
+def _require_counts(counts: Path | None) -> None:
+    if counts is not None and not counts.is_file():
+        raise InputError(f"counts file {counts} does not exist")
+
+
 def _measured(window: services.SignalWindow, flows: Any) -> Any:
     """Saturation flows measured in SUMO for the window's movements, with a progress bar."""
     with progress_bar() as bar:
@@ -248,8 +252,7 @@ def capacity(
     window the critical lanes need as green), against what a longest cycle can serve after
     its lost time. Saturation flows are measured in SUMO for this network and demand unless
     --handbook is given."""
-    if counts is not None and not counts.is_file():
-        raise InputError(f"counts file {counts} does not exist")
+    _require_counts(counts)
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     with err.status("reading the flows"):

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its.control import TimingPlan
 from its.errors import InputError, ScenarioError
@@ -21,6 +21,9 @@ from its.settings import get_settings
 from signals.flows import Flows
 from signals.model import SignalNetwork
 from signals.phases import Timing
+
+if TYPE_CHECKING:
+    from signals.webster import Saturation
 
 __all__ = [
     "PlanOutcome",
@@ -185,7 +188,7 @@ def signal_flows(
 
 def signal_saturation(
     window: SignalWindow, flows: Flows, *, progress: Callable[[int, int], None] | None = None
-) -> Any:
+) -> Saturation:
     """Webster's saturation settings with every movement that carries traffic at the window's
     signals measured in SUMO (see :mod:`signals.saturation`), for the demand's own vehicles."""
     from signals.saturation import measure, vehicle_type
@@ -218,7 +221,7 @@ def signal_capacity(
     flows: Flows,
     *,
     timing: Timing | None = None,
-    saturation: Any = None,
+    saturation: Saturation | None = None,
 ) -> list[dict[str, Any]]:
     """How much of the window each signal needs as green for its flows, with the handbook's
     saturation flows or ``saturation`` (from :func:`signal_saturation`).
@@ -243,8 +246,7 @@ def signal_capacity(
         total = float(sum(link_flows)) if link_flows else 0.0
         row: dict[str, Any] = {"tls_id": tls_id, "flow_veh_h": total}
         if total <= 0:
-            rows.append({**row, "flow_ratio": 0.0, "verdict": "no traffic"})
-            rows[-1]["green_needed_s"] = 0.0
+            rows.append({**row, "flow_ratio": 0.0, "green_needed_s": 0.0, "verdict": "no traffic"})
             continue
         sizing = size(signal, link_flows, timing, saturation=saturation)
         usable = max(0.0, 1.0 - sizing.lost_s / timing.max_cycle_s)
@@ -360,7 +362,7 @@ def signal_plans(
     period_s: float | None = None,
     progress: Callable[[str, float], None] | None = None,
     flows: Flows | None = None,
-    saturation: Any = None,
+    saturation: Saturation | None = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
     ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
