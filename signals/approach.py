@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from signals.model import GREEN, Signal, SignalNetwork
+from signals.phases import split_greens
 
 __all__ = ["Approach", "WATCH_BOX", "WATCH_GAP", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
 
@@ -83,14 +84,19 @@ class Approach:
     reaching it blocks the traffic bound elsewhere."""
 
 
-def approaches(network: SignalNetwork, signals: tuple[Signal, ...], *, reach_m: float = 400.0) -> tuple[Approach, ...]:
+def approaches(
+    network: SignalNetwork, signals: tuple[Signal, ...], *, reach_m: float = 400.0, split_phases: bool = False
+) -> tuple[Approach, ...]:
     """The :class:`Approach` of each signal, watching up to ``reach_m`` upstream (or back to
-    the previous signal, whichever is nearer)."""
-    return tuple(_approach(network, signal, reach_m) for signal in signals)
+    the previous signal, whichever is nearer). Its greens are the shipped program's, and with
+    ``split_phases`` also the split phases of :func:`signals.phases.split_greens`."""
+    return tuple(_approach(network, signal, reach_m, split_phases) for signal in signals)
 
 
-def _approach(network: SignalNetwork, signal: Signal, reach_m: float) -> Approach:
+def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phases: bool) -> Approach:
     greens = tuple(p.state for p in signal.green_phases())
+    if split_phases:
+        greens += split_greens(signal)
     lanes = signal.incoming_lanes
     edges = signal.incoming_edges
     lane_index = {lane: i for i, lane in enumerate(lanes)}

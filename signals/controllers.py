@@ -17,7 +17,7 @@ from signals.baselines import Greedy, MaxPressure
 from signals.check import check_states
 from signals.lookahead import Lookahead
 from signals.model import SignalNetwork
-from signals.phases import Timing, transition
+from signals.phases import Timing, split_greens, transition
 
 __all__ = ["BEST", "POLICIES", "make_controller"]
 
@@ -52,9 +52,11 @@ def make_controller(
         On an unknown or unsignalised junction, or a network without traffic lights.
     """
     factory = POLICIES[name]
+    policy = factory(**options)
+    split = bool(getattr(policy, "split_phases", False))
     signals = network.select(list(tls_ids or []))
     for signal in signals:
-        greens = [p.state for p in signal.green_phases()]
+        greens = [p.state for p in signal.green_phases()] + list(split_greens(signal) if split else ())
         states = list(greens)
         for a in greens:
             for b in greens:
@@ -64,4 +66,4 @@ def make_controller(
         if problems:
 
             raise PlanError(f"{signal.tls_id}: its green phases are unsafe: {problems[0]}")
-    return AdaptiveController(approaches(network, signals, reach_m=reach_m), factory(**options), timing, log=log)
+    return AdaptiveController(approaches(network, signals, reach_m=reach_m, split_phases=split), policy, timing, log=log)

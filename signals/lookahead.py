@@ -79,6 +79,9 @@ class Lookahead:
         much: a queue backing up through that junction blocks the traffic crossing there,
         and without teleports that can lock a loop of roads for good (spill-back guard).
         Junctions nearer than ``spill_min_m`` to the stop line leave no room to guard.
+    split_phases
+        Also serve split phases beyond the shipped program's greens (one approach with all
+        its turns protected, see :func:`signals.phases.split_greens`).
     """
 
     decide_every_s: float = 1.0
@@ -102,6 +105,7 @@ class Lookahead:
     spill_share: float = 1.0
     spill_weight: float = 1.5
     spill_min_m: float = 0.0
+    split_phases: bool = True
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         n_phases = len(approach.greens)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from its.control import Phase, TimingPlan
-from signals.model import GREEN
+from signals.model import GREEN, Signal
 
-__all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "transition"]
+__all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "split_greens", "transition"]
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,15 @@ class Stage:
 def transition(current: str, following: str, timing: Timing) -> tuple[Phase, ...]:
     """The yellow (and all-red) phases between two green states.
 
-    A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
-    in both stays green (as it is in ``current``); every other link keeps its current state.
-    No phases when no link loses its green.
+    A link green in ``current`` and not in ``following`` turns yellow, then red, and so does
+    one losing its priority (``G`` to ``g``: a protected turn becoming permissive, whose
+    vehicles must not be caught inside the junction by the foes starting); a link green in
+    both otherwise stays green (as it is in ``current``); every other link keeps its current
+    state. No phases when no link loses its green.
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
-    losing = [a in GREEN and b not in GREEN for a, b in zip(current, following, strict=True)]
+    losing = [a in GREEN and (b not in GREEN or (a == "G" and b == "g")) for a, b in zip(current, following, strict=True)]
     if not any(losing):
         return ()
     yellow = "".join("y" if lose else a for a, lose in zip(current, losing, strict=True))
@@ -116,3 +118,51 @@ def green_stages(plan: TimingPlan) -> tuple[Stage, ...]:
     return tuple(
         Stage(p.state, p.duration, p.min_dur, p.max_dur) for p in plan.phases if is_green_state(p.state)
     )
+
+
+def split_greens(signal: Signal) -> tuple[str, ...]:
+    """Split-phase greens beyond the shipped program's: per incoming edge, every link of it
+    green with priority (its left turns protected alongside its through traffic, as in a
+    split or lead-lag phase), joined, in link order, by the links of other approaches that
+    conflict with none already in (whole lanes only: a lane half served is blocked by its
+    first vehicle bound for the red link). Only links the program shows green somewhere
+    take part. A link gets priority (``G``) unless the program shows it yielding (``g``)
+    while none of its known foes is green: it yields to something else there (a foe on its
+    own approach), so it keeps ``g``. A link the program shows as ``s`` (turn after
+    stopping) keeps that where it is not green. States
+    no richer than one of the program's greens are left out."""
+    greens = [p.state for p in signal.green_phases()]
+    shown = [i for i in range(signal.size) if any(state[i] in GREEN for state in greens)]
+    stop_go = {i for state in greens for i, c in enumerate(state) if c == "s"}
+    foes: dict[int, set[int]] = {}
+    for i, j in signal.conflicts:
+        foes.setdefault(i, set()).add(j)
+        foes.setdefault(j, set()).add(i)
+    # a link may have priority once its foes are red if the program gives it priority
+    # somewhere, or shows it yielding only while one of its known foes is green
+    priority = {
+        i
+        for i in shown
+        if all(state[i] != "g" or any(state[j] in GREEN for j in foes.get(i, ())) for state in greens)
+    }
+    out: list[str] = []
+    for edge in signal.incoming_edges:
+        chosen = [lk.index for lk in signal.links if lk.from_edge == edge and lk.index in shown]
+        if not chosen or any(foes.get(i, set()) & set(chosen) for i in chosen):
+            continue
+        for lane in signal.incoming_lanes:
+            links = [lk.index for lk in signal.links if lk.from_lane == lane and lk.index in shown]
+            if links and not set(links) & set(chosen) and not any(foes.get(i, set()) & set(chosen) for i in links):
+                chosen += links
+        state = "".join(
+            ("G" if i in priority else "g") if i in chosen else "s" if i in stop_go else "r" for i in range(signal.size)
+        )
+        served = {i for i, c in enumerate(state) if c in GREEN}
+        richer = {i for i, c in enumerate(state) if c == "G"}
+        dominated = any(
+            served <= {i for i, c in enumerate(g) if c in GREEN} and richer <= {i for i, c in enumerate(g) if c == "G"}
+            for g in greens
+        )
+        if not dominated and state not in out:
+            out.append(state)
+    return tuple(out)

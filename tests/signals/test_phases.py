@@ -14,6 +14,12 @@ def test_links_green_in_both_stay_green():
     phases = transition("GGgrr", "GrrGG", Timing(all_red_s=1))
     assert [p.state for p in phases] == ["Gyyrr", "Grrrr"]
     assert transition("GGrr", "GGGG", Timing()) == ()
+    assert transition("gGrr", "GGGG", Timing()) == ()  # permissive to protected: no clearance
+
+
+def test_protected_turn_becoming_permissive_shows_yellow():
+    phases = transition("GGrr", "GgGr", Timing(all_red_s=1))
+    assert [p.state for p in phases] == ["Gyrr", "Grrr"]
     assert clearance_s("GGgrr", "GrrGG", Timing(all_red_s=1)) == 4
 
 
