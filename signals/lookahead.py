@@ -8,7 +8,9 @@ then serve another green -- as the vehicle-seconds spent queued, plus a penalty 
 a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
 start-up time. The signal switches when the cheapest plan starts with another green.
 Vehicles weigh more the longer they have waited, so light approaches are not starved;
-links into a full outgoing lane count as not served (spill-back guard).
+links into a full outgoing lane count as not served (spill-back guard). The greens it chooses
+among are the shipped program's and split phases (one approach with all its turns
+protected, see :func:`signals.phases.split_greens`).
 """
 
 from __future__ import annotations
