@@ -60,15 +60,15 @@ class Stage:
 def transition(current: str, following: str, timing: Timing) -> tuple[Phase, ...]:
     """The yellow (and all-red) phases between two green states.
 
-    A link green in ``current`` and not in ``following`` turns yellow, then red, and so does
-    one losing its priority (``G`` to ``g``: a protected turn becoming permissive, whose
-    vehicles must not be caught inside the junction by the foes starting); a link green in
-    both otherwise stays green (as it is in ``current``); every other link keeps its current
-    state. No phases when no link loses its green.
+    A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
+    in both stays green (as it is in ``current``); every other link keeps its current state.
+    No phases when no link loses its green. (A protected turn becoming permissive, ``G`` to
+    ``g``, keeps its green, as in SUMO's own programs: a yellow there made cologne3's
+    cluster junction lock on most seeds under max-pressure.)
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
-    losing = [a in GREEN and (b not in GREEN or (a == "G" and b == "g")) for a, b in zip(current, following, strict=True)]
+    losing = [a in GREEN and b not in GREEN for a, b in zip(current, following, strict=True)]
     if not any(losing):
         return ()
     yellow = "".join("y" if lose else a for a, lose in zip(current, losing, strict=True))
@@ -126,10 +126,8 @@ def split_greens(signal: Signal) -> tuple[str, ...]:
     split or lead-lag phase), joined, in link order, by the links of other approaches that
     conflict with none already in (whole lanes only: a lane half served is blocked by its
     first vehicle bound for the red link). Only links the program shows green somewhere
-    take part. A link gets priority (``G``) unless the program shows it yielding (``g``)
-    while none of its known foes is green: it yields to something else there (a foe on its
-    own approach), so it keeps ``g``. A link the program shows as ``s`` (turn after
-    stopping) keeps that where it is not green. States
+    take part; one the program never gives priority (``G``) stays ``g``, and one it shows as
+    ``s`` (turn after stopping) keeps that where it is not green. States
     no richer than one of the program's greens are left out."""
     greens = [p.state for p in signal.green_phases()]
     shown = [i for i in range(signal.size) if any(state[i] in GREEN for state in greens)]
@@ -138,13 +136,9 @@ def split_greens(signal: Signal) -> tuple[str, ...]:
     for i, j in signal.conflicts:
         foes.setdefault(i, set()).add(j)
         foes.setdefault(j, set()).add(i)
-    # a link may have priority once its foes are red if the program gives it priority
-    # somewhere, or shows it yielding only while one of its known foes is green
-    priority = {
-        i
-        for i in shown
-        if all(state[i] != "g" or any(state[j] in GREEN for j in foes.get(i, ())) for state in greens)
-    }
+    # only what the program protects somewhere is protected here (a turn it only ever lets
+    # yield may yield to something the conflict table does not show, e.g. pedestrians)
+    priority = {i for state in greens for i, c in enumerate(state) if c == "G"}
     out: list[str] = []
     for edge in signal.incoming_edges:
         chosen = [lk.index for lk in signal.links if lk.from_edge == edge and lk.index in shown]
