@@ -17,7 +17,7 @@ from signals.baselines import Greedy, MaxPressure
 from signals.check import check_states
 from signals.lookahead import Lookahead
 from signals.model import SignalNetwork
-from signals.phases import Timing, split_greens, transition
+from signals.phases import Timing, transition
 
 __all__ = ["BEST", "POLICIES", "make_controller"]
 
@@ -51,19 +51,16 @@ def make_controller(
     PlanError
         On an unknown or unsignalised junction, or a network without traffic lights.
     """
-    factory = POLICIES[name]
-    policy = factory(**options)
-    split = bool(getattr(policy, "split_phases", False))
+    policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
-    for signal in signals:
-        greens = [p.state for p in signal.green_phases()] + list(split_greens(signal) if split else ())
-        states = list(greens)
-        for a in greens:
-            for b in greens:
+    watched = approaches(network, signals, reach_m=reach_m, split_phases=bool(getattr(policy, "split_phases", False)))
+    for signal, approach in zip(signals, watched, strict=True):
+        states = list(approach.greens)
+        for a in approach.greens:
+            for b in approach.greens:
                 if a != b:
                     states += [p.state for p in transition(a, b, timing)]
         problems = check_states(states, signal)
         if problems:
-
             raise PlanError(f"{signal.tls_id}: its green phases are unsafe: {problems[0]}")
-    return AdaptiveController(approaches(network, signals, reach_m=reach_m, split_phases=split), policy, timing, log=log)
+    return AdaptiveController(watched, policy, timing, log=log)

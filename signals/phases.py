@@ -123,40 +123,44 @@ def green_stages(plan: TimingPlan) -> tuple[Stage, ...]:
 def split_greens(signal: Signal) -> tuple[str, ...]:
     """Split-phase greens beyond the shipped program's: per incoming edge, every link of it
     green with priority (its left turns protected alongside its through traffic, as in a
-    split or lead-lag phase), joined, in link order, by the links of other approaches that
-    conflict with none already in (whole lanes only: a lane half served is blocked by its
-    first vehicle bound for the red link). Only links the program shows green somewhere
-    take part; one the program never gives priority (``G``) stays ``g``, and one it shows as
-    ``s`` (turn after stopping) keeps that where it is not green. States
-    no richer than one of the program's greens are left out."""
+    split or lead-lag phase), joined, lane by lane, by the whole lanes of other approaches
+    that conflict with none already in (a lane half served is blocked by its first vehicle
+    bound for the red link). Only links the program shows green somewhere take part; one the
+    program never gives priority (``G``) stays ``g``, and one it shows as ``s`` (turn after
+    stopping) keeps that where it is not green. States no richer than one of the program's
+    greens are left out."""
     greens = [p.state for p in signal.green_phases()]
-    shown = [i for i in range(signal.size) if any(state[i] in GREEN for state in greens)]
-    stop_go = {i for state in greens for i, c in enumerate(state) if c == "s"}
+    program = [
+        ({i for i, c in enumerate(g) if c in GREEN}, {i for i, c in enumerate(g) if c == "G"}) for g in greens
+    ]
+    shown = set().union(*(served for served, _ in program))
+    # only what the program protects somewhere is protected here (a turn it only ever lets
+    # yield may yield to something the conflict table does not show, e.g. pedestrians)
+    priority = set().union(*(protected for _, protected in program))
+    stop_go = {i for g in greens for i, c in enumerate(g) if c == "s"}
     foes: dict[int, set[int]] = {}
     for i, j in signal.conflicts:
         foes.setdefault(i, set()).add(j)
         foes.setdefault(j, set()).add(i)
-    # only what the program protects somewhere is protected here (a turn it only ever lets
-    # yield may yield to something the conflict table does not show, e.g. pedestrians)
-    priority = {i for state in greens for i, c in enumerate(state) if c == "G"}
+
+    def crosses(links: set[int], chosen: set[int]) -> bool:
+        return any(foes.get(i, set()) & chosen for i in links)
+
     out: list[str] = []
     for edge in signal.incoming_edges:
-        chosen = [lk.index for lk in signal.links if lk.from_edge == edge and lk.index in shown]
-        if not chosen or any(foes.get(i, set()) & set(chosen) for i in chosen):
+        chosen = {lk.index for lk in signal.links if lk.from_edge == edge and lk.index in shown}
+        if not chosen or crosses(chosen, chosen):
             continue
         for lane in signal.incoming_lanes:
-            links = [lk.index for lk in signal.links if lk.from_lane == lane and lk.index in shown]
-            if links and not set(links) & set(chosen) and not any(foes.get(i, set()) & set(chosen) for i in links):
-                chosen += links
+            links = {lk.index for lk in signal.links if lk.from_lane == lane and lk.index in shown}
+            if links and not links & chosen and not crosses(links, chosen):
+                chosen |= links
+        served, protected = chosen, chosen & priority
+        if any(served <= s and protected <= p for s, p in program):
+            continue
         state = "".join(
-            ("G" if i in priority else "g") if i in chosen else "s" if i in stop_go else "r" for i in range(signal.size)
+            ("G" if i in protected else "g") if i in served else "s" if i in stop_go else "r" for i in range(signal.size)
         )
-        served = {i for i, c in enumerate(state) if c in GREEN}
-        richer = {i for i, c in enumerate(state) if c == "G"}
-        dominated = any(
-            served <= {i for i, c in enumerate(g) if c in GREEN} and richer <= {i for i, c in enumerate(g) if c == "G"}
-            for g in greens
-        )
-        if not dominated and state not in out:
+        if state not in out:
             out.append(state)
     return tuple(out)

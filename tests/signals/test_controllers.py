@@ -92,3 +92,17 @@ def test_approaches_see_room_downstream_and_splits_upstream(shared_signals):
     junction_m = dict(zip(approach.edges, approach.junction_m, strict=True))
     assert junction_m["-241660955#3"] == pytest.approx(105.7, abs=1.0)
     assert junction_m["241660957#0"] == float("inf")  # starts at a dead end: no split behind it
+
+
+def test_only_our_controller_serves_split_phases(shared_signals):
+    """cologne3's cluster junction protects its lefts only with the opposite lefts: lookahead
+    may also serve each approach alone (through and left protected together, checked safe),
+    the greedy rule keeps the shipped greens."""
+    network = shared_signals("cologne3")
+    cluster = next(t for t in network.signals if t.startswith("GS_cluster"))
+    shipped = tuple(p.state for p in network.signals[cluster].green_phases())
+    (ours,) = make_controller("lookahead", network, [cluster]).approaches
+    (greedy,) = make_controller("greedy", network, [cluster]).approaches
+    assert greedy.greens == shipped
+    assert ours.greens[: len(shipped)] == shipped and len(ours.greens) == len(shipped) + 4
+    assert "rrrrrrrrrrGGGGGrrrrr" in ours.greens  # 200818108#0: right, through and left
