@@ -27,6 +27,7 @@ def read(path: Path) -> SignalNetwork:
     edge_from_tls: dict[str, str] = {}
     edge_to_tls: dict[str, str] = {}
     sources = set()
+    uturns: set[tuple[str, str]] = set()
     for edge in net.getEdges(withInternal=False):
         eid = edge.getID()
         edge_lanes[eid] = tuple(lane.getID() for lane in edge.getLanes())
@@ -40,6 +41,8 @@ def read(path: Path) -> SignalNetwork:
             for c in onward:
                 if c.getDirection() not in ("t", "T"):  # a U-turn leads away, not towards
                     prev.setdefault(c.getToLane().getID(), []).append(lid)
+                else:
+                    uturns.add((lid, c.getToLane().getID()))
     signals: dict[str, Signal] = {}
     for tls in net.getTrafficLights():
         tid = tls.getID()
@@ -106,6 +109,7 @@ def read(path: Path) -> SignalNetwork:
         lanes=lanes,
         lane_next=lane_next,
         lane_prev={k: tuple(v) for k, v in prev.items()},
+        uturns=frozenset(uturns),
         edge_lanes=edge_lanes,
         edge_from_tls=edge_from_tls,
         edge_to_tls=edge_to_tls,

@@ -197,8 +197,12 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
 def _branches(network: SignalNetwork, prevs: tuple[str, ...]) -> bool:
     """Whether the junction the ``prevs`` lanes lead into splits the road (one of them leads
     onto several edges): a queue across it holds up traffic bound elsewhere. (A queue
-    across a merge holds up only traffic bound here as well.)"""
-    return any(len({network.lanes[n].edge_id for n in network.lane_next.get(p, ())}) > 1 for p in prevs)
+    across a merge holds up only traffic bound here as well, and a U-turn is not a road
+    that traffic leaves by: counting it made every merge with a turning bay a split.)"""
+    return any(
+        len({network.lanes[n].edge_id for n in network.lane_next.get(p, ()) if (p, n) not in network.uturns}) > 1
+        for p in prevs
+    )
 
 
 def _room(network: SignalNetwork, outgoing: tuple[str, ...]) -> tuple[dict[str, int], tuple[float, ...]]:

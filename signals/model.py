@@ -137,6 +137,8 @@ class SignalNetwork:
     """Junction id → its internal lanes (where vehicles wait inside it)."""
     edge_from_node: Mapping[str, str] = field(default_factory=dict)
     """Edge → the junction it starts at."""
+    uturns: frozenset[tuple[str, str]] = frozenset()
+    """(from lane, to lane) of the connections that turn back (SUMO direction ``t``)."""
 
     def signal(self, tls_id: str) -> Signal:
         """The signal ``tls_id``; :class:`PlanError` naming the known ones otherwise."""

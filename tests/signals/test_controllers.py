@@ -106,3 +106,46 @@ def test_only_our_controller_serves_split_phases(shared_signals):
     assert greedy.greens == shipped
     assert ours.greens[: len(shipped)] == shipped and len(ours.greens) == len(shipped) + 4
     assert "rrrrrrrrrrGGGGGrrrrr" in ours.greens  # 200818108#0: right, through and left
+
+
+def test_a_u_turn_does_not_make_a_junction_upstream_a_split(tmp_path):
+    """A side road merges into the road to a signal 200 m before it, where netconvert also
+    lets the main road turn back: queueing back across that merge holds up no one bound
+    elsewhere, so the spill-back guard has no split to watch there; once the side road may
+    also turn away at the merge, it is one."""
+    from signals.approach import approaches
+    from signals.model import read_signals
+    from simulation._tools import run_tool
+
+    nodes = {"A": (0, 0), "U": (200, 0), "B": (200, 200), "S": (400, 0), "N": (400, 200), "D": (400, -200), "E": (600, 0)}
+    legs = [("A", "U"), ("U", "S"), ("N", "S"), ("D", "S"), ("E", "S")]
+    edges = [(f"{a}{b}", a, b) for a, b in legs] + [(f"{b}{a}", b, a) for a, b in legs] + [("BU", "B", "U")]
+    (tmp_path / "m.nod.xml").write_text(
+        "<nodes>"
+        + "".join(
+            f'<node id="{n}" x="{x}" y="{y}" type="{"traffic_light" if n == "S" else "priority"}"/>'
+            for n, (x, y) in nodes.items()
+        )
+        + "</nodes>"
+    )
+    (tmp_path / "m.edg.xml").write_text(
+        "<edges>"
+        + "".join(f'<edge id="{e}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for e, a, b in edges)
+        + "</edges>"
+    )
+
+    def split_at(side_turns: bool) -> float:
+        name = "turns" if side_turns else "merge"
+        (tmp_path / f"{name}.con.xml").write_text(
+            "<connections>" + ("" if side_turns else '<delete from="BU" to="UA"/>') + "</connections>"
+        )
+        net = tmp_path / f"{name}.net.xml"
+        args = ["-n", "m.nod.xml", "-e", "m.edg.xml", "-x", f"{name}.con.xml", "-o", net.name]
+        run_tool("netconvert", args, cwd=tmp_path)
+        network = read_signals(net)
+        assert ("AU_0", "UA_0") in network.uturns  # the main road may turn back at the merge
+        (approach,) = approaches(network, (network.signals["S"],))
+        return dict(zip(approach.edges, approach.junction_m, strict=True))["US"]
+
+    assert split_at(side_turns=False) == float("inf")
+    assert split_at(side_turns=True) == pytest.approx(200.0, abs=15.0)
