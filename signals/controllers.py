@@ -40,9 +40,14 @@ def make_controller(
     timing: Timing = Timing(),
     log: Path | None = None,
     reach_m: float = 400.0,
+    split_phases: bool = True,
     **options: Any,
 ) -> AdaptiveController:
     """Controller ``name`` for the named signals (all by default), its switches checked safe.
+
+    A policy that serves split phases (``lookahead``) does so unless ``split_phases`` is
+    false: then every controller keeps to the greens of the shipped programs, as a field
+    controller that can show only its programmed stages must.
 
     Raises
     ------
@@ -53,7 +58,7 @@ def make_controller(
     """
     policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
-    watched = approaches(network, signals, reach_m=reach_m, split_phases=bool(getattr(policy, "split_phases", False)))
+    watched = approaches(network, signals, reach_m=reach_m, split_phases=split_phases and bool(getattr(policy, "split_phases", False)))
     for signal, approach in zip(signals, watched, strict=True):
         states = list(approach.greens)
         for a in approach.greens:

@@ -50,6 +50,17 @@ MeasureOpt = Annotated[
 METHODS = services.PLAN_METHODS + services.ADAPTIVE_METHODS
 
 
+SplitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--split-phases/--no-split-phases",
+        help="Let the adaptive controller also serve split phases (one approach with all its "
+        "turns protected); --no-split-phases keeps it to the shipped greens, for field "
+        "controllers that can show only their programmed stages.",
+    ),
+]
+
+
 def _tls(value: str | None) -> list[str] | None:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
@@ -120,6 +131,7 @@ def optimize(
     all_red: AllRedOpt = 0.0,
     min_green: MinGreenOpt = 5.0,
     workers: WorkersOpt = None,
+    split_phases: SplitOpt = True,
 ) -> None:
     """Time the signals of a scenario by one method and write the plan, its timing sheets and
     a time-space diagram of the longest corridor."""
@@ -158,6 +170,7 @@ def optimize(
             progress=lambda _, share: bar.update(task, completed=share),
             flows=flows,
             saturation=saturation,
+            split_phases=split_phases,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -399,11 +412,14 @@ def evaluate(
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
     ] = -1,
     workers: WorkersOpt = None,
+    split_phases: SplitOpt = True,
 ) -> None:
     """Compare the programs as shipped with a plan or an adaptive controller (by default our
     best, lookahead) over several seeds, measured the benchmark's way."""
     if plan is not None and controller is not None:
         raise InputError("give either --plan or --controller, not both")
+    if plan is not None and not split_phases:
+        raise InputError("--no-split-phases applies to a controller; a plan file has its own phases")
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing)
@@ -419,6 +435,7 @@ def evaluate(
             teleport=teleport,
             runner=runner,
             on_done=lambda _i, _r: bar.advance(task),
+            split_phases=split_phases,
         )
     if json_:
         print_json(report)

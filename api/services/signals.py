@@ -363,11 +363,13 @@ def signal_plans(
     progress: Callable[[str, float], None] | None = None,
     flows: Flows | None = None,
     saturation: Saturation | None = None,
+    split_phases: bool = True,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
     ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
     :func:`signal_flows`) saves reading the demand again; ``saturation`` (from
-    :func:`signal_saturation`) replaces the handbook saturation flows of the sizing.
+    :func:`signal_saturation`) replaces the handbook saturation flows of the sizing;
+    ``split_phases=False`` keeps an adaptive method's derived plan to the shipped stages.
 
     Raises
     ------
@@ -386,7 +388,13 @@ def signal_plans(
     explicit = len(window.tls_ids) < len(window.network.signals)
     if method in ADAPTIVE_METHODS:
         return _derived_plans(
-            window, method, timing, seed=seeds[0], period_s=period_s, progress=progress
+            window,
+            method,
+            timing,
+            seed=seeds[0],
+            period_s=period_s,
+            progress=progress,
+            split_phases=split_phases,
         )
     flows = flows or signal_flows(window, counts=counts)
     signals = [window.network.signals[t] for t in window.tls_ids]
@@ -555,6 +563,7 @@ def _derived_plans(
     seed: int,
     period_s: float | None,
     progress: Callable[[str, float], None] | None,
+    split_phases: bool = True,
 ) -> PlanOutcome:
     """Run adaptive controller ``method`` once and derive a fixed-time (or, with
     ``period_s``, time-of-day) plan from what it did."""
@@ -563,7 +572,9 @@ def _derived_plans(
 
     with tempfile.TemporaryDirectory(prefix="its-derive-") as tmp:
         log = Path(tmp) / "states.jsonl"
-        controller = make_controller(method, window.network, window.tls_ids, timing=timing, log=log)
+        controller = make_controller(
+            method, window.network, window.tls_ids, timing=timing, log=log, split_phases=split_phases
+        )
         (result,) = _runs(window, [_config(window, seed, controller=controller)], runner=None)
         records = read_log(log) if log.is_file() else []
     greens = served(records, end=window.end)
@@ -619,9 +630,11 @@ def evaluate_signals(
     teleport: float | None = -1,
     runner: JobRunner | None = None,
     on_done: Callable[[int, Any], None] | None = None,
+    split_phases: bool = True,
 ) -> dict[str, Any]:
     """The shipped programs (baseline) against a plan file or an adaptive controller
     (``result``) on the same seeds, in parallel; means over seeds and the relative change.
+    ``split_phases=False`` keeps the controller to the shipped programs' greens.
 
     Raises
     ------
@@ -640,12 +653,14 @@ def evaluate_signals(
         ]
     else:
         name = controller or BEST
-        label = f"controller {name}"
+        label = f"controller {name}" + ("" if split_phases else " (shipped greens only)")
         configs += [
             _config(
                 window,
                 s,
-                controller=make_controller(name, window.network, window.tls_ids, timing=timing),
+                controller=make_controller(
+                    name, window.network, window.tls_ids, timing=timing, split_phases=split_phases
+                ),
                 teleport=teleport,
             )
             for s in seeds
@@ -667,6 +682,7 @@ def evaluate_signals(
         "window_s": [window.begin, window.end],
         "seeds": list(seeds),
         "time_to_teleport": teleport,
+        "split_phases": None if plans_file is not None else split_phases,
         "baseline": baseline,
         "result": result,
         "change": change,

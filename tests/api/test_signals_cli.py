@@ -78,7 +78,13 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
 def test_evaluate_runs_our_controller_by_default(tiny):
     done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["result"]["label"] == "controller lookahead"
+    report = json.loads(done.stdout)
+    assert report["result"]["label"] == "controller lookahead" and report["split_phases"] is True
+    field = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1", "--no-split-phases", "--json")
+    assert field.returncode == 0, field.stderr
+    report = json.loads(field.stdout)
+    assert report["split_phases"] is False
+    assert report["result"]["label"] == "controller lookahead (shipped greens only)"
 
 
 def test_unknown_and_unsignalised_junctions(tiny, tmp_path):
@@ -156,6 +162,10 @@ def test_plan_that_does_not_match_the_network(tiny, tmp_path):
     )
     assert_one_line_error(
         its("signals", "evaluate", tiny.root, "--plan", tmp_path / "none.add.xml"), "does not exist"
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--plan", unsafe, "--no-split-phases"),
+        "--no-split-phases applies to a controller",
     )
 
 

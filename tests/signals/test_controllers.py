@@ -97,7 +97,7 @@ def test_approaches_see_room_downstream_and_splits_upstream(shared_signals):
 def test_only_our_controller_serves_split_phases(shared_signals):
     """cologne3's cluster junction protects its lefts only with the opposite lefts: lookahead
     may also serve each approach alone (through and left protected together, checked safe),
-    the greedy rule keeps the shipped greens."""
+    the greedy rule keeps the shipped greens, and so does lookahead when told to."""
     network = shared_signals("cologne3")
     cluster = next(t for t in network.signals if t.startswith("GS_cluster"))
     shipped = tuple(p.state for p in network.signals[cluster].green_phases())
@@ -106,6 +106,8 @@ def test_only_our_controller_serves_split_phases(shared_signals):
     assert greedy.greens == shipped
     assert ours.greens[: len(shipped)] == shipped and len(ours.greens) == len(shipped) + 4
     assert "rrrrrrrrrrGGGGGrrrrr" in ours.greens  # 200818108#0: right, through and left
+    (field,) = make_controller("lookahead", network, [cluster], split_phases=False).approaches
+    assert field.greens == shipped  # for a field controller that shows only its stages
 
 
 def test_a_u_turn_does_not_make_a_junction_upstream_a_split(tmp_path):
