@@ -238,12 +238,19 @@ def size(
         if cycle_s is not None
         else [float(c) for c in np.arange(timing.min_cycle_s, timing.max_cycle_s + 1e-9, cycle_step_s)]
     )
+    lost = intergreen + per_stage_loss
     probes = cycles if len(cycles) <= 3 else [cycles[0], cycles[len(cycles) // 2], cycles[-1]]
     stage_sets = {
-        chosen
-        for cycle in probes
-        if (chosen := _choose_stages(flows, capacity, served, cycle, intergreen + per_stage_loss, timing.min_green_s))
+        chosen for cycle in probes if (chosen := _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s))
     }
+    # Short cycles favour few stages, but the fewest may not fit the very shortest cycle
+    # (four stages with their clearances need 32 s, not 30): also take the stage set of the
+    # shortest cycle any set fits, or a lightly loaded junction is left only long cycles
+    # with extra stages (grid4x4: 50 s with six stages, 13.1 s estimated delay at 32 s).
+    for cycle in cycles:
+        if chosen := _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s):
+            stage_sets.add(chosen)
+            break
     best: tuple[float, float, list[int], np.ndarray, float, float] | None = None
     for used_set in sorted(stage_sets):
         used = list(used_set)

@@ -42,6 +42,19 @@ def test_a_stage_no_lane_needs_is_dropped(cross):
     assert sizing.stages == ("GgGgrr", "rrrrGG")
 
 
+def test_a_light_junction_is_not_left_only_long_cycles_with_extra_stages(shared_signals):
+    """grid4x4's C0 under its demand (veh/h per link, 3 links per lane): four stages fit a
+    32 s cycle but not the shortest, 30 s; the stage sets of the probed cycles then all had
+    six stages and the sizing chose 50 s, estimating 17.9 s of delay against 13.1 s at 32 s
+    (coordination runs every signal of a group on its longest cycle: 90 s delay in SUMO)."""
+    signal = shared_signals("grid4x4").signals["C0"]
+    per_lane = (12, 19, 3, 9, 22, 7, 4, 22, 5, 7, 18, 4)
+    sizing = size(signal, [float(q) for q in per_lane for _ in range(3)])
+    at_32 = size(signal, [float(q) for q in per_lane for _ in range(3)], cycle_s=32)
+    assert len(sizing.stages) == 4 and sizing.cycle_s <= 36
+    assert sizing.delay_s <= at_32.delay_s + 1e-9
+
+
 def test_oversaturated_junction_gets_a_long_cycle(cross):
     moderate = size(cross, flows(500, 50, 500, 50, 400, 400))
     sizing = size(cross, flows(1500, 100, 1500, 100, 1200, 1200))
