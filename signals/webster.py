@@ -240,17 +240,17 @@ def size(
     )
     lost = intergreen + per_stage_loss
     probes = cycles if len(cycles) <= 3 else [cycles[0], cycles[len(cycles) // 2], cycles[-1]]
-    stage_sets = {
-        chosen for cycle in probes if (chosen := _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s))
-    }
+    found = {cycle: _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s) for cycle in probes}
     # Short cycles favour few stages, but the fewest may not fit the very shortest cycle
     # (four stages with their clearances need 32 s, not 30): also take the stage set of the
     # shortest cycle any set fits, or a lightly loaded junction is left only long cycles
     # with extra stages (grid4x4: 50 s with six stages, 13.1 s estimated delay at 32 s).
     for cycle in cycles:
-        if chosen := _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s):
-            stage_sets.add(chosen)
+        if cycle not in found:
+            found[cycle] = _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s)
+        if found[cycle]:
             break
+    stage_sets = {chosen for chosen in found.values() if chosen}
     best: tuple[float, float, list[int], np.ndarray, float, float] | None = None
     for used_set in sorted(stage_sets):
         used = list(used_set)
