@@ -58,7 +58,8 @@ def make_controller(
     """
     policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
-    watched = approaches(network, signals, reach_m=reach_m, split_phases=split_phases and bool(getattr(policy, "split_phases", False)))
+    splits = split_phases and bool(getattr(policy, "split_phases", False))
+    watched = approaches(network, signals, reach_m=reach_m, split_phases=splits)
     for signal, approach in zip(signals, watched, strict=True):
         states = list(approach.greens)
         for a in approach.greens:

@@ -245,7 +245,9 @@ def size(
     # (four stages with their clearances need 32 s, not 30): also take the stage set of the
     # shortest cycle any set fits, or a lightly loaded junction is left only long cycles
     # with extra stages (grid4x4: 50 s with six stages, 13.1 s estimated delay at 32 s).
-    for cycle in cycles:
+    # A set that fits a cycle fits every longer one, so with none at the longest there is
+    # nothing to walk to.
+    for cycle in cycles if found[cycles[-1]] else ():
         if cycle not in found:
             found[cycle] = _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s)
         if found[cycle]:
