@@ -24,7 +24,7 @@ from signals.model import GREEN, SignalNetwork
 from signals.phases import Timing
 from signals.webster import Saturation, webster
 
-__all__ = ["Pair", "coordinate", "coordinated", "green_mask", "offset_costs", "pairs"]
+__all__ = ["Pair", "coordinate", "coordinated", "dispersed", "green_mask", "offset_costs", "pairs"]
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,7 @@ def offset_costs(
             out = min(queue, s) if up_green[t] else 0.0
             queue -= out
             departures[t] = out
-    shift = int(round(travel_s)) % cycle
-    arrivals = np.roll(departures, shift)  # arrival at the downstream stop line, upstream clock
+    arrivals = dispersed(departures, travel_s)  # at the downstream stop line, upstream clock
     # down_green is on the downstream clock: downstream second u = t - r (mod cycle)
     index = (np.arange(cycle)[None, :] - np.arange(cycle)[:, None]) % cycle  # [r, t]
     green = down_green[index]
@@ -130,6 +129,29 @@ def offset_costs(
         if k >= (cycles - 1) * cycle:
             delay += waiting
     return delay
+
+
+def dispersed(departures: np.ndarray, travel_s: float, *, alpha: float = 0.35, beta: float = 0.8) -> np.ndarray:
+    """Periodic arrivals (vehicles per second of the cycle) at a stop line ``travel_s`` after
+    a signal releases ``departures``, with Robertson's platoon dispersion as TRANSYT applies
+    it: ``a[t] = F d[t - b T] + (1 - F) a[t - 1]`` with ``F = 1 / (1 + alpha b T)``.
+
+    Platoons spread as they travel (drivers keep different speeds), so after a kilometre
+    the arrivals are close to uniform and the offset barely matters there; moving them
+    intact made the offsets fit the long links' exact travel times, which real traffic does
+    not keep (cologne8: optimised offsets 33 s of delay against 26 s with all offsets 0).
+    """
+    cycle = len(departures)
+    lag = max(1, int(round(beta * travel_s)))
+    factor = 1.0 / (1.0 + alpha * lag)
+    source = np.roll(departures, lag)
+    arrivals = np.zeros(cycle)
+    previous = float(departures.mean())  # start from the mean; a few cycles make it periodic
+    for _ in range(1 + int(np.ceil(14.0 / factor / cycle))):  # what is left of the start: e^-14
+        for t in range(cycle):
+            previous = factor * source[t] + (1.0 - factor) * previous
+            arrivals[t] = previous
+    return arrivals
 
 
 def coordinate(
@@ -197,6 +219,8 @@ def coordinate(
         for p, t in zip(found, tables, strict=True)
     )
     after = sum(float(t[(chosen[p.downstream] - chosen[p.upstream]) % cycle]) for p, t in zip(found, tables, strict=True))
+    if after >= before:  # the costs are rounded for the solver: never ship offsets no better
+        chosen, after = {p.tls_id: int(round(p.offset)) % cycle for p in plans}, before
     out = tuple(replace(p, program_id=program_id, offset=float(chosen[p.tls_id])) for p in plans)
     report = {
         "pairs": len(found),

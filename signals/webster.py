@@ -145,8 +145,8 @@ def _choose_stages(
 ) -> tuple[int, ...] | None:
     """Which stages to use in one cycle: a mixed-integer programme (OR-Tools CP-SAT through
     the linear solver wrapper) maximising the capacity reserve, where each used stage costs
-    its intergreen and at least its minimum green, and every lane is shown green by some
-    used stage."""
+    its intergreen and at least its minimum green, and every movement (row of ``served``:
+    the stages showing it green) is shown green by some used stage."""
     from ortools.linear_solver import pywraplp
 
     n = capacity.shape[1]
@@ -170,11 +170,15 @@ def _choose_stages(
     return tuple(i for i in range(n) if used[i].solution_value() > 0.5)
 
 
-def _delay(flows: np.ndarray, capacity: np.ndarray, greens: np.ndarray, cycle: float) -> tuple[float, float]:
+def _delay(
+    flows: np.ndarray, capacity: np.ndarray, greens: np.ndarray, cycle: float, floor_veh_h: float = 0.0
+) -> tuple[float, float]:
     """Mean delay per vehicle (HCM uniform and random delay over a quarter hour, seconds)
-    and the highest degree of saturation, for greens (seconds per stage) in ``cycle``."""
-    keep = flows > 0
-    q = flows[keep]
+    and the highest degree of saturation, for greens (seconds per stage) in ``cycle``; each
+    lane some stage serves counts at least ``floor_veh_h``."""
+    q_all = np.maximum(flows, floor_veh_h * (capacity.max(axis=1) > 0))
+    keep = q_all > 0
+    q = q_all[keep]
     cap_h = capacity[keep] @ greens / cycle  # veh/h
     sat_h = capacity[keep].max(axis=1)
     x = q / np.maximum(cap_h, 1e-9)
@@ -197,13 +201,18 @@ def size(
     startup_s: float = 2.0,
     extension_s: float = 2.0,
     cycle_step_s: float = 2.0,
+    min_flow_veh_h: float = 12.0,
 ) -> Sizing:
     """Webster sizing of ``signal`` over its own green stages (or ``stages``).
 
-    Stages no lane needs (every movement also served by another stage) are dropped so the
+    Stages no movement needs (each of theirs also green in another stage) are dropped so the
     cycle loses no time to them; the cycle is the one within ``timing``'s bounds with the
     least estimated delay (HCM's uniform plus random delay), which is Webster's optimum
-    where his formula holds; ``cycle_s`` fixes it instead (for coordination). Lost time per
+    where his formula holds; ``cycle_s`` fixes it instead (for coordination). In that
+    estimate every lane counts at least ``min_flow_veh_h`` (a vehicle every five minutes):
+    a lane nobody was counted on is still driven on, and pricing it at zero made a nearly
+    idle junction take the longest cycle (its busy stage gains a little from every extra
+    second while a vehicle on the idle one would wait minutes). Lost time per
     stage: its clearance plus ``startup_s`` minus ``extension_s`` (the part of the yellow
     still used).
 
@@ -217,7 +226,13 @@ def size(
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")
-    flows, capacity, served = _lane_table(signal, states, link_flows, saturation)
+    flows, capacity, _ = _lane_table(signal, states, link_flows, saturation)
+    # every movement some stage shows green must stay green in some used stage: serving
+    # each lane is not enough, a single-lane approach whose right turn is never green is
+    # blocked by its first right-turner (cologne8: a left-turn stage chosen over the one
+    # with the lane's right turn)
+    indices = sorted({link.index for link in signal.links})
+    served = np.array([[state[i] in "Gg" for state in states] for i in indices], dtype=bool)
     if not (flows > 0).any():
         raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")
     n = len(states)
@@ -253,7 +268,7 @@ def size(
         if found[cycle]:
             break
     stage_sets = {chosen for chosen in found.values() if chosen}
-    best: tuple[float, float, list[int], np.ndarray, float, float] | None = None
+    best: tuple[float, float, list[int], np.ndarray, np.ndarray, float] | None = None
     for used_set in sorted(stage_sets):
         used = list(used_set)
         order = [states[i] for i in used]
@@ -270,15 +285,16 @@ def size(
             greens = _round(greens, total, timing.min_green_s)
             full = np.zeros(n)
             full[used] = greens
-            delay, worst = _delay(flows, capacity, full, cycle)
+            delay, _ = _delay(flows, capacity, full, cycle, min_flow_veh_h)
             if best is None or delay < best[0] - 1e-9:
-                best = (delay, cycle, used, greens, worst, clearance)
+                best = (delay, cycle, used, greens, full, clearance)
     if best is None:
         raise InfeasibleError(
             f"{signal.tls_id}: no cycle between {timing.min_cycle_s:g} and {timing.max_cycle_s:g} s serves every "
             f"lane with greens of at least {timing.min_green_s:g} s"
         )
-    delay, cycle, used, greens, worst, clearance = best
+    _, cycle, used, greens, full, clearance = best
+    delay, worst = _delay(flows, capacity, full, cycle)
     lost = clearance + len(used) * per_stage_loss
     formula = (1.5 * lost + 5.0) / (1.0 - flow_ratio) if flow_ratio < 1 else float("inf")
     return Sizing(

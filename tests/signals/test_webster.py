@@ -55,6 +55,28 @@ def test_a_light_junction_is_not_left_only_long_cycles_with_extra_stages(shared_
     assert sizing.delay_s <= at_32.delay_s + 1e-9
 
 
+def test_every_movement_stays_green_in_some_stage(cross):
+    """A lane is not served unless each of its movements is: with a protected-left stage on
+    offer and mostly left-turners, serving the single north and south lanes only by their
+    lefts maximised the reserve, and the through vehicles at the front were never shown green
+    (each blocked its lane for good; cologne8's coordinated plan, 33 s against 26 s)."""
+    stages = ["GgGgrr", "rGrGrr", "rrrrGG"]
+    for cycle in (30, 60, None):
+        sizing = size(cross, flows(10, 300, 10, 300, 200, 200), stages=stages, cycle_s=cycle)
+        shown = {i for stage in sizing.stages for i, c in enumerate(stage) if c in "Gg"}
+        assert shown == set(range(6)), (cycle, sizing.stages)
+
+
+def test_a_nearly_idle_stage_does_not_stretch_the_cycle(cross):
+    """Only east-west traffic was counted: every extra second of cycle helps it a little, so
+    pricing the north-south lanes at zero chose the longest cycle (180 s, a vehicle from the
+    north would wait minutes); each lane counts at least a vehicle every five minutes."""
+    sizing = size(cross, flows(0, 0, 0, 0, 300, 300))
+    assert sizing.cycle_s <= 60
+    assert sizing.delay_s == pytest.approx(size(cross, flows(0, 0, 0, 0, 300, 300), cycle_s=sizing.cycle_s).delay_s)
+    assert size(cross, flows(0, 0, 0, 0, 300, 300), min_flow_veh_h=0.0).cycle_s >= 100  # what it was
+
+
 def test_oversaturated_junction_gets_a_long_cycle(cross):
     moderate = size(cross, flows(500, 50, 500, 50, 400, 400))
     sizing = size(cross, flows(1500, 100, 1500, 100, 1200, 1200))
