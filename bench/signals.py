@@ -20,7 +20,10 @@ programs and over Webster, with the issue's goals.
 
 Usage: python bench/signals.py [--maps cologne1,ingolstadt1] [--seeds 5] [--train-seeds 2]
        [--grid small|full] [--workers 2] [--optimize] [--county-window 07:00-09:00]
-       [--out bench-signals.json]
+       [--data DIR] [--out bench-signals.json]
+
+``--data`` points at another folder of scenarios laid out like the shared ones
+(``DIR/NAME/NAME.sumocfg``), e.g. the RESCO maps not shared here (cologne8, ingolstadt21).
 """
 
 from __future__ import annotations
@@ -90,14 +93,14 @@ class Method:
         )
 
 
-def window_of(name: str, county_window: str) -> services.SignalWindow:
+def window_of(name: str, county_window: str, data: Path = SHARED) -> services.SignalWindow:
     settings = get_settings()
     if name == "county":
         scenario = load("county", settings=settings)
         services.ensure_built(scenario)
         begin, end = (parse_time(t) for t in county_window.split("-"))
         return services.signal_window(scenario, begin=begin, end=end)
-    return services.signal_window(load(SHARED / name / f"{name}.sumocfg", settings=settings))
+    return services.signal_window(load(data / name / f"{name}.sumocfg", settings=settings))
 
 
 def measure(runner: JobRunner, window: services.SignalWindow, methods: list[Method], seeds: list[int]) -> dict[str, list[dict[str, Any]]]:
@@ -142,8 +145,9 @@ def tune(runner: JobRunner, window: services.SignalWindow, seeds: list[int], gri
     return best["greedy"], best["max-pressure"], scores
 
 
-def cycle_adaptation(window: services.SignalWindow, folder: Path, routes: list[Path], *, existing: bool) -> Path:
-    """SUMO's tlsCycleAdaptation.py (Webster) on the routed demand."""
+def cycle_adaptation(window: services.SignalWindow, folder: Path, routes: list[Path], *, existing: bool) -> Path | None:
+    """SUMO's tlsCycleAdaptation.py (Webster) on the routed demand; None (and why, on
+    stderr) when the tool fails on this network, so the other methods are still measured."""
     from simulation._sumocfg import read_sumocfg
 
     net = read_sumocfg(window.scenario.sumocfg).net
@@ -155,7 +159,11 @@ def cycle_adaptation(window: services.SignalWindow, folder: Path, routes: list[P
     ]  # fmt: skip
     if existing:
         command.append("-e")
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"  tlsCycleAdaptation{' -e' if existing else ''} failed on {window.scenario.name}: {why}", file=sys.stderr)
+        return None
     return out
 
 
@@ -217,12 +225,16 @@ def main() -> None:
     parser.add_argument("--optimize", action="store_true", help="also run the simulation-in-the-loop search")
     parser.add_argument("--out", type=Path, default=None, help="write all numbers as JSON")
     parser.add_argument("--county-window", default="07:00-09:00", help="window of the county run (its peak)")
+    parser.add_argument(
+        "--data", type=Path, default=SHARED,
+        help="folder of RESCO-style scenarios, one NAME/NAME.sumocfg per map (default: the shared ones)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     maps = [m.strip() for m in args.maps.split(",") if m.strip()]
-    unknown = [m for m in maps if m not in MAPS]
+    unknown = [m for m in maps if m != "county" and not (args.data / m / f"{m}.sumocfg").is_file() and (m not in MAPS or args.data != SHARED)]
     if unknown:
-        parser.error(f"unknown map(s) {', '.join(unknown)}")
+        parser.error(f"unknown map(s) {', '.join(unknown)}: no NAME/NAME.sumocfg under {args.data}")
     held_out = [101 + i for i in range(args.seeds)]
     train = [1 + i for i in range(args.train_seeds)]
     everything: dict[str, Any] = {}
@@ -230,29 +242,33 @@ def main() -> None:
     workers = args.workers or get_settings().jobs_workers
     with JobRunner.local(workers) as runner, tempfile.TemporaryDirectory(prefix="its-bench-signals-") as tmp:
         for name in maps:
-            if name != "county" and not SHARED.is_dir():
-                print(f"skipping {name}: {SHARED} is absent", file=sys.stderr)
+            if name != "county" and not args.data.is_dir():
+                print(f"skipping {name}: {args.data} is absent", file=sys.stderr)
                 continue
             print(f"{name}:", file=sys.stderr, flush=True)
             folder = Path(tmp) / name
             folder.mkdir()
-            window = window_of(name, args.county_window)
+            window = window_of(name, args.county_window, args.data)
             routes = services.routed_demand(window.scenario, folder)
             greedy, pressure, tuning = tune(runner, window, train, args.grid)
             shipped = network_plans(window.network)
             sumo_actuated = write_plans([as_actuated(p, program_id="sumo-actuated") for p in shipped], folder / "actuated.add.xml")
             adaptation = [cycle_adaptation(window, folder, routes, existing=e) for e in (False, True)]
-            variants = [Method(f"tlsCycleAdaptation{'-e' if i else ''}", "baseline", plan=p) for i, p in enumerate(adaptation)]
-            scores = {n: mean_delay(r) for n, r in measure(runner, window, variants, train).items()}
-            webster_sumo = min(variants, key=lambda m: scores[m.name])
-            webster_sumo.name = "webster (tlsCycleAdaptation)"
+            variants = [
+                Method(f"tlsCycleAdaptation{'-e' if i else ''}", "baseline", plan=p) for i, p in enumerate(adaptation) if p is not None
+            ]
+            webster_sumo = None
+            if variants:
+                scores = {n: mean_delay(r) for n, r in measure(runner, window, variants, train).items()}
+                webster_sumo = min(variants, key=lambda m: scores[m.name])
+                webster_sumo.name = "webster (tlsCycleAdaptation)"
             flows = services.signal_flows(window)
             ours_webster = services.signal_plans(window, "webster", flows=flows)
             ours_coordinated = services.signal_plans(window, "coordinate", flows=flows)
             methods = [
                 Method("fixed (shipped)", "baseline"),
                 Method("actuated (SUMO)", "baseline", plan=sumo_actuated),
-                webster_sumo,
+                *([webster_sumo] if webster_sumo is not None else []),
                 greedy,
                 pressure,
                 Method("webster (ours)", "ours", plan=write_plans(ours_webster.plans, folder / "webster.add.xml")),
