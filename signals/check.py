@@ -1,5 +1,6 @@
 """The plan safety checker: conflicting greens, greens below their minimum, missing or short
-yellows, cycles outside bounds, and plans that do not fit the network's signal.
+yellows, movements never green, cycles outside bounds, and plans that do not fit the
+network's signal.
 
 :func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
 :class:`its.errors.PlanError` naming every fault of a set of plans. Every method's output goes
@@ -24,7 +25,8 @@ _ALPHABET = frozenset("GgyYrRsuoO")
 @dataclass(frozen=True)
 class Fault:
     """One safety fault: ``kind`` is ``size``, ``alphabet``, ``conflict``, ``short-green``,
-    ``missing-yellow``, ``short-yellow``, ``cycle`` or ``empty``; ``phase`` the 0-based phase
+    ``missing-yellow``, ``short-yellow``, ``unserved`` (a movement the junction's own program
+    serves is never green), ``cycle`` or ``empty``; ``phase`` the 0-based phase
     index (None for the whole plan)."""
 
     tls_id: str
@@ -90,6 +92,17 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
             ends_here = not any(c in "yY" for c in following.state)
             if ends_here and run < timing.yellow_s - 1e-9:
                 add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
+    shipped = {k for p in signal.green_phases() for k, c in enumerate(p.state) if c in GREEN}
+    shown = {k for p in plan.phases for k, c in enumerate(p.state) if c in GREEN}
+    unserved = sorted(shipped - shown)
+    if unserved:
+        names = ", ".join(f"{k} ({_link(signal, k)})" for k in unserved[:4]) + (" ..." if len(unserved) > 4 else "")
+        add(
+            "unserved",
+            None,
+            f"link{'s' if len(unserved) > 1 else ''} {names} never green, though the junction's own "
+            "program serves them: their vehicles would wait for good",
+        )
     if fixed_time and plan.type == "static":
         cycle = plan.cycle_s
         if not timing.min_cycle_s - 1e-9 <= cycle <= timing.max_cycle_s + 1e-9:

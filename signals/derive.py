@@ -16,7 +16,7 @@ from pathlib import Path
 
 from its.control import TimingPlan
 from its.errors import InputError
-from signals.model import Signal, is_green_state
+from signals.model import GREEN, Signal, is_green_state
 from signals.phases import Stage, Timing, build_plan, clearance_s
 
 __all__ = ["Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
@@ -93,9 +93,17 @@ def derive(
         if g.state in totals:
             totals[g.state] += min(g.end, end) - max(g.begin, begin)
             counts[g.state] += 1
-    used = [s for s in order if counts[s] > 0]
-    if not used:
+    if not any(counts.values()):
         raise InputError(f"{signal.tls_id}: the adaptive run served no green between {begin:g} and {end:g} s")
+    # a stage the controller never needed in the period still runs (at its minimum) when it
+    # is the only one with some movement: a fixed plan cannot wait for a call
+    shown = {k for s in order if counts[s] for k, c in enumerate(s) if c in GREEN}
+    for s in order:
+        extra = {k for k, c in enumerate(s) if c in GREEN} - shown
+        if not counts[s] and extra:
+            totals[s], counts[s] = timing.min_green_s, 1
+            shown |= extra
+    used = [s for s in order if counts[s] > 0]
     clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing) for i in range(len(used))) if len(used) > 1 else 0.0
     services = max(counts[s] for s in used)
     cycle = (end - begin) / services
@@ -104,6 +112,12 @@ def derive(
     available = cycle - clearance
     scale = available / sum(mean.values())
     seconds = [max(timing.min_green_s, round(mean[s] * scale)) for s in used]
+    excess = sum(seconds) - available  # minimum greens lifted above their share
+    while excess > 1e-9 and max(seconds) > timing.min_green_s:
+        k = seconds.index(max(seconds))
+        cut = min(excess, seconds[k] - timing.min_green_s)
+        seconds[k] -= cut
+        excess -= cut
     stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
     return build_plan(signal.tls_id, stages, timing, program_id=program_id)
 

@@ -28,6 +28,15 @@ def test_derived_plan_reproduces_the_split(cross):
     assert faults(plan, cross) == []
 
 
+def test_a_stage_never_served_in_the_period_still_runs_at_its_minimum(cross):
+    # no east-west vehicle came, so the controller held north-south green all along; the
+    # fixed plan cannot wait for a call, and east-west is served only by its own stage
+    greens = served([(0.0, "X", "GgGgrr")], end=3600)
+    plan = derive(cross, greens, Timing(), begin=0, end=3600)
+    assert [p.duration for p in plan.phases if p.state == "rrrrGG"] == [Timing().min_green_s]
+    assert faults(plan, cross) == []
+
+
 def test_time_of_day_follows_the_periods(cross):
     records = log(20, 20, 0, 1800) + log(40, 10, 1800, 3600)
     tod = time_of_day(cross, served(records, end=3600), Timing(), begin=0, end=3600, period_s=1800)
