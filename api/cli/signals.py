@@ -142,6 +142,8 @@ def optimize(
     _require_counts(counts)
     if counts is not None and live_days is not None:
         raise InputError("give either --counts or --live-days, not both")
+    if method != "lookahead" and not split_phases:
+        raise InputError(f"--no-split-phases applies to method lookahead; {method} uses only the shipped greens")
     if measure_saturation and method in services.ADAPTIVE_METHODS:
         raise InputError(
             f"--measure-saturation sizes fixed plans; method {method} derives its plan from the simulation"
@@ -420,6 +422,8 @@ def evaluate(
         raise InputError("give either --plan or --controller, not both")
     if plan is not None and not split_phases:
         raise InputError("--no-split-phases applies to a controller; a plan file has its own phases")
+    if controller not in (None, "lookahead") and not split_phases:
+        raise InputError(f"--no-split-phases applies to lookahead; {controller} serves only the shipped greens anyway")
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing)

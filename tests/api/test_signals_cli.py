@@ -167,6 +167,15 @@ def test_plan_that_does_not_match_the_network(tiny, tmp_path):
         its("signals", "evaluate", tiny.root, "--plan", unsafe, "--no-split-phases"),
         "--no-split-phases applies to a controller",
     )
+    # only lookahead has split phases to leave out: saying so elsewhere is a mistake to flag
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "webster", "--no-split-phases"),
+        "--no-split-phases applies to method lookahead; webster uses only the shipped greens",
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--controller", "max-pressure", "--no-split-phases"),
+        "--no-split-phases applies to lookahead; max-pressure",
+    )
 
 
 def test_unknown_method_and_controller(tiny):
