@@ -123,7 +123,7 @@ def optimize(
         str | None,
         typer.Option(
             "--period",
-            help="Time-of-day plans, one per period (adaptive methods), e.g. 15:00 or 900.",
+            help="Time-of-day plans, one per period (adaptive methods), e.g. 15min, 900 or 1h.",
         ),
     ] = None,
     measure_saturation: MeasureOpt = False,
@@ -151,6 +151,11 @@ def optimize(
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     period_s = parse_duration(period, field="--period") if period else None
+    if period_s is not None and not 0 < period_s < window.end - window.begin:
+        raise InputError(
+            f"--period {period} is {period_s / 60:g} min, not shorter than the window "
+            f"({(window.end - window.begin) / 60:g} min): one plan would cover it all (for minutes write e.g. 30min)"
+        )
     flows = None
     saturation = None
     if method not in services.ADAPTIVE_METHODS:

@@ -75,6 +75,20 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     )
 
 
+def test_time_of_day_plans_from_our_controller(tiny, tmp_path):
+    plan = tmp_path / "tod.add.xml"
+    # the window is a quarter of an hour: plans for 07:00, 07:10, each junction switching
+    done = its("signals", "optimize", tiny.root, "--method", "lookahead", "--period", "10min", "--out", plan, "--json")
+    assert done.returncode == 0, done.stderr
+    programs = {(p.tls_id, p.program_id) for p in read_plans(plan)}
+    assert len({program for _, program in programs}) >= 2
+    # "30:00" reads as thirty hours (HH:MM), which would make one plan for the whole window
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "lookahead", "--period", "30:00"),
+        "--period 30:00 is 1800 min, not shorter than the window",
+    )
+
+
 def test_evaluate_runs_our_controller_by_default(tiny):
     done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--json")
     assert done.returncode == 0, done.stderr
