@@ -10,6 +10,7 @@ cycle, bounded and rounded like any fixed-time plan.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,8 @@ def derive(
     services = max(counts[s] for s in used)
     cycle = (end - begin) / services
     cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
+    whole = math.floor(cycle + 1e-9)  # whole seconds: the greens are rounded to them
+    cycle = float(whole if whole >= timing.min_cycle_s - 1e-9 else math.ceil(timing.min_cycle_s))
     mean = {s: totals[s] / counts[s] for s in used}
     available = cycle - clearance
     scale = available / sum(mean.values())
@@ -115,7 +118,7 @@ def derive(
     excess = sum(seconds) - available  # minimum greens lifted above their share
     while excess > 1e-9 and max(seconds) > timing.min_green_s:
         k = seconds.index(max(seconds))
-        cut = min(excess, seconds[k] - timing.min_green_s)
+        cut = min(math.ceil(excess - 1e-9), seconds[k] - timing.min_green_s)
         seconds[k] -= cut
         excess -= cut
     stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]

@@ -35,6 +35,9 @@ def test_a_stage_never_served_in_the_period_still_runs_at_its_minimum(cross):
     plan = derive(cross, greens, Timing(), begin=0, end=3600)
     assert [p.duration for p in plan.phases if p.state == "rrrrGG"] == [Timing().min_green_s]
     assert faults(plan, cross) == []
+    # greens and cycle stay whole seconds when the period does not divide evenly
+    odd = derive(cross, served(log(20, 17, 0, 3600), end=3600), Timing(), begin=0, end=3600)
+    assert all(p.duration == int(p.duration) for p in odd.phases), [p.duration for p in odd.phases]
 
 
 def test_time_of_day_follows_the_periods(cross):
