@@ -67,7 +67,7 @@ def read(path: Path) -> SignalNetwork:
                         via=_via(net, c),
                     )
                     for c in connections
-                    if c.getTLLinkIndex() >= 0
+                    if c.getTLLinkIndex() >= 0 and not _pedestrian(c)
                 ),
                 key=lambda link: (link.index, link.from_lane, link.to_lane),
             )
@@ -118,6 +118,14 @@ def read(path: Path) -> SignalNetwork:
         junction_internal={node.getID(): tuple(node.getInternal()) for node in net.getNodes()},
         edge_from_node={edge.getID(): edge.getFromNode().getID() for edge in net.getEdges(withInternal=False)},
     )
+
+
+def _pedestrian(connection: sumolib.net.connection.Connection) -> bool:
+    """Whether a controlled connection is a pedestrian crossing's (from a walking area onto
+    a crossing, or off it): the signal's state strings keep its character, shown with the
+    stages the program shows it in, but the vehicle models (approaches, flows, lane
+    capacities, platoons) have no lane to read there."""
+    return connection.getFromLane().getID().startswith(":") or connection.getToLane().getID().startswith(":")
 
 
 def _request_indices(node: sumolib.net.node.Node) -> dict[int, int]:

@@ -231,7 +231,8 @@ def size(
     # each lane is not enough, a single-lane approach whose right turn is never green is
     # blocked by its first right-turner (cologne8: a left-turn stage chosen over the one
     # with the lane's right turn)
-    indices = sorted({link.index for link in signal.links})
+    # (pedestrian crossings included: they are characters of the states, not links)
+    indices = sorted({i for state in states for i, c in enumerate(state) if c in "Gg"})
     served = np.array([[state[i] in "Gg" for state in states] for i in indices], dtype=bool)
     if not (flows > 0).any():
         raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")

@@ -63,3 +63,31 @@ def test_real_networks_read_and_their_transitions_are_safe(shared_signals):
             greens = [p.state for p in signal.green_phases()]
             changes = [p.state for a in greens for b in greens if a != b for p in transition(a, b, Timing())]
             assert check_states(greens + changes, signal) == []
+
+
+def test_a_network_with_pedestrian_crossings(tmp_path):
+    """Signals with crossings (real OSM networks have them): a crossing's connection runs from
+    a walking area, an internal lane with no approach to watch. Its character stays in every
+    state and in the stages that show it, while approaches, platoons and plans read only the
+    vehicle links (reading it as a lane raised KeyError ':A1_w1_0')."""
+    from signals.approach import approaches
+    from signals.check import faults
+    from signals.coordinate import pairs
+    from signals.flows import Flows
+    from signals.webster import webster
+    from simulation._tools import run_tool
+
+    args = ["--grid", "--grid.number", "3", "--grid.length", "200", "--default.lanenumber", "2", "--tls.guess"]
+    run_tool("netgenerate", [*args, "--sidewalks.guess", "--crossings.guess", "-o", "ped.net.xml"], cwd=tmp_path)
+    network = read_signals(tmp_path / "ped.net.xml")
+    signal = network.signals["B1"]
+    crossings = set(range(signal.size)) - {link.index for link in signal.links}
+    assert crossings and all(not link.from_lane.startswith(":") for link in signal.links)
+    assert all(approach.lanes for approach in approaches(network, tuple(network.signals.values())))
+    flows = Flows({tls: tuple(200.0 for _ in range(s.size)) for tls, s in network.signals.items()}, "demand", (0.0, 3600.0))
+    assert {(p.upstream, p.downstream) for p in pairs(network, flows, list(network.signals))} >= {("A1", "B1")}
+    plans, _ = webster(list(network.signals.values()), flows, Timing())
+    for plan in plans:
+        assert faults(plan, network.signals[plan.tls_id]) == []  # every crossing still gets its green
+    (b1,) = [p for p in plans if p.tls_id == "B1"]
+    assert all(any(p.state[i] == "G" for p in b1.phases) for i in crossings)
