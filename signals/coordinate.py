@@ -3,8 +3,8 @@
 Every pair of consecutive signals (a link from an upstream signal's outgoing lanes along a
 chain of unsignalised edges to a downstream signal's approach) gets a cost for each relative
 offset: the platoon leaving upstream on its green (queue discharge at saturation, then the
-arrival rate) travels at the speed limit to the downstream stop line and is delayed by a
-point queue there. OR-Tools CP-SAT then picks offsets minimising the flow-weighted delay over
+arrival rate) travels to the downstream stop line, spreading out on the way as TRANSYT's
+platoon dispersion has it, and is delayed by a point queue there. OR-Tools CP-SAT then picks offsets minimising the flow-weighted delay over
 all pairs at once, both directions of a corridor and across the network, not only offsets
 from travel times. All coordinated signals share one cycle (SUMO's ``offset``: phase 0
 starts when ``(time - offset) mod cycle == 0``).
