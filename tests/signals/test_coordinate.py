@@ -7,7 +7,7 @@ import pytest
 
 from its.errors import InfeasibleError
 from signals.check import faults
-from signals.coordinate import coordinate, coordinated, dispersed, offset_costs, pairs
+from signals.coordinate import coordinate, coordinated, offset_costs, pairs
 from signals.flows import demand_flows
 from signals.phases import Timing
 
@@ -23,21 +23,6 @@ def test_platoon_arriving_on_green_waits_least():
     assert costs.max() > 3 * costs.min()
     with pytest.raises(InfeasibleError, match="same cycle"):
         offset_costs(up, down[:50], travel_s=20, flow_veh_h=600)
-
-
-def test_platoons_disperse_with_distance():
-    cycle = 60
-    departures = np.array([0.5 if t < 20 else 0.0 for t in range(cycle)])  # 10 vehicles per cycle
-    near, far = dispersed(departures, 10.0), dispersed(departures, 150.0)
-    assert near.sum() == pytest.approx(10.0) and far.sum() == pytest.approx(10.0)
-    # ten seconds on, the platoon is still one: most of it arrives in a third of the cycle
-    # starting about eight seconds (beta * travel) after it left
-    assert near[8:31].sum() > 0.8 * near.sum()
-    # after 150 s (about 2 km) arrivals are nearly uniform, so offsets barely matter there
-    assert far.max() < 1.5 * far.mean() < 1.5 * near.max()
-    flat = offset_costs(departures > 0, departures > 0, travel_s=150.0, flow_veh_h=600)
-    peaked = offset_costs(departures > 0, departures > 0, travel_s=10.0, flow_veh_h=600)
-    assert flat.max() - flat.min() < 0.5 * (peaked.max() - peaked.min())
 
 
 @pytest.fixture(scope="module")
