@@ -232,7 +232,9 @@ def main() -> None:
     args = parser.parse_args()
 
     maps = [m.strip() for m in args.maps.split(",") if m.strip()]
-    unknown = [m for m in maps if m != "county" and not (args.data / m / f"{m}.sumocfg").is_file() and (m not in MAPS or args.data != SHARED)]
+    # a shared map absent here (a user's clone) is skipped below, any other unknown name is an error
+    known = set(MAPS) if args.data == SHARED else {"county"}
+    unknown = [m for m in maps if m not in known and not (args.data / m / f"{m}.sumocfg").is_file()]
     if unknown:
         parser.error(f"unknown map(s) {', '.join(unknown)}: no NAME/NAME.sumocfg under {args.data}")
     held_out = [101 + i for i in range(args.seeds)]

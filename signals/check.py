@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from its.control import TimingPlan
 from its.errors import PlanError
-from signals.model import GREEN, Signal, SignalNetwork, is_green_state
+from signals.model import GREEN, Signal, SignalNetwork, green_indices, is_green_state
 from signals.phases import Timing
 
 __all__ = ["Fault", "check_states", "faults", "require_safe"]
@@ -92,8 +92,8 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
             ends_here = not any(c in "yY" for c in following.state)
             if ends_here and run < timing.yellow_s - 1e-9:
                 add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
-    shipped = {k for p in signal.green_phases() for k, c in enumerate(p.state) if c in GREEN}
-    shown = {k for p in plan.phases for k, c in enumerate(p.state) if c in GREEN}
+    shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases()))
+    shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)
     if unserved:
         names = ", ".join(f"{k} ({_link(signal, k)})" for k in unserved[:4]) + (" ..." if len(unserved) > 4 else "")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from its.control import TimingPlan
 from its.errors import InputError
-from signals.model import GREEN, Signal, is_green_state
+from signals.model import Signal, green_indices, is_green_state
 from signals.phases import Stage, Timing, build_plan, clearance_s
 
 __all__ = ["Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
@@ -98,9 +98,9 @@ def derive(
         raise InputError(f"{signal.tls_id}: the adaptive run served no green between {begin:g} and {end:g} s")
     # a stage the controller never needed in the period still runs (at its minimum) when it
     # is the only one with some movement: a fixed plan cannot wait for a call
-    shown = {k for s in order if counts[s] for k, c in enumerate(s) if c in GREEN}
+    shown = frozenset().union(*(green_indices(s) for s in order if counts[s]))
     for s in order:
-        extra = {k for k, c in enumerate(s) if c in GREEN} - shown
+        extra = green_indices(s) - shown
         if not counts[s] and extra:
             totals[s], counts[s] = timing.min_green_s, 1
             shown |= extra

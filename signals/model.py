@@ -21,12 +21,18 @@ __all__ = [
     "Link",
     "Signal",
     "SignalNetwork",
+    "green_indices",
     "is_green_state",
     "read_signals",
 ]
 
 #: SUMO signal characters that let vehicles drive (``s`` only after stopping).
 GREEN = frozenset("Gg")
+
+
+def green_indices(state: str) -> frozenset[int]:
+    """Indices of the links (and pedestrian crossings) a state shows green."""
+    return frozenset(i for i, c in enumerate(state) if c in GREEN)
 
 
 def is_green_state(state: str) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.flows import Flows, require_flows
-from signals.model import Link, Signal
+from signals.model import Link, Signal, green_indices
 from signals.phases import Stage, Timing, build_plan, clearance_s
 
 __all__ = ["Saturation", "Sizing", "size", "splits", "webster"]
@@ -84,28 +84,25 @@ class Sizing:
 
 def _lane_table(
     signal: Signal, stages: Sequence[str], link_flows: Sequence[float], sat: Saturation
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per lane: flow (veh/h), capacity per hour of green in each stage (veh/h), and whether
-    each stage shows the lane any green."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per lane: flow (veh/h) and capacity per hour of green in each stage (veh/h)."""
     lanes = signal.incoming_lanes
     sharing = {link.index: sum(1 for lk in signal.links if lk.index == link.index) for link in signal.links}
     flows = np.zeros(len(lanes))
     capacity = np.zeros((len(lanes), len(stages)))
-    served = np.zeros((len(lanes), len(stages)), dtype=bool)
     for i, lane in enumerate(lanes):
         own = signal.links_of_lane(lane)
         link_flow = [link_flows[link.index] / sharing[link.index] for link in own]
         lane_flow = sum(link_flow)
         flows[i] = lane_flow
         for j, state in enumerate(stages):
-            served[i, j] = any(state[link.index] in "Gg" for link in own)
             if lane_flow > 0:
                 capacity[i, j] = sat.base_veh_h * sum(
                     f / lane_flow * sat.factor(link, state[link.index]) for f, link in zip(link_flow, own, strict=True)
                 )
             else:
                 capacity[i, j] = sat.base_veh_h * float(np.mean([sat.factor(link, state[link.index]) for link in own]))
-    return flows, capacity, served
+    return flows, capacity
 
 
 def splits(flows: np.ndarray, capacity: np.ndarray, *, total: float, minimum: Sequence[float]) -> tuple[np.ndarray, float]:
@@ -226,14 +223,15 @@ def size(
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")
-    flows, capacity, _ = _lane_table(signal, states, link_flows, saturation)
+    flows, capacity = _lane_table(signal, states, link_flows, saturation)
     # every movement some stage shows green must stay green in some used stage: serving
     # each lane is not enough, a single-lane approach whose right turn is never green is
     # blocked by its first right-turner (cologne8: a left-turn stage chosen over the one
     # with the lane's right turn)
     # (pedestrian crossings included: they are characters of the states, not links)
-    indices = sorted({i for state in states for i, c in enumerate(state) if c in "Gg"})
-    served = np.array([[state[i] in "Gg" for state in states] for i in indices], dtype=bool)
+    shows = [green_indices(state) for state in states]
+    indices = sorted(frozenset().union(*shows))
+    served = np.array([[i in shown for shown in shows] for i in indices], dtype=bool)
     if not (flows > 0).any():
         raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")
     n = len(states)
