@@ -99,6 +99,7 @@ def read(path: Path) -> SignalNetwork:
             programs=programs,
             junctions=junction_ids,
             xy=(float(xy[0]), float(xy[1])),
+            crossings=frozenset(c.getTLLinkIndex() for c in connections if c.getTLLinkIndex() >= 0 and _pedestrian(c)),
         )
         for link in links:
             edge_to_tls[link.from_edge] = tid

@@ -92,7 +92,7 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
             ends_here = not any(c in "yY" for c in following.state)
             if ends_here and run < timing.yellow_s - 1e-9:
                 add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
-    shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases()))
+    shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)
     if unserved:

@@ -100,7 +100,7 @@ def derive(
     # is the only one with some movement: a fixed plan cannot wait for a call
     shown = frozenset().union(*(green_indices(s) for s in order if counts[s]))
     for s in order:
-        extra = green_indices(s) - shown
+        extra = (green_indices(s) & signal.movements) - shown
         if not counts[s] and extra:
             totals[s], counts[s] = timing.min_green_s, 1
             shown |= extra

@@ -84,6 +84,14 @@ class Signal:
     junctions: tuple[str, ...] = ()
     xy: tuple[float, float] = (0.0, 0.0)
     """Centre of the controlled junctions, network coordinates (metres)."""
+    crossings: frozenset[int] = frozenset()
+    """State indices of pedestrian crossings (not vehicle links, but served like them)."""
+
+    @property
+    def movements(self) -> frozenset[int]:
+        """State indices that control something: vehicle links and pedestrian crossings (a
+        program may also carry indices no connection uses)."""
+        return frozenset(link.index for link in self.links) | self.crossings
 
     @property
     def program(self) -> TimingPlan:

@@ -228,8 +228,9 @@ def size(
     # each lane is not enough, a single-lane approach whose right turn is never green is
     # blocked by its first right-turner (cologne8: a left-turn stage chosen over the one
     # with the lane's right turn)
-    # (pedestrian crossings included: they are characters of the states, not links)
-    shows = [green_indices(state) for state in states]
+    # (pedestrian crossings included; indices no connection uses are not movements: a
+    # stage showing only those would cost a stage's time for nothing, ingolstadt21)
+    shows = [green_indices(state) & signal.movements for state in states]
     indices = sorted(frozenset().union(*shows))
     served = np.array([[i in shown for shown in shows] for i in indices], dtype=bool)
     if not (flows > 0).any():
