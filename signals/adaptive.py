@@ -8,6 +8,11 @@ the policy sees comes from one libsumo context subscription per signal (every ve
 the junction with its lane, position, speed and waiting time), read only when a decision is
 due, so nothing is polled value by value. Policies are small picklable objects (see
 :mod:`signals.policies`).
+
+A policy may also name links to hold red inside the green it serves (:class:`Gating`): the
+exit-blockage rule of field controllers, so that vehicles are not let into a junction they
+cannot leave because the lane beyond is full. A held link still gets its yellow, keeps its
+minimum green, and is green again once there is room.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Protocol
 
 from its.control import SimHandle
 from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
+from signals.model import GREEN
 from signals.phases import Timing, transition
 
 __all__ = ["AdaptiveController", "Observation", "Policy", "SignalState"]
@@ -78,6 +84,12 @@ class SignalState:
     """Remaining (state, end time) phases of the change in progress."""
     switches: int = 0
     clearance_start: float = 0.0
+    shown: str = ""
+    """The state the signal shows now."""
+    lit: dict[int, float] = field(default_factory=dict)
+    """Since when each link showing green has been green."""
+    held: dict[int, float] = field(default_factory=dict)
+    """Links held red inside the current green (exit blockage) → when their yellow ends."""
 
 
 class Policy(Protocol):
@@ -87,6 +99,16 @@ class Policy(Protocol):
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         """Index of the green to serve (``state.current`` to keep it)."""
+        ...
+
+
+class Gating(Protocol):
+    """A policy that also holds links red inside a green (when ``exit_blockage`` is true)."""
+
+    exit_blockage: bool
+
+    def gate(self, approach: Approach, obs: Observation) -> frozenset[int]:
+        """State indices whose vehicles should not enter the junction now."""
         ...
 
 
@@ -115,6 +137,7 @@ class AdaptiveController:
         self._records: list[tuple[float, str, str]] = []
         self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
         self._seen: dict[str, Observation] = {}
+        self._gating = bool(getattr(policy, "exit_blockage", False))
 
     # -- the Controller protocol ------------------------------------------------------------
     def start(self, sim: SimHandle) -> None:
@@ -125,13 +148,13 @@ class AdaptiveController:
                 "junction", "subscribeContext", approach.junction, _CMD_GET_VEHICLE_VARIABLE, approach.radius_m, _VARS
             )
             shown = str(sim.apply("trafficlight", "getRedYellowGreenState", approach.tls_id))
-            state = SignalState(current=0, green_since=now, next_decision=now + self.timing.min_green_s)
+            state = SignalState(current=0, green_since=now, next_decision=now + self.timing.min_green_s, shown=shown)
+            self.states.append(state)
             if shown in approach.greens:
                 state.current = approach.greens.index(shown)
                 self._set(sim, approach, shown, now)
             else:
                 self._begin_transition(sim, approach, state, shown, 0, now)
-            self.states.append(state)
 
     def act(self, sim: SimHandle) -> None:
         now = sim.time()
@@ -148,18 +171,23 @@ class AdaptiveController:
                 if state.transition:
                     self._set(sim, approach, state.transition[0][0], now)
                     continue
-                self._set(sim, approach, approach.greens[state.current], now)
+                state.held = {}
                 state.green_since = now
                 state.next_decision = now + self.timing.min_green_s
+                self._show_green(sim, approach, state, self.observe(sim, approach, now) if self._gating else None, now)
                 continue
+            obs = None
+            if self._gating:
+                obs = self.observe(sim, approach, now)
+                self._show_green(sim, approach, state, obs, now)
             if now + 1e-6 < state.next_decision:
                 continue
-            obs = self.observe(sim, approach, now)
+            obs = obs or self.observe(sim, approach, now)
             if approach.feeders and getattr(self.policy, "uses_neighbours", False):
                 obs.neighbours = self._neighbours(sim, approach, now)
             choice = self.policy.choose(approach, obs, state, self.timing)
             if choice != state.current:
-                self._begin_transition(sim, approach, state, approach.greens[state.current], choice, now)
+                self._begin_transition(sim, approach, state, state.shown, choice, now, obs)
                 state.switches += 1
             else:
                 state.next_decision = now + self.policy.decide_every_s
@@ -251,15 +279,51 @@ class AdaptiveController:
                 return True
         return False
 
+    def _show_green(self, sim: SimHandle, approach: Approach, state: SignalState, obs: Observation | None, now: float) -> None:
+        """Show the green being served, with the links the policy gates held red.
+
+        A gated link showing green turns yellow, then red, once it has had its minimum
+        green; one not showing green (it starts red) stays red. A held link is green again
+        once it is no longer gated and its red has lasted a second; the green then lasts at
+        least its minimum before any switch."""
+        gated = self.policy.gate(approach, obs) if obs is not None else frozenset()  # type: ignore[attr-defined]
+        green = approach.greens[state.current]
+        shown = list(state.shown)
+        for k, c in enumerate(green):
+            end = state.held.get(k)
+            if end is not None:
+                if k in gated or now + 1e-6 < end + 1.0:
+                    shown[k] = "y" if now + 1e-6 < end else "r"
+                    continue
+                del state.held[k]
+                state.next_decision = max(state.next_decision, now + self.timing.min_green_s)
+            elif c in GREEN and k in gated:
+                if shown[k] not in GREEN:
+                    state.held[k], shown[k] = now, "r"
+                    continue
+                if now - state.lit.get(k, now) + 1e-6 >= self.timing.min_green_s:
+                    state.held[k], shown[k] = now + self.timing.yellow_s, "y"
+                    continue
+            shown[k] = c
+        if "".join(shown) != state.shown:
+            self._set(sim, approach, "".join(shown), now)
+
     def _begin_transition(
-        self, sim: SimHandle, approach: Approach, state: SignalState, shown: str, target: int, now: float
+        self,
+        sim: SimHandle,
+        approach: Approach,
+        state: SignalState,
+        shown: str,
+        target: int,
+        now: float,
+        obs: Observation | None = None,
     ) -> None:
         phases = transition(shown, approach.greens[target], self.timing)
         state.current = target
-        if not phases:
-            self._set(sim, approach, approach.greens[target], now)
+        if not phases:  # (links held red stay held: the new green serves them too)
             state.green_since = now
             state.next_decision = now + self.timing.min_green_s
+            self._show_green(sim, approach, state, obs if self._gating else None, now)
             return
         end = now
         state.clearance_start = now
@@ -271,6 +335,10 @@ class AdaptiveController:
 
     def _set(self, sim: SimHandle, approach: Approach, shown: str, now: float) -> None:
         sim.apply("trafficlight", "setRedYellowGreenState", approach.tls_id, shown)
+        state = self.states[self._index[approach.tls_id]]
+        before = state.shown
+        state.lit = {k: state.lit.get(k, now) if before[k] in GREEN else now for k, c in enumerate(shown) if c in GREEN}
+        state.shown = shown
         if self.log is not None:
             self._records.append((now, approach.tls_id, shown))
 

@@ -8,7 +8,8 @@ then serve another green -- as the vehicle-seconds spent queued, plus a penalty 
 a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
 start-up time. The signal switches when the cheapest plan starts with another green.
 Vehicles weigh more the longer they have waited, so light approaches are not starved;
-links into a full outgoing lane count as not served (spill-back guard). The greens it chooses
+links into a full outgoing lane count as not served and are held red inside the green that
+serves them (spill-back guard, exit blockage). The greens it chooses
 among are the shipped program's and split phases (one approach with all its turns
 protected, see :func:`signals.phases.split_greens`).
 """
@@ -84,6 +85,10 @@ class Lookahead:
     split_phases
         Also serve split phases beyond the shipped program's greens (one approach with all
         its turns protected, see :func:`signals.phases.split_greens`).
+    exit_blockage
+        Hold red (after a yellow) the links into an outgoing lane with no room left, inside
+        the green that serves them, so no vehicle is let into a junction it cannot leave
+        (see :meth:`gate`).
     """
 
     decide_every_s: float = 1.0
@@ -108,6 +113,18 @@ class Lookahead:
     spill_weight: float = 1.5
     spill_min_m: float = 0.0
     split_phases: bool = True
+    exit_blockage: bool = True
+
+    def gate(self, approach: Approach, obs: Observation) -> frozenset[int]:
+        """State indices with a link into a full outgoing lane (see :func:`_full`).
+
+        A vehicle let in there stops inside the junction, on the paths of the traffic
+        crossing it; between two signals a short link apart that locks both for good
+        without teleports (ingolstadt21's 30503246 and 30624898, 15 m apart). An index
+        that also serves lanes with room is held all the same: the signal cannot tell its
+        vehicles apart."""
+        full = {j for j in range(len(approach.outgoing)) if _full(approach, obs, j)}
+        return frozenset(index for _, j, index in approach.links if j in full)
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         n_phases = len(approach.greens)

@@ -151,3 +151,111 @@ def test_a_u_turn_does_not_make_a_junction_upstream_a_split(tmp_path):
 
     assert split_at(side_turns=False) == float("inf")
     assert split_at(side_turns=True) == pytest.approx(200.0, abs=15.0)
+
+
+class _Sim:
+    """A stand-in for the simulation: a clock, the states set, no vehicles."""
+
+    def __init__(self, shown: str) -> None:
+        self.now, self.shown = 0.0, shown
+
+    def time(self) -> float:
+        return self.now
+
+    def apply(self, domain: str, command: str, *args):
+        if command == "setRedYellowGreenState":
+            self.shown = args[1]
+        elif command == "getRedYellowGreenState":
+            return self.shown
+        return None
+
+
+class _Scripted:
+    """Gates link ``index`` while ``gated(t)``; switches to green 1 at ``switch_at``."""
+
+    decide_every_s = 1.0
+    exit_blockage = True
+
+    def __init__(self, index: int, gated, switch_at: float) -> None:
+        self.index, self.gated, self.switch_at, self.now = index, gated, switch_at, 0.0
+
+    def gate(self, approach, obs):
+        return frozenset({self.index}) if self.gated(obs.time) else frozenset()
+
+    def choose(self, approach, obs, state, timing):
+        return 1 if obs.time >= self.switch_at else state.current
+
+
+def test_exit_blockage_holds_a_link_red_through_its_yellow(tiny_signals):
+    """A link gated inside its green turns yellow once its minimum green is over, then red;
+    it is green again a second after the gate lifts, and that green lasts its minimum before
+    the signal switches; a link held red at a switch needs no yellow."""
+    from signals.adaptive import AdaptiveController
+    from signals.approach import approaches
+
+    (approach,) = approaches(tiny_signals, (next(iter(tiny_signals.signals.values())),))
+    first, second = approach.greens[:2]
+    k = next(i for i, c in enumerate(first) if c in GREEN)
+    timing = Timing()
+
+    def run(gated, switch_at: float, until: float) -> list[tuple[float, str]]:
+        sim = _Sim(first)
+        controller = AdaptiveController((approach,), _Scripted(k, gated, switch_at), timing)
+        controller.start(sim)
+        shown = [(0.0, sim.shown)]
+        while sim.now < until:
+            sim.now += 1.0
+            controller.act(sim)
+            if sim.shown != shown[-1][1]:
+                shown.append((sim.now, sim.shown))
+        return shown
+
+    def link(shown: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        out = [(0.0, shown[0][1][k])]
+        for t, state in shown[1:]:
+            if state[k] != out[-1][1]:
+                out.append((t, state[k]))
+        return out
+
+    # gated from t=2: held only once its minimum green is over, then 3 s of yellow; free at 20
+    shown = run(lambda t: 2 <= t < 20, switch_at=1e9, until=40)
+    assert link(shown) == [(0.0, first[k]), (5.0, "y"), (8.0, "r"), (20.0, first[k])]
+    assert all(state == first[:k] + state[k] + first[k + 1 :] for _, state in shown)
+    # the switch asked for at 22 waits until the link's green has lasted its minimum
+    shown = run(lambda t: 2 <= t < 20, switch_at=22, until=40)
+    assert link(shown)[:4] == [(0.0, first[k]), (5.0, "y"), (8.0, "r"), (20.0, first[k])]
+    assert next(t for t, state in shown if state[k] == "y" and t > 20) == 25.0
+    # held red when the switch comes: straight on to the next green's state, no yellow
+    shown = run(lambda t: t >= 2, switch_at=12, until=30)
+    changes = link(shown)
+    assert changes[:3] == [(0.0, first[k]), (5.0, "y"), (8.0, "r")]
+    assert all(c != "y" for t, c in changes if t > 8)
+    assert shown[-1][1] == (second if second[k] not in GREEN else second[:k] + "r" + second[k + 1 :])
+
+
+def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
+    """Links into an outgoing lane whose halted vehicles fill all but one place (80% of a
+    long lane) are held; one vehicle fewer, nothing is."""
+    import math
+
+    from signals.adaptive import Observation
+    from signals.approach import approaches
+    from signals.lookahead import Lookahead
+
+    (approach,) = approaches(tiny_signals, (next(iter(tiny_signals.signals.values())),))
+    j = max(range(len(approach.outgoing)), key=lambda j: approach.out_room[j])
+    room = approach.out_room[j]
+    assert room >= 4
+
+    def seen(jam: int) -> Observation:
+        n = len(approach.outgoing)
+        out_jam = [jam if i == j else 0 for i in range(n)]
+        empty = [[] for _ in approach.lanes]
+        return Observation(0.0, empty, [[] for _ in approach.edges], [0] * n, [0] * n, [0] * len(approach.edges), out_jam=out_jam)
+
+    into = {index for _, out, index in approach.links if out == j}
+    full = math.ceil(min(0.8 * room, room - 1.0))
+    assert into
+    assert Lookahead().gate(approach, seen(full)) == into
+    assert Lookahead().gate(approach, seen(full - 1)) == frozenset()
+    assert Lookahead().gate(approach, seen(0)) == frozenset()
