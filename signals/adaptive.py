@@ -115,11 +115,14 @@ class Gating(Protocol):
 class AdaptiveController:
     """Steps ``approaches`` under ``policy`` with ``timing``'s clearances and green bounds.
 
-    ``log`` (a path) records every state the controller set, as JSON lines, for the checker
-    and for tests.
+    ``log`` (a path) records every state the controller set, as JSON lines ``[time, signal,
+    state shown, green served]`` (the green is ``""`` during a change; the state shown differs
+    from it while links are held red), for the checker, for derived plans and for tests.
     """
 
     interval_s = 1.0
+    _release_red_s = 1.0
+    _release_hold = True
 
     def __init__(
         self,
@@ -134,7 +137,7 @@ class AdaptiveController:
         self.timing = timing
         self.log = log
         self.states: list[SignalState] = []
-        self._records: list[tuple[float, str, str]] = []
+        self._records: list[tuple[float, str, str, str]] = []
         self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
         self._seen: dict[str, Observation] = {}
         self._gating = bool(getattr(policy, "exit_blockage", False))
@@ -292,11 +295,12 @@ class AdaptiveController:
         for k, c in enumerate(green):
             end = state.held.get(k)
             if end is not None:
-                if k in gated or now + 1e-6 < end + 1.0:
+                if k in gated or now + 1e-6 < end + self._release_red_s:
                     shown[k] = "y" if now + 1e-6 < end else "r"
                     continue
                 del state.held[k]
-                state.next_decision = max(state.next_decision, now + self.timing.min_green_s)
+                if self._release_hold:
+                    state.next_decision = max(state.next_decision, now + self.timing.min_green_s)
             elif c in GREEN and k in gated:
                 if shown[k] not in GREEN:
                     state.held[k], shown[k] = now, "r"
@@ -340,7 +344,8 @@ class AdaptiveController:
         state.lit = {k: state.lit.get(k, now) if before[k] in GREEN else now for k, c in enumerate(shown) if c in GREEN}
         state.shown = shown
         if self.log is not None:
-            self._records.append((now, approach.tls_id, shown))
+            serving = "" if state.transition else approach.greens[state.current]
+            self._records.append((now, approach.tls_id, shown, serving))
 
     def _flush(self) -> None:
         if self.log is None or not self._records:

@@ -42,29 +42,36 @@ class TimeOfDay:
     plans: tuple[TimingPlan, ...]
 
 
-def read_log(path: Path) -> list[tuple[float, str, str]]:
-    """The (time, signal, state) records of an adaptive controller's log (JSON lines)."""
+def read_log(path: Path) -> list[tuple[float, str, str, str]]:
+    """The (time, signal, state shown, green served) records of an adaptive controller's log
+    (JSON lines; a record without the green served, as older logs wrote them, serves the
+    state shown when that is a green)."""
     records = []
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                t, tls, state = json.loads(line)
-                records.append((float(t), str(tls), str(state)))
-    except (OSError, ValueError, TypeError) as error:
+                t, tls, state, *rest = json.loads(line)
+                serving = str(rest[0]) if rest else (str(state) if is_green_state(str(state)) else "")
+                records.append((float(t), str(tls), str(state), serving))
+    except (OSError, ValueError, TypeError, IndexError) as error:
         raise InputError(f"{path}: not a controller log ({error})") from None
     return records
 
 
-def served(records: Iterable[tuple[float, str, str]], *, end: float) -> list[Served]:
-    """The greens in a log, each from when it was set until the next state of its signal."""
+def served(records: Iterable[tuple[float, str, str] | tuple[float, str, str, str]], *, end: float) -> list[Served]:
+    """The greens in a log, each from when it was set until its signal served something
+    else. A green shown with some links held red (exit blockage) is still that green."""
     by_signal: dict[str, list[tuple[float, str]]] = {}
-    for t, tls, state in sorted(records, key=lambda r: r[0]):
-        by_signal.setdefault(tls, []).append((t, state))
+    for t, tls, state, *rest in sorted(records, key=lambda r: r[0]):
+        serving = rest[0] if rest else (state if is_green_state(state) else "")
+        sequence = by_signal.setdefault(tls, [])
+        if not sequence or sequence[-1][1] != serving:
+            sequence.append((t, serving))
     out = []
     for tls, sequence in by_signal.items():
-        for (t, state), following in zip(sequence, [*sequence[1:], (end, "")], strict=True):
-            if is_green_state(state) and following[0] > t:
-                out.append(Served(tls, state, t, following[0]))
+        for (t, serving), following in zip(sequence, [*sequence[1:], (end, "")], strict=True):
+            if serving and following[0] > t:
+                out.append(Served(tls, serving, t, following[0]))
     return out
 
 

@@ -43,7 +43,7 @@ def test_controller_runs_safely(name, tiny, tiny_signals, tmp_path, fixed_time):
     assert kpis["vehicles_arrived"] >= 0.95 * fixed_time["vehicles_arrived"]
     records = [json.loads(line) for line in log.read_text().splitlines()]
     by_signal: dict[str, list[tuple[float, str]]] = {}
-    for t, tls, state in records:
+    for t, tls, state, *_ in records:
         by_signal.setdefault(tls, []).append((t, state))
     assert set(by_signal) == set(tiny_signals.signals)
     switches = 0

@@ -52,3 +52,26 @@ def test_time_of_day_follows_the_periods(cross):
 def test_no_service_in_the_period(cross):
     with pytest.raises(InputError, match="served no green"):
         derive(cross, [], Timing(), begin=0, end=600)
+
+
+def test_a_green_with_links_held_red_is_still_that_green(cross, tmp_path):
+    """Exit blockage holds link 0 red inside north-south's green from 10 s to 20 s: the log
+    shows other states, but the green served, and so the derived split, is unchanged."""
+    import json
+
+    from signals.derive import read_log
+
+    held = []
+    for t, tls, state in log(30, 15, 0, 3600):
+        green = state if "G" in state and "y" not in state else ""
+        held.append((t, tls, state, green))
+        if state == "GgGgrr":
+            held += [(t + 10, tls, "ygGgrr", green), (t + 13, tls, "rgGgrr", green), (t + 20, tls, state, green)]
+    path = tmp_path / "states.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in held))
+    greens = served(read_log(path), end=3600)
+    assert greens == served(log(30, 15, 0, 3600), end=3600)
+    assert {g.state for g in greens} == {"GgGgrr", "rrrrGG"} and greens[0].end - greens[0].begin == 30
+    plan = derive(cross, greens, Timing(), begin=0, end=3600)
+    main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
+    assert main == pytest.approx(30, abs=1) and side == pytest.approx(15, abs=1)
