@@ -121,8 +121,6 @@ class AdaptiveController:
     """
 
     interval_s = 1.0
-    _release_red_s = 1.0
-    _release_hold = True
 
     def __init__(
         self,
@@ -295,12 +293,11 @@ class AdaptiveController:
         for k, c in enumerate(green):
             end = state.held.get(k)
             if end is not None:
-                if k in gated or now + 1e-6 < end + self._release_red_s:
+                if k in gated or now + 1e-6 < end + 1.0:
                     shown[k] = "y" if now + 1e-6 < end else "r"
                     continue
                 del state.held[k]
-                if self._release_hold:
-                    state.next_decision = max(state.next_decision, now + self.timing.min_green_s)
+                state.next_decision = max(state.next_decision, now + self.timing.min_green_s)
             elif c in GREEN and k in gated:
                 if shown[k] not in GREEN:
                     state.held[k], shown[k] = now, "r"
