@@ -28,7 +28,7 @@ from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP
 from signals.model import GREEN
 from signals.phases import Timing, transition
 
-__all__ = ["AdaptiveController", "Observation", "Policy", "SignalState"]
+__all__ = ["AdaptiveController", "Gating", "Observation", "Policy", "SignalState"]
 
 # libsumo / TraCI variable ids (stable across SUMO versions)
 _CMD_GET_VEHICLE_VARIABLE = 0xA4
