@@ -20,7 +20,7 @@ from its.errors import InputError
 from signals.model import Signal, green_indices, is_green_state
 from signals.phases import Stage, Timing, build_plan, clearance_s
 
-__all__ = ["Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
+__all__ = ["Record", "Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
 
 
 @dataclass(frozen=True)
@@ -42,25 +42,27 @@ class TimeOfDay:
     plans: tuple[TimingPlan, ...]
 
 
-def read_log(path: Path) -> list[tuple[float, str, str, str]]:
-    """The (time, signal, state shown, green served) records of an adaptive controller's log
-    (JSON lines; a record without the green served, as older logs wrote them, serves the
-    state shown when that is a green)."""
-    records = []
+#: A log record: time, signal, state shown and (in logs since exit blockage) green served.
+Record = tuple[float, str, str] | tuple[float, str, str, str]
+
+
+def read_log(path: Path) -> list[Record]:
+    """The records of an adaptive controller's log (JSON lines)."""
+    records: list[Record] = []
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                t, tls, state, *rest = json.loads(line)
-                serving = str(rest[0]) if rest else (str(state) if is_green_state(str(state)) else "")
-                records.append((float(t), str(tls), str(state), serving))
-    except (OSError, ValueError, TypeError, IndexError) as error:
+                t, tls, state, *serving = json.loads(line)
+                records.append((float(t), str(tls), str(state), *(str(g) for g in serving[:1])))
+    except (OSError, ValueError, TypeError) as error:
         raise InputError(f"{path}: not a controller log ({error})") from None
     return records
 
 
-def served(records: Iterable[tuple[float, str, str] | tuple[float, str, str, str]], *, end: float) -> list[Served]:
+def served(records: Iterable[Record], *, end: float) -> list[Served]:
     """The greens in a log, each from when it was set until its signal served something
-    else. A green shown with some links held red (exit blockage) is still that green."""
+    else. A green shown with some links held red (exit blockage) is still that green; a
+    record without the green served (older logs) serves the state shown if that is a green."""
     by_signal: dict[str, list[tuple[float, str]]] = {}
     for t, tls, state, *rest in sorted(records, key=lambda r: r[0]):
         serving = rest[0] if rest else (state if is_green_state(state) else "")

@@ -116,14 +116,14 @@ class Lookahead:
     exit_blockage: bool = True
 
     def gate(self, approach: Approach, obs: Observation) -> frozenset[int]:
-        """State indices with a link into a full outgoing lane (see :func:`_full`).
+        """State indices with a link into a full outgoing lane (see :func:`_full_lanes`).
 
         A vehicle let in there stops inside the junction, on the paths of the traffic
         crossing it; between two signals a short link apart that locks both for good
         without teleports (ingolstadt21's 30503246 and 30624898, 15 m apart). An index
         that also serves lanes with room is held all the same: the signal cannot tell its
         vehicles apart."""
-        full = {j for j in range(len(approach.outgoing)) if _full(approach, obs, j)}
+        full = _full_lanes(approach, obs)
         return frozenset(index for _, j, index in approach.links if j in full)
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
@@ -272,7 +272,7 @@ class Lookahead:
         """Vehicles per second each green discharges from each lane (links into a full
         outgoing lane count as not served)."""
         shares, links = _shares(approach.greens, approach.links, len(approach.lanes), self.permissive)
-        blocked = [j for j in range(len(approach.outgoing)) if _full(approach, obs, j)]
+        blocked = _full_lanes(approach, obs)
         if not blocked:
             return shares / self.headway_s
         cap = shares.copy()
@@ -281,6 +281,11 @@ class Lookahead:
                 for p, green in enumerate(approach.greens):
                     cap[p, i] -= _weight(green[index], self.permissive) / links[i]
         return np.clip(cap, 0.0, None) / self.headway_s
+
+
+def _full_lanes(approach: Approach, obs: Observation) -> frozenset[int]:
+    """The outgoing lanes (indices) with no room for released vehicles (see :func:`_full`)."""
+    return frozenset(j for j in range(len(approach.outgoing)) if _full(approach, obs, j))
 
 
 def _full(approach: Approach, obs: Observation, j: int) -> bool:
