@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from sumolib.miscutils import parseTime
+
 from its.errors import ScenarioError
-from its.units import parse_time
 
 __all__ = ["SumoConfig", "read_sumocfg", "split_files"]
 
@@ -68,12 +70,19 @@ def read_sumocfg(path: Path) -> SumoConfig:
         raise ScenarioError(f"{path}: names missing file(s): {names}")
 
     def time(key: str) -> float | None:
+        # SUMO's own time syntax: seconds or [D:]H:M:S with unpadded fields ("15:0:0")
         if key not in options:
             return None
+        text = options[key]
         try:
-            return parse_time(options[key], field=f"{path.name} {key}")
-        except ValueError as error:
-            raise ScenarioError(str(error)) from None
+            seconds = parseTime(text)
+        except (ValueError, IndexError):
+            seconds = None
+        if seconds is None or not math.isfinite(seconds) or seconds < 0:
+            raise ScenarioError(
+                f"{path.name} {key}: {text!r} is not a time; use seconds or [D:]H:M:S"
+            )
+        return seconds
 
     return SumoConfig(
         path=path,
