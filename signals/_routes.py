@@ -6,8 +6,12 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
+
+from sumolib.miscutils import parseTime
 
 from its.errors import InputError
+from its.xmlfile import open_xml
 
 __all__ = ["MovementCounts", "count_movements"]
 
@@ -41,39 +45,44 @@ def count_movements(files: Iterable[Path], *, begin: float, end: float) -> Movem
 
 
 def _count_file(path: Path, begin: float, end: float, counts: MovementCounts) -> None:
-    routes: dict[str, list[tuple[list[str], float]]] = {}
     try:
-        for _, element in ET.iterparse(path, events=("end",)):
-            tag = element.tag
-            if tag == "route" and element.get("id") and element.get("edges"):
-                routes[element.get("id", "")] = [(element.get("edges", "").split(), 1.0)]
-            elif tag == "routeDistribution" and element.get("id"):
-                options = [
-                    (r.get("edges", "").split() or _first(routes.get(r.get("refId", ""), [])), float(r.get("probability", "1")))
-                    for r in element.iter("route")
-                ]
-                total = sum(p for _, p in options) or 1.0
-                routes[element.get("id", "")] = [(edges, p / total) for edges, p in options if edges]
-            elif tag == "vehicle":
-                depart = _time(element.get("depart"))
-                if depart is not None and begin <= depart < end:
-                    _add(element, routes, counts, 1.0)
-                element.clear()
-            elif tag == "trip":
-                depart = _time(element.get("depart"))
-                if depart is not None and begin <= depart < end:
-                    counts.unrouted += 1
-                element.clear()
-            elif tag == "flow":
-                number = _flow_number(element, begin, end)
-                if number > 0:
-                    _add(element, routes, counts, number)
-                element.clear()
+        with open_xml(path) as stream:
+            _count_stream(stream, begin, end, counts)
     except ET.ParseError as error:
         line, column = error.position
         raise InputError(f"{path}:{line}:{column}: malformed route XML: {error.msg}") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read the route file: {error.strerror}") from None
+
+
+def _count_stream(stream: BinaryIO, begin: float, end: float, counts: MovementCounts) -> None:
+    routes: dict[str, list[tuple[list[str], float]]] = {}
+    for _, element in ET.iterparse(stream, events=("end",)):
+        tag = element.tag
+        if tag == "route" and element.get("id") and element.get("edges"):
+            routes[element.get("id", "")] = [(element.get("edges", "").split(), 1.0)]
+        elif tag == "routeDistribution" and element.get("id"):
+            options = [
+                (r.get("edges", "").split() or _first(routes.get(r.get("refId", ""), [])), float(r.get("probability", "1")))
+                for r in element.iter("route")
+            ]
+            total = sum(p for _, p in options) or 1.0
+            routes[element.get("id", "")] = [(edges, p / total) for edges, p in options if edges]
+        elif tag == "vehicle":
+            depart = _time(element.get("depart"))
+            if depart is not None and begin <= depart < end:
+                _add(element, routes, counts, 1.0)
+            element.clear()
+        elif tag == "trip":
+            depart = _time(element.get("depart"))
+            if depart is not None and begin <= depart < end:
+                counts.unrouted += 1
+            element.clear()
+        elif tag == "flow":
+            number = _flow_number(element, begin, end)
+            if number > 0:
+                _add(element, routes, counts, number)
+            element.clear()
 
 
 def _first(options: list[tuple[list[str], float]]) -> list[str]:
@@ -101,19 +110,14 @@ def _add(element: ET.Element, routes: dict[str, list[tuple[list[str], float]]], 
 
 
 def _time(text: str | None) -> float | None:
+    """Seconds of a SUMO time ("54000", "15:0:0", "1:00:00:00"); None for "triggered" and
+    the like."""
     if text is None:
         return None
     try:
-        return float(text)
-    except ValueError:
-        if ":" in text:
-            parts = [float(p) for p in text.split(":")]
-            seconds = 0.0
-            for part in parts:
-                seconds = seconds * 60 + part
-            return seconds
-        return None  # "triggered" and the like
-
+        return parseTime(text)
+    except (ValueError, IndexError):
+        return None
 
 def _flow_number(element: ET.Element, begin: float, end: float) -> float:
     start = _time(element.get("begin")) or 0.0

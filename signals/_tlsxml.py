@@ -11,6 +11,7 @@ from xml.sax.saxutils import quoteattr
 
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
+from its.xmlfile import open_xml
 
 
 def parse(path: Path) -> tuple[TimingPlan, ...]:
@@ -23,7 +24,8 @@ def parse(path: Path) -> tuple[TimingPlan, ...]:
         duration or state.
     """
     try:
-        root = ET.parse(path).getroot()
+        with open_xml(path) as stream:
+            root = ET.parse(stream).getroot()
     except ET.ParseError as error:
         line, column = error.position
         raise PlanError(f"{path}:{line}:{column}: malformed XML: {error.msg}") from None

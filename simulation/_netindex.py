@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from its.errors import ScenarioError
+from its.xmlfile import open_xml
 
 __all__ = ["NetIndex", "net_index"]
 
@@ -53,30 +54,31 @@ def _index(path: Path, mtime_ns: int, size: int) -> NetIndex:
     tls_incoming: dict[str, tuple[str, ...]] = {}
     tls_ids: set[str] = set()
     try:
-        for _, element in ET.iterparse(path, events=("end",)):
-            tag = element.tag
-            if tag == "edge":
-                if element.attrib.get("function") != "internal":
-                    lane_ids = []
-                    for lane in element.iter("lane"):
-                        lane_ids.append(lane.attrib["id"])
-                        lanes[lane.attrib["id"]] = (
-                            float(lane.attrib["length"]),
-                            float(lane.attrib["speed"]),
+        with open_xml(path) as stream:
+            for _, element in ET.iterparse(stream, events=("end",)):
+                tag = element.tag
+                if tag == "edge":
+                    if element.attrib.get("function") != "internal":
+                        lane_ids = []
+                        for lane in element.iter("lane"):
+                            lane_ids.append(lane.attrib["id"])
+                            lanes[lane.attrib["id"]] = (
+                                float(lane.attrib["length"]),
+                                float(lane.attrib["speed"]),
+                            )
+                        edges[element.attrib["id"]] = tuple(lane_ids)
+                    element.clear()
+                elif tag == "junction":
+                    if element.attrib.get("type", "").startswith("traffic_light"):
+                        tls_incoming[element.attrib["id"]] = tuple(
+                            lane for lane in element.attrib.get("incLanes", "").split() if not lane.startswith(":")
                         )
-                    edges[element.attrib["id"]] = tuple(lane_ids)
-                element.clear()
-            elif tag == "junction":
-                if element.attrib.get("type", "").startswith("traffic_light"):
-                    tls_incoming[element.attrib["id"]] = tuple(
-                        lane for lane in element.attrib.get("incLanes", "").split() if not lane.startswith(":")
-                    )
-                element.clear()
-            elif tag == "tlLogic":
-                tls_ids.add(element.attrib["id"])
-                element.clear()
-            elif tag in ("connection", "request"):
-                element.clear()
+                    element.clear()
+                elif tag == "tlLogic":
+                    tls_ids.add(element.attrib["id"])
+                    element.clear()
+                elif tag in ("connection", "request"):
+                    element.clear()
     except ET.ParseError as error:
         line, column = error.position
         raise ScenarioError(f"{path}:{line}:{column}: malformed network XML: {error.msg}") from None

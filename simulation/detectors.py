@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from its.errors import ScenarioError
+from its.xmlfile import open_xml
 from simulation._netindex import net_index
 
 __all__ = ["Loop", "approach_loops", "read_loops", "write_loops"]
@@ -49,7 +50,8 @@ def approach_loops(net: Path, *, distance_m: float = 30.0) -> list[Loop]:
 def read_loops(path: Path) -> list[Loop]:
     """The induction loops (``inductionLoop`` / ``e1Detector``) defined in an additional file."""
     try:
-        root = ET.parse(path).getroot()
+        with open_xml(path) as stream:
+            root = ET.parse(stream).getroot()
     except ET.ParseError as error:
         line, column = error.position
         raise ScenarioError(f"{path}:{line}:{column}: malformed XML: {error.msg}") from None

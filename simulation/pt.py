@@ -19,6 +19,7 @@ import sumolib
 
 from its.errors import ScenarioError, VariantError
 from its.transit import Trip
+from its.xmlfile import open_xml
 
 __all__ = ["BusStop", "read_bus_stops", "rescale_line", "route_patterns", "stop_positions", "write_bus_stops", "write_bus_vehicles"]
 
@@ -55,7 +56,8 @@ def read_bus_stops(path: Path) -> tuple[BusStop, ...]:
         If the file is missing or not well-formed XML.
     """
     try:
-        root = ET.parse(path).getroot()
+        with open_xml(path) as stream:
+            root = ET.parse(stream).getroot()
     except (OSError, ET.ParseError) as error:
         raise ScenarioError(f"{path}: cannot read bus stops: {error}") from None
     return tuple(

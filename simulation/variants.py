@@ -19,6 +19,7 @@ from its import changes as ch
 from its.errors import VariantError
 from its.registry import Registry
 from its.scenario import Scenario
+from its.xmlfile import open_xml
 from simulation._netindex import NetIndex, net_index
 from simulation._sumocfg import SumoConfig
 from simulation.pt import rescale_line
@@ -202,7 +203,8 @@ def _signal_program(change: ch.SignalProgram, ctx: ChangeContext, routes: list[P
     if not path.is_file():
         raise VariantError(f"signal-program: no such file {change.file}")
     try:
-        root = ET.parse(path).getroot()
+        with open_xml(path) as stream:
+            root = ET.parse(stream).getroot()
     except ET.ParseError as error:
         line, column = error.position
         raise VariantError(f"signal-program: {path}:{line}:{column}: malformed XML: {error.msg}") from None
@@ -243,9 +245,10 @@ def _bus_timetable(change: ch.BusTimetable, ctx: ChangeContext, routes: list[Pat
 
 
 def _has_line(path: Path, line: str) -> bool:
-    for _, element in ET.iterparse(path, events=("start",)):
-        if element.tag == "vehicle" and element.get("line") == line:
-            return True
+    with open_xml(path) as stream:
+        for _, element in ET.iterparse(stream, events=("start",)):
+            if element.tag == "vehicle" and element.get("line") == line:
+                return True
     return False
 
 

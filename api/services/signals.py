@@ -137,6 +137,9 @@ def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
     ]
     if cfg.additionals:
         args += ["--additional-files", ",".join(str(p) for p in cfg.additionals)]
+    for option in ("xml-validation", "xml-validation.net", "xml-validation.routes"):
+        if option in cfg.options:  # route the files as the scenario's SUMO reads them
+            args += [f"--{option}", cfg.options[option]]
     run_tool(
         "duarouter",
         [*args, "--ignore-errors", "--no-step-log", "--no-warnings", "--write-costs", "false"],

@@ -32,6 +32,18 @@ def test_counting_movements(tmp_path):
     assert counts.unrouted == 1
 
 
+def test_gzipped_route_files_and_sumo_clock_times(tmp_path):
+    # SUMO reads route files gzipped, and departures as [D:]H:M:S
+    import gzip
+
+    path = tmp_path / "demand.rou.xml.gz"
+    text = ROUTES.replace('depart="10"', 'depart="0:0:10"').replace('depart="5000"', 'depart="1:0:0:0"')
+    path.write_bytes(gzip.compress(text.encode()))
+    counts = count_movements([path], begin=0, end=3600)
+    assert counts.pairs[("a", "b")] == pytest.approx(1 + 50 + 0.75)  # "1:0:0:0" is a day later
+    assert counts.unrouted == 1
+
+
 def test_trips_must_be_routed_first(tmp_path, cross):
     from signals.model import SignalNetwork
 

@@ -27,6 +27,15 @@ def test_round_trip(tmp_path, tiny_signals):
     assert "programID=\"its-test\"" in path.read_text()
 
 
+def test_a_gzipped_plan_file_reads_as_plain(tmp_path, tiny_signals):
+    import gzip
+
+    path = write_plans([PLAN], tmp_path / "plan.add.xml")
+    packed = tmp_path / "plan.add.xml.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert read_plans(packed, tiny_signals) == (PLAN,)
+
+
 def test_time_of_day_schedule_is_written_as_a_waut(tmp_path):
     second = TimingPlan("B1", "its-test-2", PLAN.phases)
     path = write_plans([PLAN, second], tmp_path / "tod.add.xml", schedules=[("B1", [(0.0, "its-test"), (3600.0, "its-test-2")])])
