@@ -50,15 +50,15 @@ class Observation:
 
     ``lanes[i]`` holds the vehicles on incoming lane ``i`` as (distance to the stop line in
     metres, speed in m/s, waiting time in s); ``upstream[k]`` the vehicles further up the
-    chain of incoming edge ``k`` (same tuples); ``out_count[j]`` the vehicles on outgoing lane
-    ``j``; ``pending[k]`` the vehicles waiting to enter the network upstream of edge ``k``.
+    chain of incoming edge ``k`` (same tuples); ``outgoing[j]`` the vehicles on outgoing lane
+    ``j`` as (distance past the junction in metres, speed in m/s); ``pending[k]`` the
+    vehicles waiting to enter the network upstream of edge ``k``.
     """
 
     time: float
     lanes: list[list[tuple[float, float, float]]]
     upstream: list[list[tuple[float, float, float]]]
-    out_count: list[int]
-    out_halting: list[int]
+    outgoing: list[list[tuple[float, float]]]
     pending: list[int]
     box: list[tuple[int, float]] = field(default_factory=list)
     """Vehicles inside the junction: (state index of their link, speed in m/s)."""
@@ -217,8 +217,7 @@ class AdaptiveController:
         found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
         lanes: list[list[tuple[float, float, float]]] = [[] for _ in approach.lanes]
         upstream: list[list[tuple[float, float, float]]] = [[] for _ in approach.edges]
-        out_count = [0] * len(approach.outgoing)
-        out_halting = [0] * len(approach.outgoing)
+        outgoing: list[list[tuple[float, float]]] = [[] for _ in approach.outgoing]
         box: list[tuple[int, float]] = []
         gap: list[tuple[int, float, float]] = []
         out_jam = [0] * len(approach.outgoing)
@@ -240,9 +239,8 @@ class AdaptiveController:
                 gap.append((index, speed, values[_VAR_WAITING_TIME]))
                 continue
             if kind == WATCH_OUT:
-                out_count[index] += 1
+                outgoing[index].append((values[_VAR_LANEPOSITION], speed))
                 if speed < HALTING_SPEED:
-                    out_halting[index] += 1
                     out_jam[index] += 1
                 continue
             distance = max(0.0, length - values[_VAR_LANEPOSITION]) + offset
@@ -254,7 +252,7 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        seen = Observation(now, lanes, upstream, out_count, out_halting, pending, box, gap, out_jam)
+        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam)
         self._seen[approach.tls_id] = seen
         return seen
 

@@ -60,7 +60,9 @@ class Greedy:
 @dataclass(frozen=True)
 class MaxPressure:
     """Serve the green with the highest pressure: over its green links, vehicles on the
-    incoming lane (within ``reach_m``) minus vehicles on the outgoing lane (Varaiya's rule)."""
+    incoming lane minus vehicles on the outgoing lane, both within ``reach_m`` of the
+    junction (Varaiya's rule). Counting the whole of a long exit lane would set the traffic
+    moving away on it against the queue waiting to join it."""
 
     decide_every_s: float = 5.0
     reach_m: float = 100.0
@@ -68,7 +70,10 @@ class MaxPressure:
 
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         counts = lane_counts(approach, obs, self.reach_m, halting_only=self.halting_only)
-        out = obs.out_halting if self.halting_only else obs.out_count
+        out = [
+            sum(1 for d, v in vehicles if d <= self.reach_m and (not self.halting_only or v < HALTING_SPEED))
+            for vehicles in obs.outgoing
+        ]
         values = [0.0] * len(approach.greens)
         for p, green in enumerate(approach.greens):
             values[p] = sum(counts[i] - out[j] for i, j, index in approach.links if green[index] in "Gg")

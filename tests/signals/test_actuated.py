@@ -35,8 +35,7 @@ def _observation(side_upstream: list[tuple[float, float, float]], main: list[tup
         time=100.0,
         lanes=[main, []],
         upstream=[[], side_upstream],
-        out_count=[0],
-        out_halting=[0],
+        outgoing=[[]],
         pending=[0, 0],
     )
 

@@ -251,7 +251,7 @@ def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
         n = len(approach.outgoing)
         out_jam = [jam if i == j else 0 for i in range(n)]
         empty = [[] for _ in approach.lanes]
-        return Observation(0.0, empty, [[] for _ in approach.edges], [0] * n, [0] * n, [0] * len(approach.edges), out_jam=out_jam)
+        return Observation(0.0, empty, [[] for _ in approach.edges], [[] for _ in range(n)], [0] * len(approach.edges), out_jam=out_jam)
 
     into = {index for _, out, index in approach.links if out == j}
     full = math.ceil(min(0.8 * room, room - 1.0))

@@ -1,0 +1,57 @@
+"""The max-pressure baseline weighs the queue waiting to join an exit against the vehicles
+within the same reach beyond the junction, not against the whole exit lane."""
+
+from __future__ import annotations
+
+from signals.adaptive import Observation, SignalState
+from signals.approach import Approach
+from signals.baselines import MaxPressure
+from signals.phases import Timing
+
+# a main street (green 0) and a side road (green 1), one lane each, each onto its own exit
+APPROACH = Approach(
+    tls_id="J",
+    junction="J",
+    radius_m=500.0,
+    greens=("Gr", "rG"),
+    lanes=("main_0", "side_0"),
+    lane_length=(300.0, 300.0),
+    lane_speed=(13.9, 13.9),
+    lane_edge=(0, 1),
+    lane_phases=((0,), (1,)),
+    edges=("main", "side"),
+    edge_lanes=((0,), (1,)),
+    outgoing=("main_out_0", "side_out_0"),
+    out_capacity=(65.0, 65.0),
+    links=((0, 0, 0), (1, 1, 1)),
+    watch={},
+    sources=(),
+    approach_length=(300.0, 300.0),
+)
+
+
+def _seen(main_exit: list[tuple[float, float]]) -> Observation:
+    main_queue = [(2.0 + 7.5 * n, 0.0, 20.0) for n in range(3)]
+    side_queue = [(2.0 + 7.5 * n, 0.0, 30.0) for n in range(2)]
+    return Observation(
+        time=100.0,
+        lanes=[main_queue, side_queue],
+        upstream=[[], []],
+        outgoing=[main_exit, []],
+        pending=[0, 0],
+    )
+
+
+def test_traffic_moving_away_down_a_long_exit_does_not_count_against_the_queue():
+    state = SignalState(current=1, green_since=50.0)
+    moving_away = [(120.0 + 45.0 * n, 13.9) for n in range(8)]  # 8 vehicles 120-435 m down the exit
+    assert MaxPressure(reach_m=100.0).choose(APPROACH, _seen(moving_away), state, Timing()) == 0
+    # counted as far as they are, they would (3 - 8 < 2) keep the side road green
+    assert MaxPressure(reach_m=500.0).choose(APPROACH, _seen(moving_away), state, Timing()) == 1
+
+
+def test_a_queue_standing_just_beyond_the_junction_does_count():
+    state = SignalState(current=1, green_since=50.0)
+    standing = [(5.0 + 7.5 * n, 0.0) for n in range(4)]
+    assert MaxPressure(reach_m=100.0).choose(APPROACH, _seen(standing), state, Timing()) == 1
+    assert MaxPressure(reach_m=100.0, halting_only=True).choose(APPROACH, _seen(standing), state, Timing()) == 1
