@@ -60,9 +60,10 @@ class Greedy:
 @dataclass(frozen=True)
 class MaxPressure:
     """Serve the green with the highest pressure: over its green links, vehicles on the
-    incoming lane minus vehicles on the outgoing lane, both within ``reach_m`` of the
-    junction (Varaiya's rule). Counting the whole of a long exit lane would set the traffic
-    moving away on it against the queue waiting to join it."""
+    incoming lane within ``reach_m`` of the stop line minus the queue on the outgoing lane
+    (Varaiya's rule). The outgoing queue is every vehicle standing on the exit, however far
+    down, and every vehicle within ``reach_m`` of the junction: counting the traffic moving
+    away down a long exit would set it against the queue waiting to join it."""
 
     decide_every_s: float = 5.0
     reach_m: float = 100.0
@@ -71,7 +72,7 @@ class MaxPressure:
     def choose(self, approach: Approach, obs: Observation, state: SignalState, timing: Timing) -> int:
         counts = lane_counts(approach, obs, self.reach_m, halting_only=self.halting_only)
         out = [
-            sum(1 for d, v in vehicles if d <= self.reach_m and (not self.halting_only or v < HALTING_SPEED))
+            sum(1 for d, v in vehicles if v < HALTING_SPEED or (d <= self.reach_m and not self.halting_only))
             for vehicles in obs.outgoing
         ]
         values = [0.0] * len(approach.greens)

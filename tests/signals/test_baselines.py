@@ -1,5 +1,6 @@
-"""The max-pressure baseline weighs the queue waiting to join an exit against the vehicles
-within the same reach beyond the junction, not against the whole exit lane."""
+"""The max-pressure baseline weighs the queue waiting to join an exit against the queue on
+the exit: vehicles standing on it anywhere, and vehicles within the same reach beyond the
+junction, not the traffic moving away down it."""
 
 from __future__ import annotations
 
@@ -55,3 +56,11 @@ def test_a_queue_standing_just_beyond_the_junction_does_count():
     standing = [(5.0 + 7.5 * n, 0.0) for n in range(4)]
     assert MaxPressure(reach_m=100.0).choose(APPROACH, _seen(standing), state, Timing()) == 1
     assert MaxPressure(reach_m=100.0, halting_only=True).choose(APPROACH, _seen(standing), state, Timing()) == 1
+
+
+def test_a_queue_standing_far_down_the_exit_counts():
+    state = SignalState(current=1, green_since=50.0)
+    backed_up = [(300.0 + 7.5 * n, 0.0) for n in range(4)]  # the exit's queue, 300 m down
+    assert MaxPressure(reach_m=100.0).choose(APPROACH, _seen(backed_up), state, Timing()) == 1
+    moving = [(d, 13.9) for d, _ in backed_up]
+    assert MaxPressure(reach_m=100.0).choose(APPROACH, _seen(moving), state, Timing()) == 0
