@@ -73,6 +73,7 @@ def read(path: Path) -> SignalNetwork:
             )
         )
         conflicts = set()
+        examples: dict[tuple[int, int], tuple[str, str]] = {}
         request: dict[int, int] = {}
         for node in {c.getJunction() for c in connections}:
             request.update(_request_indices(node))
@@ -84,6 +85,7 @@ def read(path: Path) -> SignalNetwork:
                 ja, jb = request.get(id(a), -1), request.get(id(b), -1)
                 if ja >= 0 and jb >= 0 and a.getJunction().areFoes(ja, jb):
                     conflicts.add((ia, ib))
+                    examples.setdefault((ia, ib), (_lanes(a), _lanes(b)))
         programs = tuple(_plan(tid, pid, program) for pid, program in tls.getPrograms().items())
         size = max([len(p.phases[0].state) for p in programs if p.phases] + [max((lk.index for lk in links), default=-1) + 1])
         junction_ids = tuple(sorted({link.junction for link in links}))
@@ -96,6 +98,7 @@ def read(path: Path) -> SignalNetwork:
             links=links,
             size=size,
             conflicts=frozenset(conflicts),
+            conflict_lanes=examples,
             programs=programs,
             junctions=junction_ids,
             xy=(float(xy[0]), float(xy[1])),
@@ -151,6 +154,10 @@ def _request_indices(node: sumolib.net.node.Node) -> dict[int, int]:
             rows[id(candidate)] = row
             row += 1
     return rows
+
+
+def _lanes(connection: sumolib.net.connection.Connection) -> str:
+    return f"{connection.getFromLane().getID()} -> {connection.getToLane().getID()}"
 
 
 def _via(net: sumolib.net.Net, connection: sumolib.net.connection.Connection) -> tuple[str, ...]:

@@ -145,7 +145,7 @@ def check_states(states: Iterable[str], signal: Signal) -> list[str]:
     for state in states:
         for i, j in sorted(signal.conflicts):
             if i < len(state) and j < len(state) and state[i] == "G" and state[j] == "G":
-                a, b = _link(signal, i), _link(signal, j)
+                a, b = signal.conflict_lanes.get((i, j)) or (_link(signal, i), _link(signal, j))
                 messages.append(
                     f"state {state!r} gives priority green to conflicting links {i} ({a}) and {j} ({b})"
                 )

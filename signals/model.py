@@ -86,6 +86,9 @@ class Signal:
     """Centre of the controlled junctions, network coordinates (metres)."""
     crossings: frozenset[int] = frozenset()
     """State indices of pedestrian crossings (not vehicle links, but served like them)."""
+    conflict_lanes: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, compare=False)
+    """For a pair in ``conflicts``: one pair of its links that are foes, as ``from -> to``
+    lanes (an index may serve several links, of which maybe one conflicts)."""
 
     @property
     def movements(self) -> frozenset[int]:

@@ -116,3 +116,18 @@ def test_plans_built_from_safe_stages_always_pass(cross, greens, all_red):
     assert faults(plan, cross, timing) == []
     assert plan.cycle_s == sum(greens) + 2 * (3 + all_red)
     assert 0 <= plan.offset < plan.cycle_s
+
+
+def test_a_conflict_names_the_links_that_are_foes(cross, tiny_signals):
+    # an index may serve several links: the message names the pair that conflicts
+    plan = replace(SAFE, phases=(Phase("GrrrGr", 30), Phase("yrrryr", 3), Phase("rrGrrG", 30), Phase("rryrry", 3)))
+    named = replace(cross, conflict_lanes={(0, 4): ("n_in_1 -> e_out_0", "e_in_0 -> w_out_0")})
+    assert "links 0 (n_in_1 -> e_out_0) and 4 (e_in_0 -> w_out_0)" in str(faults(plan, named)[0])
+    # read from a network, every conflicting pair has its foes named, links of those indices
+    for signal in tiny_signals.signals.values():
+        lanes = {index: set() for index in range(signal.size)}
+        for link in signal.links:
+            lanes[link.index].add(f"{link.from_lane} -> {link.to_lane}")
+        assert signal.conflicts and set(signal.conflict_lanes) == set(signal.conflicts)
+        for (i, j), (a, b) in signal.conflict_lanes.items():
+            assert a in lanes[i] and b in lanes[j]
