@@ -119,13 +119,23 @@ class Signal:
 
     def green_phases(self) -> tuple[Phase, ...]:
         """The distinct green phases of the shipped program, in order (the action set of the
-        adaptive controllers and the stages of the fixed-time methods)."""
+        adaptive controllers and the stages of the fixed-time methods).
+
+        Where the active program leaves a controlled movement never green, the greens of the
+        signal's other programs follow (a signal switched between programs that each serve
+        only some movements, as SUMO's bs3d game scenario ships)."""
         seen: dict[str, Phase] = {}
         for phase in self.program.phases:
             if is_green_state(phase.state) and phase.state not in seen:
                 seen[phase.state] = phase
         if not seen:
             raise PlanError(f"traffic light {self.tls_id}: its program has no green phase")
+        served = {k for state in seen for k, c in enumerate(state) if c in GREEN}
+        if not {link.index for link in self.links} <= served:
+            for other in self.programs[1:]:
+                for phase in other.phases:
+                    if is_green_state(phase.state) and len(phase.state) == self.size and phase.state not in seen:
+                        seen[phase.state] = phase
         return tuple(seen.values())
 
 

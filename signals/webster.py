@@ -243,6 +243,11 @@ def size(
             for i in range(n)
         ]
     )
+    unserved = [lane for lane, q, c in zip(signal.incoming_lanes, flows, capacity, strict=True) if q > 0 and c.sum() <= 0]
+    if unserved:
+        raise InfeasibleError(
+            f"{signal.tls_id}: lane {unserved[0]} carries traffic but no green phase of its programs serves it"
+        )
     try:
         _, reserve = splits(flows, capacity, total=1.0, minimum=[0.0] * n)
     except InfeasibleError as error:

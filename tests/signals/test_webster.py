@@ -128,3 +128,23 @@ def test_webster_plans_are_safe(tiny, tiny_signals):
         assert plan.program_id == "its-webster"
         assert faults(plan, tiny_signals.signals[plan.tls_id], timing) == []
     assert all(z.cycle_s == p.cycle_s for z, p in zip(sizings, plans, strict=True))
+
+
+def test_a_signal_switched_between_programs_is_sized_over_all_their_greens(cross):
+    # SUMO's bs3d: each program serves some movements; the active one only north-south
+    from dataclasses import replace
+
+    from its.control import Phase, TimingPlan
+    from signals.webster import InfeasibleError
+
+    north_south = TimingPlan("X", "0", (Phase("GgGgrr", 1000.0), Phase("yyyyrr", 3.0)))
+    east_west = TimingPlan("X", "1", (Phase("rrrrGG", 1000.0), Phase("rrrryy", 3.0)))
+    switched = replace(cross, programs=(north_south, east_west))
+    assert [p.state for p in switched.green_phases()] == ["GgGgrr", "rrrrGG"]
+    assert len(size(switched, flows(600, 50, 600, 50, 200, 200)).greens_s) == 2
+    # a program that serves everything keeps to its own greens
+    east_only = TimingPlan("X", "2", (Phase("rrrrGr", 1000.0), Phase("rrrryr", 3.0)))
+    assert [p.state for p in replace(cross, programs=(cross.program, east_only)).green_phases()] == ["GgGgrr", "rrrrGG"]
+    alone = replace(cross, programs=(north_south,))
+    with pytest.raises(InfeasibleError, match="X: lane e_in_0 carries traffic but no green phase of its programs serves it"):
+        size(alone, flows(600, 50, 600, 50, 200, 200))
