@@ -10,8 +10,9 @@ from pathlib import Path
 from sumolib.miscutils import parseTime
 
 from its.errors import ScenarioError
+from its.xmlfile import open_xml
 
-__all__ = ["SumoConfig", "read_sumocfg", "split_files"]
+__all__ = ["SumoConfig", "demand_files", "read_sumocfg", "split_files"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,25 @@ def read_sumocfg(path: Path) -> SumoConfig:
         end=time("end"),
         options=options,
     )
+
+
+#: Elements that put traffic into a simulation, wherever SUMO reads them from.
+_DEMAND = frozenset({"vehicle", "trip", "flow", "person", "personFlow", "container", "containerFlow"})
+
+
+def demand_files(cfg: SumoConfig) -> list[Path]:
+    """The files the simulation's traffic comes from: the route files, and the additional
+    files that define vehicles, trips or flows too (SUMO reads demand from both)."""
+    return [*cfg.routes, *(p for p in cfg.additionals if p not in cfg.routes and _has_demand(p))]
+
+
+def _has_demand(path: Path) -> bool:
+    try:
+        with open_xml(path) as stream:
+            for _, element in ET.iterparse(stream, events=("start",)):
+                if element.tag in _DEMAND:
+                    return True
+    except (ET.ParseError, OSError):
+        return False  # SUMO itself reports a broken additional file when it loads it
+    return False
+

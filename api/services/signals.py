@@ -116,11 +116,11 @@ def signal_window(
 def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
     """The scenario's route files, with ``<trip>`` demand routed by duarouter into ``folder``."""
     from signals._routes import count_movements
-    from simulation._sumocfg import read_sumocfg
+    from simulation._sumocfg import demand_files, read_sumocfg
     from simulation._tools import run_tool
 
     cfg = read_sumocfg(scenario.sumocfg)
-    routes = list(cfg.routes)
+    routes = demand_files(cfg)
     if not routes:
         return []
     if count_movements(routes, begin=float("-inf"), end=float("inf")).unrouted == 0:
@@ -135,8 +135,9 @@ def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
         "--output-file",
         str(out),
     ]
-    if cfg.additionals:
-        args += ["--additional-files", ",".join(str(p) for p in cfg.additionals)]
+    others = [p for p in cfg.additionals if p not in routes]  # the rest: types, stops
+    if others:
+        args += ["--additional-files", ",".join(str(p) for p in others)]
     for option in ("xml-validation", "xml-validation.net", "xml-validation.routes"):
         if option in cfg.options:  # route the files as the scenario's SUMO reads them
             args += [f"--{option}", cfg.options[option]]
@@ -181,7 +182,7 @@ def signal_flows(
     else:
         if demand is None:
             raise InputError(
-                f"scenario {window.scenario.name!r} has no demand (route files) and no counts were given"
+                f"scenario {window.scenario.name!r} has no demand (vehicles in its route or additional files) and no counts were given"
             )
         return demand
     return from_lane_counts(
@@ -196,7 +197,7 @@ def signal_saturation(
     signals measured in SUMO (see :mod:`signals.saturation`), for the demand's own vehicles."""
     from signals.saturation import measure, vehicle_type
     from signals.webster import Saturation
-    from simulation._sumocfg import read_sumocfg
+    from simulation._sumocfg import demand_files, read_sumocfg
     from simulation._tools import run_tool
 
     network = window.network
@@ -206,7 +207,7 @@ def signal_saturation(
         for link in network.signals[t].links
         if flows.of(t) and flows.of(t)[link.index] > 0
     ]
-    routes = list(read_sumocfg(window.scenario.sumocfg).routes)
+    routes = demand_files(read_sumocfg(window.scenario.sumocfg))
     lengths = {lane: geom.length for lane, geom in network.lanes.items()}
     measured = measure(
         network.net_path,

@@ -30,3 +30,18 @@ def test_begin_in_sumo_time_syntax(tmp_path, text, seconds):
 def test_a_begin_that_is_not_a_time_names_file_and_field(tmp_path, text):
     with pytest.raises(ScenarioError, match=r"a\.sumocfg begin: .* is not a time"):
         read_sumocfg(_cfg(tmp_path, text))
+
+
+def test_demand_comes_from_route_files_and_additional_files_with_vehicles(tmp_path):
+    from simulation._sumocfg import demand_files
+
+    (tmp_path / "a.net.xml").write_text("<net/>")
+    (tmp_path / "r.rou.xml").write_text("<routes><vehicle id='v' depart='0' route='x'/></routes>")
+    (tmp_path / "types.add.xml").write_text("<additional><vType id='car'/></additional>")
+    (tmp_path / "cars.add.xml").write_text("<additional><flow id='f' begin='0' end='9' number='3'/></additional>")
+    path = tmp_path / "a.sumocfg"
+    path.write_text(
+        "<configuration><input><net-file value='a.net.xml'/><route-files value='r.rou.xml'/>"
+        "<additional-files value='types.add.xml,cars.add.xml'/></input></configuration>"
+    )
+    assert [p.name for p in demand_files(read_sumocfg(path))] == ["r.rou.xml", "cars.add.xml"]
