@@ -14,14 +14,14 @@ from its.errors import PlanError
 from its.xmlfile import open_xml
 
 
-def parse(path: Path) -> tuple[TimingPlan, ...]:
-    """Every ``tlLogic`` in an additional (or network) file.
+def parse(path: Path, *, required: bool = True) -> tuple[TimingPlan, ...]:
+    """Every ``tlLogic`` in an additional (or network) file (none is fine unless ``required``).
 
     Raises
     ------
     PlanError
-        If the file is missing, not well-formed, holds no program, or a phase lacks a valid
-        duration or state.
+        If the file is missing, not well-formed, holds no program (when ``required``), or a
+        phase lacks a valid duration or state.
     """
     try:
         with open_xml(path) as stream:
@@ -60,7 +60,7 @@ def parse(path: Path) -> tuple[TimingPlan, ...]:
                 type=element.get("type", "static"),
             )
         )
-    if not plans:
+    if not plans and required:
         raise PlanError(f"{path}: holds no tlLogic program")
     return tuple(plans)
 

@@ -8,8 +8,8 @@ not both be priority green), and the programs the network ships with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from its.control import Phase, TimingPlan
@@ -206,14 +206,41 @@ class SignalNetwork:
         return tuple(self.signal(t) for t in tls_ids)
 
 
-def read_signals(net: Path) -> SignalNetwork:
-    """Read the signals and lane graph of a SUMO ``.net.xml``.
+def read_signals(net: Path, additionals: Sequence[Path] = ()) -> SignalNetwork:
+    """Read the signals and lane graph of a SUMO ``.net.xml``, with the programs that
+    ``additionals`` (a scenario's additional files) load for its signals.
+
+    SUMO runs the program it loads last, so a program from an additional file comes first
+    in its signal's ``programs`` (the one the methods start from, "as shipped").
 
     Raises
     ------
     InputError
         If the file is missing or not a SUMO network.
+    PlanError
+        If an additional file's program does not fit its signal.
     """
     from signals._sumonet import read
+    from signals._tlsxml import parse
 
-    return read(net)
+    network = read(net)
+    loaded: dict[str, list[TimingPlan]] = {}
+    for path in additionals:
+        for plan in parse(path, required=False):
+            signal = network.signals.get(plan.tls_id)
+            if signal is None:
+                raise PlanError(f"{path}: tlLogic {plan.tls_id!r} is not a traffic light of {net.name}")
+            if any(len(phase.state) != signal.size for phase in plan.phases):
+                raise PlanError(
+                    f"{path}: tlLogic {plan.tls_id!r} program {plan.program_id!r} has states of "
+                    f"{len(plan.phases[0].state)} signals; the network's {plan.tls_id!r} has {signal.size}"
+                )
+            loaded.setdefault(plan.tls_id, []).append(plan)
+    if not loaded:
+        return network
+    signals = dict(network.signals)
+    for tls, plans in loaded.items():
+        ids = {p.program_id for p in plans}
+        older = tuple(p for p in signals[tls].programs if p.program_id not in ids)
+        signals[tls] = replace(signals[tls], programs=(*reversed(plans), *older))
+    return replace(network, signals=signals)

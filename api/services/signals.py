@@ -102,7 +102,7 @@ def signal_window(
             f"scenario {scenario.name!r} is not built yet; run: its scenario build {scenario.name}"
         )
     cfg = read_sumocfg(scenario.sumocfg)
-    network = read_signals(cfg.net)
+    network = read_signals(cfg.net, cfg.additionals)
     chosen = network.select(list(tls or []))
     b = next(v for v in (begin, scenario.begin, cfg.begin, 0.0) if v is not None)
     e = next((v for v in (end, scenario.end, cfg.end) if v is not None), None)
@@ -753,7 +753,8 @@ def plan_switch(
     from simulation._sumocfg import read_sumocfg
 
     timing = timing or Timing()
-    network = read_signals(read_sumocfg(scenario.sumocfg).net)
+    cfg = read_sumocfg(scenario.sumocfg)
+    network = read_signals(cfg.net, cfg.additionals)
     plans = read_plans(plans_file, network)
     require_safe(plans, network, timing, fixed_time=all(p.type == "static" for p in plans))
     return PlanSwitch(plans, at_s=at_s, timing=timing)

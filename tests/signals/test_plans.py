@@ -117,3 +117,27 @@ def test_sumo_runs_a_written_plan_unchanged(tiny, tmp_path):
     assert all(s[2] == "its-test" for s in centre)
     assert centre[0][3] == [[p.duration, p.state] for p in PLAN.phases]
     assert all(s[2] == "0" for s in seen if s[1] == "A1")  # the others keep their program
+
+
+def test_programs_an_additional_file_loads_are_the_ones_shipped(tmp_path, tiny, tiny_signals):
+    # SUMO runs the program it loads last: a scenario's own plan in an additional file
+    from signals.model import read_signals
+    from simulation._sumocfg import read_sumocfg
+
+    net = read_sumocfg(tiny.sumocfg).net
+    signal = next(iter(tiny_signals.signals.values()))
+    greens = [p for p in signal.program.phases if "G" in p.state]
+    own = TimingPlan(signal.tls_id, "field", tuple(Phase(p.state, 17.0) for p in signal.program.phases))
+    path = write_plans([own], tmp_path / "field.add.xml")
+    types = tmp_path / "types.add.xml"
+    types.write_text("<additional><vType id='car'/></additional>")
+    loaded = read_signals(net, [types, path]).signals[signal.tls_id]
+    assert loaded.program.program_id == "field" and loaded.program.phases[0].duration == 17.0
+    assert [p.program_id for p in loaded.programs] == ["field", *(p.program_id for p in signal.programs)]
+    assert len(loaded.green_phases()) == len({p.state for p in greens})
+    short = TimingPlan(signal.tls_id, "short", (Phase("G", 30.0),))
+    with pytest.raises(PlanError, match="program 'short' has states of 1 signals"):
+        read_signals(net, [write_plans([short], tmp_path / "short.add.xml")])
+    stranger = TimingPlan("atlantis", "0", own.phases)
+    with pytest.raises(PlanError, match="tlLogic 'atlantis' is not a traffic light of"):
+        read_signals(net, [write_plans([stranger], tmp_path / "stranger.add.xml")])
