@@ -85,10 +85,12 @@ def derive(
     begin: float,
     end: float,
     program_id: str = "its-derived",
+    min_cycle_s: float = 0.0,
 ) -> TimingPlan:
     """A fixed-time plan reproducing what the adaptive controller did at ``signal`` in
     ``[begin, end)``: stages in the junction's order, each with its mean green per service,
-    on the mean cycle (time over the services of the most-served stage), within bounds.
+    on the mean cycle (time over the services of the most-served stage, at least
+    ``min_cycle_s``), within bounds.
 
     Raises
     ------
@@ -99,10 +101,20 @@ def derive(
     order = [p.state for p in signal.green_phases()]
     totals = dict.fromkeys(order, 0.0)
     counts = dict.fromkeys(order, 0)
+    added = dict.fromkeys(order, 0)
     for g in own:
-        if g.state in totals:
-            totals[g.state] += min(g.end, end) - max(g.begin, begin)
-            counts[g.state] += 1
+        # a split phase's time counts to the stage nearest it, but not as a service of its
+        # own: it alternates with that stage, and counting both would halve the cycle
+        stage = g.state if g.state in totals else _nearest(g.state, order)
+        if stage is not None:
+            totals[stage] += min(g.end, end) - max(g.begin, begin)
+            if stage == g.state:
+                counts[stage] += 1
+            else:
+                added[stage] += 1
+    for s in order:
+        if not counts[s] and added[s]:
+            counts[s] = added[s]
     if not any(counts.values()):
         raise InputError(f"{signal.tls_id}: the adaptive run served no green between {begin:g} and {end:g} s")
     # a stage the controller never needed in the period still runs (at its minimum) when it
@@ -116,11 +128,12 @@ def derive(
     used = [s for s in order if counts[s] > 0]
     clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing) for i in range(len(used))) if len(used) > 1 else 0.0
     services = max(counts[s] for s in used)
-    cycle = (end - begin) / services
+    cycle = max((end - begin) / services, min_cycle_s)
     cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
     whole = math.floor(cycle + 1e-9)  # whole seconds: the greens are rounded to them
     cycle = float(whole if whole >= timing.min_cycle_s - 1e-9 else math.ceil(timing.min_cycle_s))
-    mean = {s: totals[s] / counts[s] for s in used}
+    # a fixed plan serves each stage once a cycle: greens in proportion to the time each got
+    mean = {s: totals[s] / services for s in used}
     available = cycle - clearance
     scale = available / sum(mean.values())
     seconds = [max(timing.min_green_s, round(mean[s] * scale)) for s in used]
@@ -132,6 +145,15 @@ def derive(
         excess -= cut
     stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
     return build_plan(signal.tls_id, stages, timing, program_id=program_id)
+
+
+def _nearest(state: str, order: Sequence[str]) -> str | None:
+    """The stage of the program a green it lacks counts as (a split phase the controller
+    added: one approach with all its turns): the one sharing the most of its green links."""
+    shown = green_indices(state)
+    overlap = [len(shown & green_indices(s)) for s in order]
+    best = max(overlap, default=0)
+    return order[overlap.index(best)] if best else None
 
 
 def time_of_day(

@@ -75,3 +75,30 @@ def test_a_green_with_links_held_red_is_still_that_green(cross, tmp_path):
     plan = derive(cross, greens, Timing(), begin=0, end=3600)
     main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
     assert main == pytest.approx(30, abs=1) and side == pytest.approx(15, abs=1)
+
+
+def test_greens_follow_the_time_each_stage_got_and_split_phases_count_to_theirs(cross):
+    from signals.derive import Served
+
+    # north-south 30 s every cycle; east-west 20 s, half the cycles through a split phase
+    # of east alone ("rrrrGr" is no stage of the program)
+    greens, t = [], 0.0
+    for k in range(60):
+        greens.append(Served("X", "GgGgrr", t, t + 30))
+        greens.append(Served("X", "rrrrGG" if k % 2 else "rrrrGr", t + 33, t + 53))
+        t += 56
+    plan = derive(cross, greens, Timing(), begin=0, end=t)
+    main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
+    assert plan.cycle_s == pytest.approx(56, abs=1)  # sixty services, not thirty
+    assert main == pytest.approx(30, abs=1) and side == pytest.approx(20, abs=1)
+    # a stage the controller served in only some cycles gets its time's share of a cycle
+    sparse = [g for k, g in enumerate(greens) if g.state == "GgGgrr" or k % 4 == 1]
+    main, side = (p.duration for p in derive(cross, sparse, Timing(), begin=0, end=t).phases if "G" in p.state)
+    assert side < main / 2
+
+
+def test_a_floor_lengthens_the_cycle_and_keeps_the_split(cross):
+    greens = served(log(30, 15, 0, 3600), end=3600)
+    plan = derive(cross, greens, Timing(), begin=0, end=3600, min_cycle_s=90)
+    main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
+    assert plan.cycle_s == pytest.approx(90, abs=1) and main == pytest.approx(2 * side, abs=2)
