@@ -3,7 +3,8 @@
 Every ``decide_every_s`` seconds each signal predicts, lane by lane, when the vehicles now on
 its approaches (back to the previous signal) reach the stop line: queued vehicles at once,
 moving ones at their approach speed. A point-queue model then prices every two-stage plan
-over the horizon -- keep the current green for ``g`` seconds (``g`` = 0 means switch now),
+over the horizon (30 s; longer, up to 60 s, while the queues standing now take longer to
+serve) -- keep the current green for ``g`` seconds (``g`` = 0 means switch now),
 then serve another green -- as the vehicle-seconds spent queued, plus a penalty per stop and
 a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
 start-up time. The signal switches when the cheapest plan starts with another green.
@@ -43,8 +44,10 @@ class Lookahead:
         Share of the saturation flow a permissive (``g``) link achieves.
     startup_s
         Start-up lost time of a green that starts from red, seconds.
-    horizon_s
-        How far ahead arrivals are predicted and plans priced, seconds.
+    horizon_s, max_horizon_s, clearing_factor
+        How far ahead arrivals are predicted and plans priced, seconds: ``horizon_s``, or,
+        when serving the queues standing now takes longer, ``clearing_factor`` times that, up
+        to ``max_horizon_s`` (see :meth:`_steps`).
     dt_s
         Time step of the queue model, seconds.
     stop_s
@@ -100,8 +103,10 @@ class Lookahead:
     stop_s: float = 0.0
     terminal_s: float = 15.0
     wait_weight_s: float = 120.0
-    first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-    second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0)
+    max_horizon_s: float = 60.0
+    clearing_factor: float = 1.5
+    first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 35, 40, 50, 60)
+    second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0, 40.0)
     candidates: int = 3
     max_green_s: float = 40.0
     uses_neighbours: bool = False
@@ -131,8 +136,8 @@ class Lookahead:
         current = state.current
         if n_phases < 2:
             return current
-        steps = max(1, int(round(self.horizon_s / self.dt_s)))
-        arrivals = self._arrivals(approach, obs, steps)  # (T, L)
+        longest_s = max(self.horizon_s, self.max_horizon_s)
+        arrivals = self._arrivals(approach, obs, max(1, int(round(longest_s / self.dt_s))))  # (T, L)
         capacity = self._capacity(approach, obs) * self.dt_s  # (P, L) vehicles per step
         demand = (capacity > 0) @ arrivals.sum(axis=0)
         green_for = obs.time - state.green_since
@@ -143,6 +148,8 @@ class Lookahead:
         if not order:
             return current
         chosen = tuple(sorted(order[: self.candidates]))
+        steps = self._steps(approach, arrivals, capacity, (current, *chosen), timing)
+        arrivals = arrivals[:steps]
         plans, firsts = _plans(
             approach.greens, current, chosen, timing, steps, self.dt_s, self.startup_s, self.first_s, self.second_s
         )
@@ -169,6 +176,33 @@ class Lookahead:
         if firsts[best] == 0:
             return _target(plans, best, n_phases)
         return current
+
+    def _steps(
+        self, approach: Approach, arrivals: np.ndarray, capacity: np.ndarray, greens: tuple[int, ...], timing: Timing
+    ) -> int:
+        """Steps of the horizon: ``horizon_s``, unless serving the queues standing now takes
+        longer (each green in turn until its longest queue is gone, with the change before
+        it); then ``clearing_factor`` times that, at most ``max_horizon_s``. An
+        oversaturated junction's queues outlast a short horizon, and plans priced over it
+        switch too often for the time each change loses (RiLSA example 3 with its own
+        staging: 141 s of delay at 30 s, 86 s so)."""
+        short = max(1, int(round(self.horizon_s / self.dt_s)))
+        if self.max_horizon_s <= self.horizon_s:
+            return short
+        standing = arrivals[0]
+        total = 0.0
+        for k, p in enumerate(greens):
+            rate = capacity[p]
+            served = rate > 0
+            if served.any():
+                total += float((standing[served] / rate[served]).max()) * self.dt_s
+            before = greens[k - 1] if k else greens[-1]
+            if len(greens) > 1:
+                total += clearance_s(approach.greens[before], approach.greens[p], timing) + self.startup_s
+        longest = max(short, int(round(self.max_horizon_s / self.dt_s)))
+        if total <= self.horizon_s:
+            return short
+        return min(longest, max(short, int(np.ceil(total * self.clearing_factor / self.dt_s))))
 
     def _queue_ends(self, approach: Approach, obs: Observation) -> list[float]:
         """Per incoming edge: how far back (metres) the queue from the stop line reaches."""

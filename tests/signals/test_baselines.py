@@ -5,30 +5,11 @@ junction, not the traffic moving away down it."""
 from __future__ import annotations
 
 from signals.adaptive import Observation, SignalState
-from signals.approach import Approach
 from signals.baselines import MaxPressure
 from signals.phases import Timing
+from tests.signals._handmade import TWO_WAY
 
-# a main street (green 0) and a side road (green 1), one lane each, each onto its own exit
-APPROACH = Approach(
-    tls_id="J",
-    junction="J",
-    radius_m=500.0,
-    greens=("Gr", "rG"),
-    lanes=("main_0", "side_0"),
-    lane_length=(300.0, 300.0),
-    lane_speed=(13.9, 13.9),
-    lane_edge=(0, 1),
-    lane_phases=((0,), (1,)),
-    edges=("main", "side"),
-    edge_lanes=((0,), (1,)),
-    outgoing=("main_out_0", "side_out_0"),
-    out_capacity=(65.0, 65.0),
-    links=((0, 0, 0), (1, 1, 1)),
-    watch={},
-    sources=(),
-    approach_length=(300.0, 300.0),
-)
+APPROACH = TWO_WAY
 
 
 def _seen(main_exit: list[tuple[float, float]]) -> Observation:
