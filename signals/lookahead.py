@@ -3,7 +3,7 @@
 Every ``decide_every_s`` seconds each signal predicts, lane by lane, when the vehicles now on
 its approaches (back to the previous signal) reach the stop line: queued vehicles at once,
 moving ones at their approach speed. A point-queue model then prices every two-stage plan
-over the horizon (30 s; longer, up to 60 s, while the queues standing now take longer to
+over the horizon (30 s; optionally longer while the queues standing now take longer to
 serve) -- keep the current green for ``g`` seconds (``g`` = 0 means switch now),
 then serve another green -- as the vehicle-seconds spent queued, plus a penalty per stop and
 a cost for every vehicle still queued at the horizon; a switch loses the yellow, all-red and
@@ -47,7 +47,10 @@ class Lookahead:
     horizon_s, max_horizon_s, clearing_factor
         How far ahead arrivals are predicted and plans priced, seconds: ``horizon_s``, or,
         when serving the queues standing now takes longer, ``clearing_factor`` times that, up
-        to ``max_horizon_s`` (see :meth:`_steps`).
+        to ``max_horizon_s`` (see :meth:`_steps`). Off by default (``max_horizon_s`` equal
+        to ``horizon_s``): at 60 s it helped an oversaturated junction with many stages
+        (RiLSA example 3: 137 s of delay at 30 s, 85.5 s so) but locked ingolstadt21 on 2 of
+        5 held-out seeds.
     dt_s
         Time step of the queue model, seconds.
     stop_s
@@ -103,7 +106,7 @@ class Lookahead:
     stop_s: float = 0.0
     terminal_s: float = 15.0
     wait_weight_s: float = 120.0
-    max_horizon_s: float = 60.0
+    max_horizon_s: float = 30.0
     clearing_factor: float = 1.5
     first_s: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 35, 40, 50, 60)
     second_s: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0, 40.0)

@@ -1,4 +1,5 @@
-"""Lookahead's horizon: 30 s in light traffic, longer while the standing queues need it."""
+"""Lookahead's optional longer horizon: 30 s in light traffic, longer while the standing
+queues need it (``max_horizon_s``; off by default)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from signals.phases import Timing
 from tests.signals._handmade import TWO_WAY
 
 APPROACH = TWO_WAY
+LONG = Lookahead(max_horizon_s=60.0)
 
 
 def _steps(policy: Lookahead, main: float, side: float) -> int:
@@ -20,16 +22,16 @@ def _steps(policy: Lookahead, main: float, side: float) -> int:
 
 
 def test_light_queues_keep_the_short_horizon():
-    assert _steps(Lookahead(), 3, 2) == 30
+    assert _steps(LONG, 3, 2) == 30
 
 
 def test_long_queues_stretch_the_horizon_up_to_its_limit():
     # 8 and 6 vehicles: 13.6 + 10.2 s of service and two 5 s changes (3 s yellow, 2 s
     # start-up), more than 30 s; 6 and 5 take 28.7 s, within it
-    assert _steps(Lookahead(), 8, 6) == int(np.ceil(1.5 * (13.6 + 10.2 + 2 * 5.0)))
-    assert _steps(Lookahead(), 6, 5) == 30
-    assert _steps(Lookahead(), 40, 40) == 60
-    assert _steps(Lookahead(max_horizon_s=30.0), 40, 40) == 30
+    assert _steps(LONG, 8, 6) == int(np.ceil(1.5 * (13.6 + 10.2 + 2 * 5.0)))
+    assert _steps(LONG, 6, 5) == 30
+    assert _steps(LONG, 40, 40) == 60
+    assert _steps(Lookahead(), 40, 40) == 30  # off by default
 
 
 def _seen(queue: int):
@@ -48,6 +50,6 @@ def _seen(queue: int):
 def test_in_light_traffic_decisions_are_those_of_the_30_s_horizon():
     state = SignalState(current=0, green_since=90.0)
     for queue in range(6):
-        assert Lookahead().choose(APPROACH, _seen(queue), state, Timing()) == Lookahead(max_horizon_s=30.0).choose(
+        assert LONG.choose(APPROACH, _seen(queue), state, Timing()) == Lookahead().choose(
             APPROACH, _seen(queue), state, Timing()
         )
