@@ -88,8 +88,8 @@ def derive(
     min_cycle_s: float = 0.0,
 ) -> TimingPlan:
     """A fixed-time plan reproducing what the adaptive controller did at ``signal`` in
-    ``[begin, end)``: stages in the junction's order, each with its mean green per service,
-    on the mean cycle (time over the services of the most-served stage, at least
+    ``[begin, end)``: stages in the junction's order, greens in proportion to the time each
+    got, on the mean cycle (time over the services of the most-served stage, at least
     ``min_cycle_s``), within bounds.
 
     Raises
