@@ -223,11 +223,18 @@ class AdaptiveController:
         out_jam = [0] * len(approach.outgoing)
         watch = approach.watch
         chain = approach.out_chain
+        box_ahead = approach.out_box
         for values in found.values():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]
             if lane in chain and speed < HALTING_SPEED:
                 out_jam[chain[lane]] += 1
+            elif lane in box_ahead and speed < BOX_MOVING_SPEED:
+                # inside the next signal's junction: standing, or crawling in on a link
+                # that must give way (it will stop at the waiting point)
+                j, k = box_ahead[lane]
+                if speed < HALTING_SPEED or self._shown(sim, approach.out_signal[j][0])[k] != "G":
+                    out_jam[j] += 1
             where = watch.get(lane)
             if where is None:
                 continue
@@ -249,12 +256,25 @@ class AdaptiveController:
                 lanes[index].append(entry)
             elif kind == WATCH_UP:
                 upstream[index].append(entry)
+        for j, (tls, indices) in enumerate(approach.out_signal):
+            if not (tls and outgoing[j]):
+                continue
+            if not any(self._shown(sim, tls)[k] in GREEN for k in indices):
+                # a short lane ending at a red: every vehicle on it stops there
+                out_jam[j] += sum(1 for _, speed in outgoing[j] if speed >= HALTING_SPEED)
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
         seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam)
         self._seen[approach.tls_id] = seen
         return seen
+
+    def _shown(self, sim: SimHandle, tls: str) -> str:
+        """The state signal ``tls`` shows now (ours from our own record)."""
+        j = self._index.get(tls)
+        if j is not None and j < len(self.states):
+            return self.states[j].shown
+        return str(sim.apply("trafficlight", "getRedYellowGreenState", tls))
 
     def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, now: float) -> bool:
         """Whether vehicles of links losing their green are still inside the junction on a

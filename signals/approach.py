@@ -82,6 +82,14 @@ class Approach:
     """Per incoming edge: distance from the stop line back to the nearest unsignalised
     junction on the approach where the road splits (inf when none within reach): a queue
     reaching it blocks the traffic bound elsewhere."""
+    out_signal: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """Per outgoing lane shorter than ``ROOM_M`` that ends at a signal: that signal and the
+    state indices of the lane's links there (``("", ())`` for other lanes). While none of
+    them is green, the vehicles on the lane will all stop on it."""
+    out_box: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Internal lanes of the junction such a short outgoing lane leads into → (that
+    outgoing lane's index, the state index of the link crossing there): a vehicle standing
+    there (a left turn waiting for a gap) still fills the short lane behind it."""
 
 
 def approaches(
@@ -165,6 +173,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
                 watch.setdefault(inner, (WATCH_GAP, edge, offset + length, 0.0))
     upstream_signals.discard(signal.tls_id)
     out_chain, out_room = _room(network, outgoing)
+    out_signal = tuple(_out_signal(network, lane) for lane in outgoing)
     return Approach(
         tls_id=signal.tls_id,
         junction=signal.junctions[0] if signal.junctions else signal.tls_id,
@@ -191,7 +200,24 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
         out_chain=out_chain,
         out_room=out_room,
         junction_m=tuple(junction_m),
+        out_signal=out_signal,
+        out_box={
+            via: (j, link.index)
+            for j, (tls, _) in enumerate(out_signal)
+            if tls
+            for link in network.signals[tls].links
+            if link.from_lane == outgoing[j]
+            for via in link.via
+        },
     )
+
+
+def _out_signal(network: SignalNetwork, lane: str) -> tuple[str, tuple[int, ...]]:
+    """The signal a short outgoing lane ends at and the state indices of its links there."""
+    tls = network.edge_to_tls.get(network.lanes[lane].edge_id)
+    if tls is None or network.lanes[lane].length >= ROOM_M or tls not in network.signals:
+        return "", ()
+    return tls, tuple(sorted({lk.index for lk in network.signals[tls].links if lk.from_lane == lane}))
 
 
 def _branches(network: SignalNetwork, prevs: tuple[str, ...]) -> bool:

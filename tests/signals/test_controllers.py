@@ -4,6 +4,7 @@ holds its minimum greens, never shows conflicting greens, and serves the traffic
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -259,3 +260,82 @@ def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
     assert Lookahead().gate(approach, seen(full)) == into
     assert Lookahead().gate(approach, seen(full - 1)) == frozenset()
     assert Lookahead().gate(approach, seen(0)) == frozenset()
+
+
+def _two_signals_12m_apart(tmp_path) -> Path:
+    """West-east road through signals A and B, 12 m apart, each with a north-south road."""
+    from simulation._tools import run_tool
+
+    nodes = {"W": (0, 0), "A": (200, 0), "B": (212, 0), "E": (412, 0)}
+    nodes |= {"AN": (200, 200), "AS": (200, -200), "BN": (212, 200), "BS": (212, -200)}
+    legs = [("W", "A"), ("A", "B"), ("B", "E"), ("AN", "A"), ("A", "AS"), ("BN", "B"), ("B", "BS")]
+    (tmp_path / "two.nod.xml").write_text(
+        "<nodes>"
+        + "".join(
+            f'<node id="{n}" x="{x}" y="{y}" type="{"traffic_light" if n in "AB" else "priority"}"/>'
+            for n, (x, y) in nodes.items()
+        )
+        + "</nodes>"
+    )
+    (tmp_path / "two.edg.xml").write_text(
+        "<edges>"
+        + "".join(f'<edge id="{a}{b}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for a, b in legs)
+        + "</edges>"
+    )
+    run_tool("netconvert", ["-n", "two.nod.xml", "-e", "two.edg.xml", "-o", "two.net.xml"], cwd=tmp_path)
+    return tmp_path / "two.net.xml"
+
+
+class _Seen:
+    """A stand-in for the simulation that shows fixed vehicles around a junction and a fixed
+    state at every signal it is asked about."""
+
+    def __init__(self, vehicles: dict[str, tuple[str, float, float]], states: dict[str, str]) -> None:
+        self.vehicles, self.states = vehicles, states
+
+    def apply(self, domain: str, command: str, *args):
+        from signals.adaptive import _VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME
+
+        if command == "getContextSubscriptionResults":
+            return {
+                v: {_VAR_LANE_ID: lane, _VAR_LANEPOSITION: pos, _VAR_SPEED: speed, _VAR_WAITING_TIME: 0.0}
+                for v, (lane, pos, speed) in self.vehicles.items()
+            }
+        if command == "getRedYellowGreenState":
+            return self.states[args[0]]
+        return ()
+
+
+def test_a_short_exit_into_a_red_counts_its_moving_vehicles_as_standing(tmp_path):
+    """Between two signals 12 m apart, a vehicle rolling towards B's red will stop on the
+    12 m lane and fill it, and so will one standing inside B, or crawling into B on a link
+    that must give way (a left turn waiting for a gap): A's links into the lane are held for
+    each. A vehicle rolling towards B's green, or crawling in on a priority green, leaves room."""
+    from signals.adaptive import AdaptiveController
+    from signals.approach import approaches
+    from signals.lookahead import Lookahead
+    from signals.model import read_signals
+
+    network = read_signals(_two_signals_12m_apart(tmp_path))
+    a, b = network.signals["A"], network.signals["B"]
+    (approach,) = approaches(network, (a,))
+    j = approach.outgoing.index("AB_0")
+    tls, indices = approach.out_signal[j]
+    assert tls == "B" and indices == tuple(sorted(lk.index for lk in b.links if lk.from_lane == "AB_0"))
+    assert all(approach.out_signal[i] == ("", ()) for i in range(len(approach.outgoing)) if i != j)
+    into = frozenset(index for _, out, index in approach.links if out == j)
+    controller = AdaptiveController((approach,), Lookahead())
+
+    def gated(vehicles: dict[str, tuple[str, float, float]], shown: str) -> frozenset[int]:
+        state = "".join(shown if k in indices else "r" for k in range(b.size))
+        seen = controller.observe(_Seen(vehicles, {"B": state}), approach, 0.0)
+        return Lookahead().gate(approach, seen)
+
+    rolling = {"v": ("AB_0", 8.0, 4.0)}
+    assert gated(rolling, "r") == into
+    assert gated(rolling, "G") == frozenset()
+    assert gated({}, "r") == frozenset()
+    inside = next(lk.via[0] for lk in b.links if lk.from_lane == "AB_0")
+    assert gated({"v": (inside, 2.0, 0.0)}, "G") == into
+    assert gated({"v": (inside, 2.0, 1.0)}, "g") == into
+    assert gated({"v": (inside, 2.0, 1.0)}, "G") == frozenset()
