@@ -1,5 +1,5 @@
-"""Lookahead's optional longer horizon: 30 s in light traffic, longer while the standing
-queues need it (``max_horizon_s``; off by default)."""
+"""Lookahead's horizon: 30 s in light traffic, longer while the standing queues need it
+(up to ``max_horizon_s``, 60 s by default)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from signals.phases import Timing
 from tests.signals._handmade import TWO_WAY
 
 APPROACH = TWO_WAY
-LONG = Lookahead(max_horizon_s=60.0)
+LONG = Lookahead(max_horizon_s=60.0, clearing_factor=1.5)
+SHORT = Lookahead(max_horizon_s=30.0)
 
 
 def _steps(policy: Lookahead, main: float, side: float) -> int:
@@ -31,7 +32,9 @@ def test_long_queues_stretch_the_horizon_up_to_its_limit():
     assert _steps(LONG, 8, 6) == int(np.ceil(1.5 * (13.6 + 10.2 + 2 * 5.0)))
     assert _steps(LONG, 6, 5) == 30
     assert _steps(LONG, 40, 40) == 60
-    assert _steps(Lookahead(), 40, 40) == 30  # off by default
+    assert _steps(SHORT, 40, 40) == 30  # off
+    assert _steps(Lookahead(), 8, 6) == int(np.ceil(13.6 + 10.2 + 2 * 5.0))  # the defaults: factor 1
+    assert _steps(Lookahead(), 40, 40) == 60
 
 
 def _seen(queue: int):
@@ -50,6 +53,6 @@ def _seen(queue: int):
 def test_in_light_traffic_decisions_are_those_of_the_30_s_horizon():
     state = SignalState(current=0, green_since=90.0)
     for queue in range(6):
-        assert LONG.choose(APPROACH, _seen(queue), state, Timing()) == Lookahead().choose(
+        assert LONG.choose(APPROACH, _seen(queue), state, Timing()) == SHORT.choose(
             APPROACH, _seen(queue), state, Timing()
         )
