@@ -66,7 +66,10 @@ class Observation:
     """Vehicles inside unsignalised junctions on the approaches: (incoming edge index, speed
     in m/s, waiting time in s)."""
     out_jam: list[int] = field(default_factory=list)
-    """Halting vehicles on each outgoing lane and the lanes just beyond it (``Approach.out_chain``)."""
+    """Halting vehicles on each outgoing lane and the lanes just beyond it (``Approach.out_chain``);
+    on a short lane ending at a signal (``Approach.out_signal``) also the vehicles rolling on it
+    towards that signal's red and those standing, or crawling in on a give-way green, inside
+    its junction (``Approach.out_box``): they will all stand on the lane."""
     neighbours: dict[str, tuple[Approach, Observation, int]] = field(default_factory=dict)
     """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
     controller: their approach, what they see, and the green they show (-1 while changing)."""
