@@ -7,6 +7,8 @@ search gets the simulation as a plain ``evaluate`` callable.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -600,10 +602,10 @@ def _derived_plans(
         (result,) = _runs(window, [_config(window, seed, controller=controller)], runner=None)
         records = read_log(log) if log.is_file() else []
     greens = served(records, end=window.end)
-    try:
-        demand = signal_flows(window)
-    except InputError:
-        demand = None  # no demand to size by: the plan keeps the controller's mean cycle
+    demand = None  # sizes the fixed plan's cycle floor (routing the demand: only when needed);
+    if not period_s:  # without any, the plan keeps the controller's mean cycle
+        with contextlib.suppress(InputError):
+            demand = signal_flows(window)
     plans: list[TimingPlan] = []
     schedules: list[tuple[str, tuple[tuple[float, str], ...]]] = []
     for tls in window.tls_ids:
@@ -623,21 +625,12 @@ def _derived_plans(
                 (tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True)))
             )
         else:
-            plan = derive(
-                signal, greens, timing, begin=window.begin, end=window.end, program_id=f"its-{method}"
+            derived = functools.partial(
+                derive, signal, greens, timing, begin=window.begin, end=window.end, program_id=f"its-{method}"
             )
-            floor = _webster_cycle(signal, plan, demand, timing)
-            if floor > plan.cycle_s:
-                plan = derive(
-                    signal,
-                    greens,
-                    timing,
-                    begin=window.begin,
-                    end=window.end,
-                    program_id=f"its-{method}",
-                    min_cycle_s=floor,
-                )
-            plans.append(plan)
+            plan = derived()
+            floor = _webster_cycle(signal, plan, demand, timing)  # for the stages derive chose
+            plans.append(derived(min_cycle_s=floor) if floor > plan.cycle_s else plan)
     if progress is not None:
         progress("derive", 1.0)
     report = {

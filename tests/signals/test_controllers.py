@@ -122,20 +122,8 @@ def test_a_u_turn_does_not_make_a_junction_upstream_a_split(tmp_path):
 
     nodes = {"A": (0, 0), "U": (200, 0), "B": (200, 200), "S": (400, 0), "N": (400, 200), "D": (400, -200), "E": (600, 0)}
     legs = [("A", "U"), ("U", "S"), ("N", "S"), ("D", "S"), ("E", "S")]
-    edges = [(f"{a}{b}", a, b) for a, b in legs] + [(f"{b}{a}", b, a) for a, b in legs] + [("BU", "B", "U")]
-    (tmp_path / "m.nod.xml").write_text(
-        "<nodes>"
-        + "".join(
-            f'<node id="{n}" x="{x}" y="{y}" type="{"traffic_light" if n == "S" else "priority"}"/>'
-            for n, (x, y) in nodes.items()
-        )
-        + "</nodes>"
-    )
-    (tmp_path / "m.edg.xml").write_text(
-        "<edges>"
-        + "".join(f'<edge id="{e}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for e, a, b in edges)
-        + "</edges>"
-    )
+    legs += [(b, a) for a, b in legs] + [("B", "U")]
+    _plain_network(tmp_path, "m", nodes, legs, signals={"S"})
 
     def split_at(side_turns: bool) -> float:
         name = "turns" if side_turns else "merge"
@@ -262,6 +250,26 @@ def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
     assert Lookahead().gate(approach, seen(0)) == frozenset()
 
 
+def _plain_network(
+    where: Path, name: str, nodes: dict[str, tuple[float, float]], legs: list[tuple[str, str]], signals: set[str]
+) -> None:
+    """Write ``name.nod.xml`` and ``name.edg.xml`` for netconvert: one-lane edges ``ab`` from
+    node ``a`` to node ``b``, traffic lights at ``signals``."""
+    (where / f"{name}.nod.xml").write_text(
+        "<nodes>"
+        + "".join(
+            f'<node id="{n}" x="{x}" y="{y}" type="{"traffic_light" if n in signals else "priority"}"/>'
+            for n, (x, y) in nodes.items()
+        )
+        + "</nodes>"
+    )
+    (where / f"{name}.edg.xml").write_text(
+        "<edges>"
+        + "".join(f'<edge id="{a}{b}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for a, b in legs)
+        + "</edges>"
+    )
+
+
 def _two_signals_12m_apart(tmp_path) -> Path:
     """West-east road through signals A and B, 12 m apart, each with a north-south road."""
     from simulation._tools import run_tool
@@ -269,19 +277,7 @@ def _two_signals_12m_apart(tmp_path) -> Path:
     nodes = {"W": (0, 0), "A": (200, 0), "B": (212, 0), "E": (412, 0)}
     nodes |= {"AN": (200, 200), "AS": (200, -200), "BN": (212, 200), "BS": (212, -200)}
     legs = [("W", "A"), ("A", "B"), ("B", "E"), ("AN", "A"), ("A", "AS"), ("BN", "B"), ("B", "BS")]
-    (tmp_path / "two.nod.xml").write_text(
-        "<nodes>"
-        + "".join(
-            f'<node id="{n}" x="{x}" y="{y}" type="{"traffic_light" if n in "AB" else "priority"}"/>'
-            for n, (x, y) in nodes.items()
-        )
-        + "</nodes>"
-    )
-    (tmp_path / "two.edg.xml").write_text(
-        "<edges>"
-        + "".join(f'<edge id="{a}{b}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for a, b in legs)
-        + "</edges>"
-    )
+    _plain_network(tmp_path, "two", nodes, legs, signals={"A", "B"})
     run_tool("netconvert", ["-n", "two.nod.xml", "-e", "two.edg.xml", "-o", "two.net.xml"], cwd=tmp_path)
     return tmp_path / "two.net.xml"
 
