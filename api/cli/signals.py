@@ -300,7 +300,8 @@ def capacity(
         title=f"{window.scenario.name}: capacity over {window.begin:g}-{window.end:g} s "
         f"(flows from {flows.source}; saturation flows {source})",
         caption="Y: share of the window the critical lanes need as green; max Y: what the "
-        "longest cycle serves after its lost time.",
+        "longest cycle serves after its lost time; most served: the most of the vehicles "
+        "crossing the signal in the window that any timing of its stages can pass.",
     )
     for column in (
         "signal",
@@ -309,6 +310,8 @@ def capacity(
         "green needed (s)",
         "lost / cycle (s)",
         "max Y",
+        "vehicles",
+        "most served",
         "verdict",
     ):
         table.add_column(column, justify="left" if column in ("signal", "verdict") else "right")
@@ -320,6 +323,8 @@ def capacity(
             f"{row['green_needed_s']:,.0f}",
             _fmt(row.get("lost_time_s")),
             f"{row['max_serviceable_ratio']:.2f}" if "max_serviceable_ratio" in row else "–",
+            f"{row['vehicles']:,.0f}" if "vehicles" in row else "–",
+            f"{row['most_served_veh']:,.0f}" if "most_served_veh" in row else "–",
             row["verdict"],
         )
     out.print(table)

@@ -238,9 +238,13 @@ def signal_capacity(
     (``1 - L / C``), and a verdict: *oversaturated* (``Y >= 1``: more demand than the window
     has time), *beyond practical capacity* (no cycle within bounds serves it after its lost
     time), *near capacity* (within 15 % of that), else *undersaturated*. Signals without
-    traffic are listed with ``Y`` 0.
+    traffic are listed with ``Y`` 0. Beside it, the vehicles crossing the signal in the
+    window and the most any timing can pass of them (``most_served_veh``: its programs'
+    greens and the split phases an adaptive controller may add, green for at most the
+    share a longest cycle leaves after its lost time, see :func:`signals.webster.most_served`).
     """
-    from signals.webster import Saturation, size
+    from signals.phases import split_greens
+    from signals.webster import Saturation, most_served, size
 
     timing = timing or Timing()
     saturation = saturation or Saturation()
@@ -266,9 +270,14 @@ def signal_capacity(
             if ratio >= 0.85 * usable
             else "undersaturated"
         )
+        stages = [p.state for p in signal.green_phases()] + list(split_greens(signal))
+        hours = span / 3600.0
+        bound = most_served(signal, link_flows, usable, stages=stages, saturation=saturation)
         rows.append(
             {
                 **row,
+                "vehicles": total * hours,
+                "most_served_veh": min(total, bound) * hours,
                 "flow_ratio": ratio,
                 "green_needed_s": ratio * span,
                 "lost_time_s": sizing.lost_s,

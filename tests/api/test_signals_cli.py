@@ -332,6 +332,10 @@ def test_capacity_finds_the_arterials_bottleneck_oversaturated(shared_data):
     assert rows["nt3"]["flow_veh_h"] == pytest.approx(1908)
     assert rows["nt3"]["flow_ratio"] > 1 and rows["nt3"]["verdict"] == "oversaturated"
     assert rows["nt2"]["flow_ratio"] < rows["nt3"]["flow_ratio"]
+    # no timing passes all of nt3's vehicles in the hour; nt2's all fit
+    assert rows["nt3"]["vehicles"] == pytest.approx(1908)
+    assert 0.8 * 1908 < rows["nt3"]["most_served_veh"] < 0.95 * 1908
+    assert rows["nt2"]["most_served_veh"] == pytest.approx(rows["nt2"]["vehicles"])
     measured = [m["veh_h"] for m in report["measured_saturation_veh_h"]]
     assert measured and all(1000 < flow < 2600 for flow in measured)
     handbook = json.loads(its("signals", "capacity", cfg, "--tls", "nt3", "--handbook", "--json").stdout)

@@ -8,7 +8,7 @@ from its.errors import InputError
 from signals.check import faults
 from signals.flows import Flows
 from signals.phases import Timing
-from signals.webster import Saturation, size, splits, webster
+from signals.webster import Saturation, most_served, size, splits, webster
 
 
 def flows(n_through=0.0, n_left=0.0, s_through=0.0, s_left=0.0, east=0.0, west=0.0) -> tuple[float, ...]:
@@ -148,3 +148,22 @@ def test_a_signal_switched_between_programs_is_sized_over_all_their_greens(cross
     alone = replace(cross, programs=(north_south,))
     with pytest.raises(InfeasibleError, match="X: lane e_in_0 carries traffic but no green phase of its programs serves it"):
         size(alone, flows(600, 50, 600, 50, 200, 200))
+
+
+def test_most_served_passes_every_vehicle_an_undersaturated_junction_carries(cross):
+    link_flows = flows(300, 40, 300, 40, 200, 200)
+    assert most_served(cross, link_flows, 0.9) == pytest.approx(sum(link_flows))
+
+
+def test_most_served_is_what_the_green_time_discharges_when_the_flows_exceed_it(cross):
+    # north and east each carry 1,000 veh/h through one lane at 1,800 veh/h of green, in
+    # stages that exclude each other: 90 % of the hour as green passes 1,620 of 2,000
+    link_flows = flows(n_through=1000, east=1000)
+    assert most_served(cross, link_flows, 0.9) == pytest.approx(1620)
+    # one approach alone fits: the bound serves it whole and gives the rest to the other
+    assert most_served(cross, flows(n_through=1000, east=400), 0.9) == pytest.approx(1400)
+    # a permissive left turn discharges at a discount (0.95 x 0.5 of 1,800 veh/h)
+    left_only = most_served(cross, flows(n_left=2000), 1.0)
+    assert left_only == pytest.approx(1800 * 0.95 * 0.5)
+    # only the stages given count: with the east-west stage alone nothing north moves
+    assert most_served(cross, link_flows, 0.9, stages=["rrrrGG"]) == pytest.approx(1000)
