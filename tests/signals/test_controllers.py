@@ -222,6 +222,62 @@ def test_exit_blockage_holds_a_link_red_through_its_yellow(tiny_signals):
     assert shown[-1][1] == (second if second[k] not in GREEN else second[:k] + "r" + second[k + 1 :])
 
 
+class _BoxSim(_Sim):
+    """A stand-in with one vehicle standing inside the junction on ``lane`` while ``inside(t)``."""
+
+    def __init__(self, shown: str, lane: str, inside) -> None:
+        super().__init__(shown)
+        self.lane, self.inside = lane, inside
+
+    def apply(self, domain: str, command: str, *args):
+        if command == "getContextSubscriptionResults":
+            from signals.adaptive import (
+                _VAR_LANE_ID,
+                _VAR_LANEPOSITION,
+                _VAR_SPEED,
+                _VAR_WAITING_TIME,
+            )
+
+            if not self.inside(self.now):
+                return {}
+            return {"v": {_VAR_LANE_ID: self.lane, _VAR_SPEED: 0.0, _VAR_LANEPOSITION: 1.0, _VAR_WAITING_TIME: 9.0}}
+        return super().apply(domain, command, *args)
+
+
+def test_the_red_is_held_while_a_vehicle_stands_inside_the_junction_up_to_the_limit(tiny_signals):
+    """A vehicle left inside the junction on a link that lost its green, across a link about
+    to turn green, holds the red a second at a time: the next green starts once it is out,
+    or when the extension reaches ``max_clearance_extension_s`` (cologne3's cluster junction
+    locked two of seeds 1-12 for good with a 4 s limit; 10 s locked none)."""
+    from signals.adaptive import AdaptiveController
+    from signals.approach import WATCH_BOX, approaches
+
+    (approach,) = approaches(tiny_signals, (next(iter(tiny_signals.signals.values())),))
+    first, second = approach.greens[:2]
+    losing = {k for k, c in enumerate(first) if c in GREEN and second[k] not in GREEN}
+    starting = {k for k, c in enumerate(second) if c in GREEN and first[k] not in GREEN}
+    crossing = next(a for a, b in approach.conflicts if a in losing and b in starting)
+    lane = next(name for name, (kind, index, _, _) in approach.watch.items() if kind == WATCH_BOX and index == crossing)
+
+    def green_at(inside, timing: Timing) -> float:
+        sim = _BoxSim(first, lane, inside)
+        controller = AdaptiveController((approach,), _Scripted(-1, lambda t: False, 10.0), timing)
+        controller.start(sim)
+        while sim.now < 60:
+            sim.now += 1.0
+            controller.act(sim)
+            if sim.shown == second:
+                return sim.now
+        raise AssertionError("the next green never came")
+
+    yellow_end = 10.0 + Timing().yellow_s
+    assert green_at(lambda t: False, Timing()) == yellow_end  # nobody inside: no extension
+    assert green_at(lambda t: t < 15.5, Timing()) == 16.0  # out after 15 s: green at once
+    assert green_at(lambda t: True, Timing()) == yellow_end + Timing().max_clearance_extension_s
+    assert green_at(lambda t: True, Timing(max_clearance_extension_s=4.0)) == yellow_end + 4.0
+    assert Timing().max_clearance_extension_s == 10.0
+
+
 def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
     """Links into an outgoing lane whose halted vehicles fill all but one place (80% of a
     long lane) are held; one vehicle fewer, nothing is."""
