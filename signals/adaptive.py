@@ -70,7 +70,7 @@ class Observation:
     on a short lane ending at a signal (``Approach.out_signal``) also the vehicles rolling on it
     towards that signal's red and those standing, or crawling in on a give-way green, inside
     its junction (``Approach.out_box``): they will all stand on the lane."""
-    neighbours: dict[str, tuple[Approach, Observation, int]] = field(default_factory=dict)
+    neighbours: dict[str, tuple[Approach, Observation, int, float]] = field(default_factory=dict)
     """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
     controller: their approach, what they see, and the green they show (-1 while changing)."""
 
@@ -93,6 +93,9 @@ class SignalState:
     """Since when each link showing green has been green."""
     held: dict[int, float] = field(default_factory=dict)
     """Links held red inside the current green (exit blockage) → when their yellow ends."""
+    planned_until: float = float("inf")
+    """When the policy plans to end the green it serves or is changing to (a policy that
+    plans ahead sets it; neighbours predict what this signal releases from it)."""
 
 
 class Policy(Protocol):
@@ -201,7 +204,7 @@ class AdaptiveController:
         self._flush()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _neighbours(self, sim: SimHandle, approach: Approach, now: float) -> dict[str, tuple[Approach, Observation, int]]:
+    def _neighbours(self, sim: SimHandle, approach: Approach, now: float) -> dict[str, tuple[Approach, Observation, int, float]]:
         out = {}
         for _, tls, _, _ in approach.feeders:
             j = self._index.get(tls)
@@ -211,8 +214,9 @@ class AdaptiveController:
             seen = self._seen.get(tls)
             if seen is None or now - seen.time > 2.0:
                 seen = self.observe(sim, upstream, now)
-            shown = -1 if self.states[j].transition else self.states[j].current
-            out[tls] = (upstream, seen, shown)
+            state = self.states[j]
+            shown = -1 if state.transition else state.current
+            out[tls] = (upstream, seen, shown, state.planned_until - now)
         return out
 
     def observe(self, sim: SimHandle, approach: Approach, now: float) -> Observation:

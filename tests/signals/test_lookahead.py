@@ -56,3 +56,54 @@ def test_in_light_traffic_decisions_are_those_of_the_30_s_horizon():
         assert LONG.choose(APPROACH, _seen(queue), state, Timing()) == SHORT.choose(
             APPROACH, _seen(queue), state, Timing()
         )
+
+
+def _queue(lane: int, vehicles: int, wait: float = 0.0):
+    from signals.adaptive import Observation
+
+    lanes: list[list[tuple[float, float, float]]] = [[], []]
+    lanes[lane] = [(2.0 + 7.5 * n, 0.0, wait) for n in range(vehicles)]
+    return Observation(time=100.0, lanes=lanes, upstream=[[], []], outgoing=[[], []], pending=[0, 0], out_jam=[0, 0])
+
+
+def _released(shown: int, remaining: float) -> np.ndarray:
+    """What TWO_WAY, upstream with 10 vehicles queued on its main lane, sends to lane 0 of a
+    signal 20 s downstream of its main link, over a 60 s horizon."""
+    out = np.zeros((60, 2))
+    Lookahead()._released(out, (0,), (APPROACH, _queue(0, 10), shown, remaining), (0,), 20.0)
+    return out[:, 0]
+
+
+def test_an_upstream_green_releases_its_queue_at_the_saturation_headway_after_the_start_up():
+    arrivals = _released(shown=0, remaining=float("inf"))
+    assert arrivals.sum() == 10
+    # the first leaves after the 2 s start-up and 2.7 s run up to 13.9 m/s, then one each 1.7 s
+    first = 20.0 + 2.0 + 13.9 / (2 * 2.6)
+    assert np.flatnonzero(arrivals)[0] == int(first)
+    assert np.flatnonzero(arrivals)[-1] == int(first + 9 * 1.7)
+
+
+def test_only_what_leaves_before_the_planned_end_of_the_upstream_green_arrives():
+    # leaving at 4.67 + 1.7 n s: four vehicles within a green planned to end in 10 s
+    assert _released(shown=0, remaining=10.0).sum() == 4
+    assert _released(shown=0, remaining=0.0).sum() == 0
+    assert _released(shown=1, remaining=float("inf")).sum() == 0  # the main link is red
+    assert _released(shown=-1, remaining=float("inf")).sum() == 0  # changing
+
+
+def test_choose_records_when_it_plans_to_end_the_green():
+    timing = Timing()
+    state = SignalState(current=0, green_since=90.0)
+    # a long-waiting side queue and nothing on the main road: switch, and hold the side
+    # green at least its minimum after the change
+    assert Lookahead().choose(APPROACH, _queue(1, 8, wait=60.0), state, timing) == 1
+    assert 100.0 + timing.yellow_s + timing.min_green_s <= state.planned_until <= 160.0
+    # a main queue and one side vehicle just arrived: keep the green, for a while only
+    state = SignalState(current=0, green_since=99.0)
+    seen = _queue(0, 8)
+    seen.lanes[1] = [(2.0, 0.0, 1.0)]
+    assert Lookahead().choose(APPROACH, seen, state, timing) == 0
+    assert 100.0 < state.planned_until <= 160.0
+    # nothing else waits: the green stays with no end planned
+    assert Lookahead().choose(APPROACH, _queue(0, 3), state, timing) == 0
+    assert state.planned_until == float("inf")
