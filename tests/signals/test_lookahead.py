@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from signals.adaptive import SignalState
+from signals.adaptive import Observation, SignalState
 from signals.lookahead import Lookahead
 from signals.phases import Timing
 from tests.signals._handmade import TWO_WAY
@@ -37,17 +37,17 @@ def test_long_queues_stretch_the_horizon_up_to_its_limit():
     assert _steps(Lookahead(), 40, 40) == 60
 
 
-def _seen(queue: int):
-    from signals.adaptive import Observation
+def _observation(main: list[tuple[float, float, float]], side: list[tuple[float, float, float]]) -> Observation:
+    """What TWO_WAY sees at t = 100 s with these vehicles (distance, speed, wait) on its lanes."""
+    return Observation(time=100.0, lanes=[main, side], upstream=[[], []], outgoing=[[], []], pending=[0, 0], out_jam=[0, 0])
 
-    return Observation(
-        time=100.0,
-        lanes=[[(2.0 + 7.5 * n, 0.0, 10.0) for n in range(queue)], [(2.0 + 7.5 * n, 0.0, 40.0) for n in range(queue + 1)]],
-        upstream=[[], []],
-        outgoing=[[], []],
-        pending=[0, 0],
-        out_jam=[0, 0],
-    )
+
+def _standing(vehicles: int, wait: float) -> list[tuple[float, float, float]]:
+    return [(2.0 + 7.5 * n, 0.0, wait) for n in range(vehicles)]
+
+
+def _seen(queue: int) -> Observation:
+    return _observation(_standing(queue, 10.0), _standing(queue + 1, 40.0))
 
 
 def test_in_light_traffic_decisions_are_those_of_the_30_s_horizon():
@@ -58,12 +58,9 @@ def test_in_light_traffic_decisions_are_those_of_the_30_s_horizon():
         )
 
 
-def _queue(lane: int, vehicles: int, wait: float = 0.0):
-    from signals.adaptive import Observation
-
-    lanes: list[list[tuple[float, float, float]]] = [[], []]
-    lanes[lane] = [(2.0 + 7.5 * n, 0.0, wait) for n in range(vehicles)]
-    return Observation(time=100.0, lanes=lanes, upstream=[[], []], outgoing=[[], []], pending=[0, 0], out_jam=[0, 0])
+def _queue(lane: int, vehicles: int, wait: float = 0.0) -> Observation:
+    queue = _standing(vehicles, wait)
+    return _observation(queue, []) if lane == 0 else _observation([], queue)
 
 
 def _released(shown: int, remaining: float) -> np.ndarray:
