@@ -121,7 +121,32 @@ def read(path: Path) -> SignalNetwork:
         junction_types={node.getID(): str(node.getType()) for node in net.getNodes()},
         junction_internal={node.getID(): tuple(node.getInternal()) for node in net.getNodes()},
         edge_from_node={edge.getID(): edge.getFromNode().getID() for edge in net.getEdges(withInternal=False)},
+        yields=_yields(net),
     )
+
+
+def _yields(net: sumolib.net.Net) -> dict[str, tuple[str, ...]]:
+    """Per lane ending at an unsignalised junction with a link there that must give way, and
+    per internal lane of such a link (where a turning vehicle waits inside the junction): the
+    incoming lanes whose links it gives way to (the junction's ``<request>`` responses)."""
+    out: dict[str, set[str]] = {}
+    for node in net.getNodes():
+        if str(node.getType()).startswith("traffic_light") or not node.hasFoes():
+            continue
+        rows = _request_indices(node)
+        by_row = {row: c for c in node.getConnections() for row in (rows.get(id(c)),) if row is not None}
+        for row, connection in by_row.items():
+            response = node._prohibits.get(row, "")
+            foes = {
+                by_row[k].getFromLane().getID()
+                for k, bit in enumerate(reversed(response))
+                if bit == "1" and k in by_row and k != row
+            }
+            if not foes:
+                continue
+            for lane in (connection.getFromLane().getID(), *_via(net, connection)[:1]):
+                out.setdefault(lane, set()).update(foes)
+    return {lane: tuple(sorted(foes)) for lane, foes in out.items()}
 
 
 def _pedestrian(connection: sumolib.net.connection.Connection) -> bool:

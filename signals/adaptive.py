@@ -70,6 +70,10 @@ class Observation:
     on a short lane ending at a signal (``Approach.out_signal``) also the vehicles rolling on it
     towards that signal's red and those standing, or crawling in on a give-way green, inside
     its junction (``Approach.out_box``): they will all stand on the lane."""
+    yielding: list[tuple[int, float, float, tuple[int, ...]]] = field(default_factory=list)
+    """Halting vehicles on the lanes of ``Approach.yield_feeds`` (giving way to traffic this
+    signal releases): (incoming edge index, distance to the stop line in metres, waiting
+    time in s, the state indices releasing the traffic they give way to)."""
     neighbours: dict[str, tuple[Approach, Observation, int, float]] = field(default_factory=dict)
     """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
     controller: their approach, what they see, and the green they show (-1 while changing)."""
@@ -228,6 +232,8 @@ class AdaptiveController:
         box: list[tuple[int, float]] = []
         gap: list[tuple[int, float, float]] = []
         out_jam = [0] * len(approach.outgoing)
+        yielding: list[tuple[int, float, float, tuple[int, ...]]] = []
+        feeds = approach.yield_feeds
         watch = approach.watch
         chain = approach.out_chain
         box_ahead = approach.out_box
@@ -249,6 +255,9 @@ class AdaptiveController:
             if kind == WATCH_BOX:
                 box.append((index, speed))
                 continue
+            if lane in feeds and speed < HALTING_SPEED:
+                distance = offset if kind == WATCH_GAP else max(0.0, length - values[_VAR_LANEPOSITION]) + offset
+                yielding.append((index, distance, values[_VAR_WAITING_TIME], feeds[lane]))
             if kind == WATCH_GAP:
                 gap.append((index, speed, values[_VAR_WAITING_TIME]))
                 continue
@@ -272,7 +281,7 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam)
+        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding)
         self._seen[approach.tls_id] = seen
         return seen
 

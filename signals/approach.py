@@ -26,6 +26,9 @@ VEHICLE_SPACE_M = 7.5
 #: How far beyond the junction the room for released vehicles is counted, metres.
 ROOM_M = 40.0
 
+#: How far downstream released vehicles are followed to the streams others give way to, metres.
+FEED_M = 250.0
+
 
 @dataclass(frozen=True)
 class Approach:
@@ -86,6 +89,11 @@ class Approach:
     """Per outgoing lane shorter than ``ROOM_M`` that ends at a signal: that signal and the
     state indices of the lane's links there (``("", ())`` for other lanes). While none of
     them is green, the vehicles on the lane will all stop on it."""
+    yield_feeds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Watched lanes upstream (and internal lanes of unsignalised junctions there) whose
+    vehicles give way to traffic this signal releases → the state indices of the links
+    releasing it (reaching the lanes given way to within ``FEED_M``): that traffic stops,
+    and leaves gaps, when those links turn red."""
     out_box: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Internal lanes of the junction such a short outgoing lane leads into → (that
     outgoing lane's index, the state index of the link crossing there): a vehicle standing
@@ -174,6 +182,14 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
     upstream_signals.discard(signal.tls_id)
     out_chain, out_room = _room(network, outgoing)
     out_signal = tuple(_out_signal(network, lane) for lane in outgoing)
+    reached = _downstream(network, outgoing)
+    yield_feeds = {}
+    for lane, (kind, _, _, _) in watch.items():
+        if kind in (WATCH_UP, WATCH_GAP) and lane in network.yields:
+            feeding = {j for foe in network.yields[lane] for j in reached.get(foe, ())}
+            indices = tuple(sorted({index for _, j, index in links if j in feeding}))
+            if indices:
+                yield_feeds[lane] = indices
     return Approach(
         tls_id=signal.tls_id,
         junction=signal.junctions[0] if signal.junctions else signal.tls_id,
@@ -201,6 +217,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
         out_room=out_room,
         junction_m=tuple(junction_m),
         out_signal=out_signal,
+        yield_feeds=yield_feeds,
         out_box={
             via: (j, link.index)
             for j, (tls, _) in enumerate(out_signal)
@@ -210,6 +227,25 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
             for via in link.via
         },
     )
+
+
+def _downstream(network: SignalNetwork, outgoing: tuple[str, ...]) -> dict[str, set[int]]:
+    """Lanes within ``FEED_M`` downstream of each outgoing lane (up to and including the
+    next signal's incoming lanes) → the outgoing lanes (indices) whose vehicles reach them."""
+    reached: dict[str, set[int]] = {}
+    for j, lane in enumerate(outgoing):
+        frontier, seen = [(lane, 0.0)], {lane}
+        while frontier:
+            current, start = frontier.pop()
+            reached.setdefault(current, set()).add(j)
+            end = start + network.lanes[current].length
+            if end >= FEED_M or network.lanes[current].edge_id in network.edge_to_tls:
+                continue
+            for nxt in network.lane_next.get(current, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append((nxt, end))
+    return reached
 
 
 def _out_signal(network: SignalNetwork, lane: str) -> tuple[str, tuple[int, ...]]:

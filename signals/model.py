@@ -166,6 +166,9 @@ class SignalNetwork:
     """Edge → the junction it starts at."""
     uturns: frozenset[tuple[str, str]] = frozenset()
     """(from lane, to lane) of the connections that turn back (SUMO direction ``t``)."""
+    yields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Lane (or internal lane) with a link that gives way at an unsignalised junction → the
+    incoming lanes of the links it gives way to."""
 
     def signal(self, tls_id: str) -> Signal:
         """The signal ``tls_id``; :class:`PlanError` naming the known ones otherwise."""

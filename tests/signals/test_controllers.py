@@ -95,6 +95,23 @@ def test_approaches_see_room_downstream_and_splits_upstream(shared_signals):
     assert junction_m["241660957#0"] == float("inf")  # starts at a dead end: no split behind it
 
 
+def test_approaches_know_which_links_release_the_traffic_side_streets_give_way_to(shared_signals):
+    """cologne3: the side street -31800061#0 crosses the main road at the priority junction
+    360088, 106 m up the cluster junction's approach; it gives way to both directions of the
+    main road, one of which the cluster junction itself releases (onto 241660955#0)."""
+    from signals.approach import approaches
+
+    network = shared_signals("cologne3")
+    assert {"241660955#0_0", "241660955#0_1", "-241660955#5_0"} <= set(network.yields["-31800061#0_0"])
+    assert "-241660955#5_0" not in network.yields  # the main road's right and through lane: priority
+    cluster = next(t for t in network.signals if t.startswith("GS_cluster"))
+    (approach,) = approaches(network, (network.signals[cluster],))
+    onto_main = {index for _, j, index in approach.links if approach.outgoing[j].startswith("241660955#0_")}
+    assert set(approach.yield_feeds["-31800061#0_0"]) == onto_main
+    assert set(approach.yield_feeds[":360088_7_0"]) == onto_main  # its left turn, waiting inside 360088
+    assert "241660957#0_0" not in approach.yield_feeds  # the approach from a dead end gives way to no one
+
+
 def test_only_our_controller_serves_split_phases(shared_signals):
     """cologne3's cluster junction protects its lefts only with the opposite lefts: lookahead
     may also serve each approach alone (through and left protected together, checked safe),

@@ -104,3 +104,43 @@ def test_choose_records_when_it_plans_to_end_the_green():
     # nothing else waits: the green stays with no end planned
     assert Lookahead().choose(APPROACH, _queue(0, 3), state, timing) == 0
     assert state.planned_until == float("inf")
+
+
+def _held_behind_side_queue(wait: float, feeds: tuple[int, ...]) -> Observation:
+    """Main traffic rolling in under the main green, and a vehicle standing 200 m up the side
+    road, beyond its (empty) queue, giving way there to traffic released by links ``feeds``."""
+    seen = _observation([(150.0 - 30.0 * n, 13.9, 0.0) for n in range(4)], [])
+    seen.upstream[1] = [(200.0, 0.0, wait)]
+    seen.yielding = [(1, 200.0, wait, feeds)]
+    return seen
+
+
+def test_a_vehicle_stuck_giving_way_forces_a_change_only_if_this_signal_releases_its_foes():
+    timing = Timing()
+    # it gives way to what the main link releases: stopping that stream opens its gap
+    state = SignalState(current=0, green_since=90.0)
+    assert Lookahead(yield_feeds=True).choose(APPROACH, _held_behind_side_queue(70.0, (0,)), state, timing) == 1
+    # it gives way to what the side link releases, red now: a change would not help it
+    state = SignalState(current=0, green_since=90.0)
+    assert Lookahead(yield_feeds=True).choose(APPROACH, _held_behind_side_queue(70.0, (1,)), state, timing) == 0
+    # without ``yield_feeds`` (the default) any change might help it
+    state = SignalState(current=0, green_since=90.0)
+    assert Lookahead().choose(APPROACH, _held_behind_side_queue(70.0, (1,)), state, timing) == 1
+
+
+def test_held_up_vehicles_wait_until_none_of_the_links_feeding_their_foes_is_green():
+    from signals.lookahead import _until_red
+
+    greens = ("GrG", "rGG", "rGr")
+    n = len(greens)
+    change = [n + a * n + b for a in range(n) for b in range(n)]
+    plans = np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [0, 0, change[0 * n + 1], 1, 1],  # link 0 loses its green at the change
+            [0, change[0 * n + 1], 1, change[1 * n + 2], 2],  # link 2 keeps it through the first change
+            [2, 2, 2, 2, 2],
+        ]
+    )
+    assert _until_red(greens, plans, (0,)).tolist() == [5, 2, 1, 0]
+    assert _until_red(greens, plans, (2,)).tolist() == [5, 5, 3, 0]
