@@ -69,8 +69,7 @@ class Observation:
     """Halting vehicles on each outgoing lane and the lanes just beyond it (``Approach.out_chain``);
     on a short lane ending at a signal (``Approach.out_signal``) also the vehicles rolling on it
     towards that signal's red and those standing, or crawling in on a give-way green, inside
-    its junction (``Approach.out_box``): they will all stand on the lane; and at least as
-    many as on any other lane of that short link (``Approach.out_mates``)."""
+    its junction (``Approach.out_box``): they will all stand on the lane."""
     yielding: list[tuple[int, float, float, tuple[int, ...]]] = field(default_factory=list)
     """Halting vehicles on the lanes of ``Approach.yield_feeds`` (giving way to traffic this
     signal releases): (incoming edge index, distance to the stop line in metres, waiting
@@ -279,10 +278,6 @@ class AdaptiveController:
             if not any(self._shown(sim, tls)[k] in GREEN for k in indices):
                 # a short lane ending at a red: every vehicle on it stops there
                 out_jam[j] += sum(1 for _, speed in outgoing[j] if speed >= HALTING_SPEED)
-        if any(approach.out_mates):
-            standing = list(out_jam)
-            for j, mates in enumerate(approach.out_mates):
-                out_jam[j] = max([standing[j], *(standing[m] for m in mates)])
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())

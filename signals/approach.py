@@ -94,12 +94,6 @@ class Approach:
     vehicles give way to traffic this signal releases → the state indices of the links
     releasing it (reaching the lanes given way to within ``FEED_M``): that traffic stops,
     and leaves gaps, when those links turn red."""
-    out_mates: tuple[tuple[int, ...], ...] = ()
-    """Per outgoing lane of ``out_signal``, the other such lanes of the same edge: on a link
-    that short a vehicle changing lanes, or a long one whose tail is still in this junction,
-    blocks the entry of every lane, so each counts the most standing on any of them
-    (ingolstadt21: a bus waiting on 174800513's left lane to turn at 243641585 held the
-    through vehicles let into the other lane inside gneJ257, 12 m back, for good)."""
     out_box: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Internal lanes of the junction such a short outgoing lane leads into → (that
     outgoing lane's index, the state index of the link crossing there): a vehicle standing
@@ -188,11 +182,6 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
     upstream_signals.discard(signal.tls_id)
     out_chain, out_room = _room(network, outgoing)
     out_signal = tuple(_out_signal(network, lane) for lane in outgoing)
-    short_edges = [network.lanes[lane].edge_id if out_signal[j][0] else None for j, lane in enumerate(outgoing)]
-    out_mates = tuple(
-        tuple(m for m, other in enumerate(short_edges) if m != j and edge is not None and other == edge)
-        for j, edge in enumerate(short_edges)
-    )
     reached = _downstream(network, outgoing)
     yield_feeds = {}
     for lane, (kind, _, _, _) in watch.items():
@@ -229,7 +218,6 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
         junction_m=tuple(junction_m),
         out_signal=out_signal,
         yield_feeds=yield_feeds,
-        out_mates=out_mates,
         out_box={
             via: (j, link.index)
             for j, (tls, _) in enumerate(out_signal)

@@ -324,17 +324,10 @@ def test_lookahead_gates_the_links_into_a_full_lane(tiny_signals):
 
 
 def _plain_network(
-    where: Path,
-    name: str,
-    nodes: dict[str, tuple[float, float]],
-    legs: list[tuple[str, str]],
-    signals: set[str],
-    lanes: dict[str, int] | None = None,
+    where: Path, name: str, nodes: dict[str, tuple[float, float]], legs: list[tuple[str, str]], signals: set[str]
 ) -> None:
-    """Write ``name.nod.xml`` and ``name.edg.xml`` for netconvert: edges ``ab`` from node
-    ``a`` to node ``b`` (one lane unless ``lanes`` says otherwise), traffic lights at
-    ``signals``."""
-    lanes = lanes or {}
+    """Write ``name.nod.xml`` and ``name.edg.xml`` for netconvert: one-lane edges ``ab`` from
+    node ``a`` to node ``b``, traffic lights at ``signals``."""
     (where / f"{name}.nod.xml").write_text(
         "<nodes>"
         + "".join(
@@ -345,21 +338,19 @@ def _plain_network(
     )
     (where / f"{name}.edg.xml").write_text(
         "<edges>"
-        + "".join(
-            f'<edge id="{a}{b}" from="{a}" to="{b}" numLanes="{lanes.get(a + b, 1)}" speed="13.9"/>' for a, b in legs
-        )
+        + "".join(f'<edge id="{a}{b}" from="{a}" to="{b}" numLanes="1" speed="13.9"/>' for a, b in legs)
         + "</edges>"
     )
 
 
-def _two_signals_12m_apart(tmp_path, lanes: dict[str, int] | None = None) -> Path:
+def _two_signals_12m_apart(tmp_path) -> Path:
     """West-east road through signals A and B, 12 m apart, each with a north-south road."""
     from simulation._tools import run_tool
 
     nodes = {"W": (0, 0), "A": (200, 0), "B": (212, 0), "E": (412, 0)}
     nodes |= {"AN": (200, 200), "AS": (200, -200), "BN": (212, 200), "BS": (212, -200)}
     legs = [("W", "A"), ("A", "B"), ("B", "E"), ("AN", "A"), ("A", "AS"), ("BN", "B"), ("B", "BS")]
-    _plain_network(tmp_path, "two", nodes, legs, signals={"A", "B"}, lanes=lanes)
+    _plain_network(tmp_path, "two", nodes, legs, signals={"A", "B"})
     run_tool("netconvert", ["-n", "two.nod.xml", "-e", "two.edg.xml", "-o", "two.net.xml"], cwd=tmp_path)
     return tmp_path / "two.net.xml"
 
@@ -417,27 +408,3 @@ def test_a_short_exit_into_a_red_counts_its_moving_vehicles_as_standing(tmp_path
     assert gated({"v": (inside, 2.0, 0.0)}, "G") == into
     assert gated({"v": (inside, 2.0, 1.0)}, "g") == into
     assert gated({"v": (inside, 2.0, 1.0)}, "G") == frozenset()
-
-
-def test_a_vehicle_standing_on_one_lane_of_a_short_link_closes_every_lane_of_it(tmp_path):
-    """On a two-lane link 12 m long, a vehicle standing in one lane (changing lanes, or a bus
-    whose tail is still in A) blocks the entry of the other too: A holds the links into both
-    lanes. On a lane of a long link nothing is pooled."""
-    from signals.adaptive import AdaptiveController
-    from signals.approach import approaches
-    from signals.lookahead import Lookahead
-    from signals.model import read_signals
-
-    network = read_signals(_two_signals_12m_apart(tmp_path, lanes={"WA": 2, "AB": 2, "BE": 2}))
-    (a,) = approaches(network, (network.signals["A"],))
-    left, right = a.outgoing.index("AB_1"), a.outgoing.index("AB_0")
-    assert a.out_mates[left] == (right,) and a.out_mates[right] == (left,)
-    assert all(a.out_mates[j] == () for j in range(len(a.outgoing)) if j not in (left, right))
-    into = {j: frozenset(index for _, out, index in a.links if out == j) for j in (left, right)}
-    green = "G" * network.signals["B"].size
-    controller = AdaptiveController((a,), Lookahead())
-    seen = controller.observe(_Seen({"v": ("AB_1", 11.0, 0.0)}, {"B": green}), a, 0.0)
-    assert seen.out_jam[left] == seen.out_jam[right] == 1
-    assert Lookahead().gate(a, seen) == into[left] | into[right]
-    seen = controller.observe(_Seen({}, {"B": green}), a, 0.0)
-    assert Lookahead().gate(a, seen) == frozenset()
