@@ -97,10 +97,10 @@ class Lookahead:
         green, not until any change; and let them force a change (``stuck_s``) only while
         those links are green. Off by default: on held-out seeds 101-105 it takes cologne3
         from 16.99 s of delay to 16.55 s (cologne1, ingolstadt1, ingolstadt7 within 0.05 s;
-        grid4x4 and arterial4x4 have no unsignalised junctions), but on ingolstadt21 one
-        seed in five (103) ends in the lock of two signals 12 m apart that the spill-back
-        guard exists for (vehicles let in on a yellow while the next signal closed the link),
-        58.9 s -> 81.7 s.
+        grid4x4 and arterial4x4 have no unsignalised junctions; cologne8 14.04 -> 14.23),
+        but on its training seeds 1-5 from 16.75 s to 17.02 s, and on ingolstadt21 seed 103
+        ends in the lock of two signals 12 m apart that the spill-back guard exists for
+        (58.9 s -> 81.7 s over seeds 101-105; see the README).
     queue_gap_m
         Largest space between queued vehicles that still counts as one queue, metres.
     spill_share, spill_weight
