@@ -96,7 +96,7 @@ class Lookahead:
         (``Approach.yield_feeds``) by the time until none of the links releasing it is
         green, not until any change; and let them force a change (``stuck_s``) only while
         those links are green. Off by default: on held-out seeds 101-105 it takes cologne3
-        from 16.99 s of delay to 16.55 s (cologne1, ingolstadt1, ingolstadt7 within 0.05 s;
+        from 17.02 s of delay to 16.55 s (cologne1, ingolstadt1, ingolstadt7 within 0.05 s;
         grid4x4 and arterial4x4 have no unsignalised junctions; cologne8 14.04 -> 14.23),
         but on its training seeds 1-5 from 16.75 s to 17.02 s, and on ingolstadt21 seed 103
         ends in the lock of two signals 12 m apart that the spill-back guard exists for
@@ -258,15 +258,17 @@ class Lookahead:
         stop line (inside an unsignalised junction, or standing beyond the end of the
         queue): they wait for a gap in other traffic. Each as its waiting time and the state
         indices releasing the traffic it gives way to (``Approach.yield_feeds``; empty when
-        this signal does not release it, or it is not known)."""
-        ends = self._queue_ends(approach, obs) if obs.upstream or obs.yielding else []
+        this signal does not release it, or it is not known). Without ``yield_feeds`` every
+        one of them is of the unknown kind."""
+        yielding = obs.yielding if self.yield_feeds else []
+        ends = self._queue_ends(approach, obs) if obs.upstream or yielding else []
         known = set()
         held: list[tuple[float, tuple[int, ...]]] = []
-        for k, d, wait, feeds in obs.yielding:
+        for k, d, wait, feeds in yielding:
             known.add((k, d, wait))
             if wait > 0 and d > ends[k] + self.queue_gap_m:
-                held.append((wait, feeds if self.yield_feeds else ()))
-        gap_known = {(k, wait) for k, _, wait, _ in obs.yielding}
+                held.append((wait, feeds))
+        gap_known = {(k, wait) for k, _, wait, _ in yielding}
         held += [(wait, ()) for k, v, wait in obs.gap if v < HALTING_SPEED and (k, wait) not in gap_known]
         for k, vehicles in enumerate(obs.upstream):
             for d, v, wait in vehicles:
