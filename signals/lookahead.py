@@ -26,6 +26,7 @@ import numpy as np
 
 from signals.adaptive import HALTING_SPEED, Observation, SignalState
 from signals.approach import Approach
+from signals.model import GREEN
 from signals.phases import Timing, clearance_s
 
 __all__ = ["Lookahead"]
@@ -261,18 +262,20 @@ class Lookahead:
         this signal does not release it, or it is not known). Without ``yield_feeds`` every
         one of them is of the unknown kind."""
         yielding = obs.yielding if self.yield_feeds else []
-        ends = self._queue_ends(approach, obs) if obs.upstream or yielding else []
-        known = set()
-        held: list[tuple[float, tuple[int, ...]]] = []
-        for k, d, wait, feeds in yielding:
-            known.add((k, d, wait))
-            if wait > 0 and d > ends[k] + self.queue_gap_m:
-                held.append((wait, feeds))
+        ends: list[float] = []
+
+        def beyond_queue(k: int, d: float) -> bool:
+            if not ends:  # the queue ends only when someone stands on an approach (hot path)
+                ends.extend(self._queue_ends(approach, obs))
+            return d > ends[k] + self.queue_gap_m
+
+        known = {(k, d, wait) for k, d, wait, _ in yielding}
+        held = [(wait, feeds) for k, d, wait, feeds in yielding if wait > 0 and beyond_queue(k, d)]
         gap_known = {(k, wait) for k, _, wait, _ in yielding}
         held += [(wait, ()) for k, v, wait in obs.gap if v < HALTING_SPEED and (k, wait) not in gap_known]
         for k, vehicles in enumerate(obs.upstream):
             for d, v, wait in vehicles:
-                if v < HALTING_SPEED and wait > 0 and (k, d, wait) not in known and d > ends[k] + self.queue_gap_m:
+                if v < HALTING_SPEED and wait > 0 and (k, d, wait) not in known and beyond_queue(k, d):
                     held.append((wait, ()))
         return held
 
@@ -336,7 +339,7 @@ class Lookahead:
         share = 1.0 / len(lanes)
         for li, vehicles in enumerate(seen.lanes):
             links = [index for lane, _, index in upstream.links if lane == li]
-            feed = [index for index in links if index in feeding and green[index] in "Gg"]
+            feed = [index for index in links if index in feeding and green[index] in GREEN]
             if not feed or not vehicles:
                 continue
             fraction = len(feed) / len(links) * share
@@ -405,13 +408,13 @@ def _shares(
 
 def _serves(green: str, feeds: tuple[int, ...]) -> bool:
     """Whether ``green`` shows any of the links ``feeds`` green (true when none is named)."""
-    return not feeds or any(green[i] in "Gg" for i in feeds)
+    return not feeds or any(green[i] in GREEN for i in feeds)
 
 
 def _until_red(greens: tuple[str, ...], plans: np.ndarray, feeds: tuple[int, ...]) -> np.ndarray:
     """Per plan, the steps until none of the links ``feeds`` is green (a link green before
     and after a change keeps its green through it)."""
-    lit = np.array([[g[i] in "Gg" for i in feeds] for g in greens])  # (greens, feeds)
+    lit = np.array([[g[i] in GREEN for i in feeds] for g in greens])  # (greens, feeds)
     kept = (lit[:, None, :] & lit[None, :, :]).any(axis=2).reshape(-1)  # change a -> b at a * n + b
     served = np.concatenate([lit.any(axis=1), kept])[plans]
     return np.where(served.all(axis=1), plans.shape[1], np.argmin(served, axis=1))
