@@ -1,14 +1,16 @@
 """The adaptive controllers by name: ``lookahead`` (ours), ``actuated``, ``max-pressure``
-and ``greedy``, each built for a network's signals as one :class:`its.control.Controller`.
+and ``greedy``, each built for a network's signals as one :class:`its.control.Controller`,
+and their options read from ``KEY=VALUE`` text (the command line's ``--set``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from its.errors import PlanError
+from its.errors import InputError, PlanError
 from its.registry import Registry
 from signals.actuated import Actuated
 from signals.adaptive import AdaptiveController, Policy
@@ -19,7 +21,7 @@ from signals.lookahead import Lookahead
 from signals.model import SignalNetwork
 from signals.phases import Timing, transition
 
-__all__ = ["BEST", "POLICIES", "make_controller"]
+__all__ = ["BEST", "POLICIES", "make_controller", "option_defaults", "parse_options"]
 
 #: Policy factories by controller name; keyword arguments tune them.
 POLICIES: Registry[Callable[..., Policy]] = Registry("controller")
@@ -52,10 +54,13 @@ def make_controller(
     Raises
     ------
     InputError
-        On an unknown controller name.
+        On an unknown controller name or option (see :func:`parse_options`).
     PlanError
         On an unknown or unsignalised junction, or a network without traffic lights.
     """
+    unknown = sorted(set(options) - set(option_defaults(name)))
+    if unknown:
+        raise InputError(_unknown(name, unknown[0]))
     policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
     splits = split_phases and bool(getattr(policy, "split_phases", False))
@@ -70,3 +75,71 @@ def make_controller(
         if problems:
             raise PlanError(f"{signal.tls_id}: its green phases are unsafe: {problems[0]}")
     return AdaptiveController(watched, policy, timing, log=log)
+
+
+def option_defaults(name: str) -> dict[str, Any]:
+    """The options of controller ``name`` (the fields of its policy) and their defaults."""
+    policy = POLICIES[name]
+    if not dataclasses.is_dataclass(policy):
+        return {}
+    return {f.name: f.default for f in dataclasses.fields(policy) if f.init}
+
+
+def parse_options(name: str, settings: Mapping[str, str]) -> dict[str, Any]:
+    """Options for controller ``name`` from text, each converted to the type of its default:
+    ``true``/``false`` (also ``yes``/``no``, ``on``/``off``, ``1``/``0``) for a switch, a
+    number otherwise, numbers separated by ``/`` for a list (``first_s=0/5/10``).
+    Durations and distances whose default is positive must stay positive; nothing may be
+    negative.
+
+    Raises
+    ------
+    InputError
+        Naming the option that the controller does not have (and the ones it has), or the
+        value that does not fit it.
+    """
+    defaults = option_defaults(name)
+    out: dict[str, Any] = {}
+    for key, text in settings.items():
+        if key not in defaults:
+            raise InputError(_unknown(name, key))
+        out[key] = _convert(name, key, text.strip(), defaults[key])
+    return out
+
+
+def _unknown(name: str, key: str) -> str:
+    known = ", ".join(sorted(option_defaults(name))) or "none"
+    return f"controller {name} has no option {key!r}; its options: {known}"
+
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def _convert(name: str, key: str, text: str, default: Any) -> Any:
+    where = f"option {key}={text!r} of controller {name}"
+    if isinstance(default, bool):
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise InputError(f"{where}: expected true or false")
+    if isinstance(default, tuple):
+        parts = [p for p in text.split("/") if p.strip()]
+        if not parts:
+            raise InputError(f"{where}: expected numbers separated by '/'")
+        values = tuple(_number(where, p.strip(), float, key, 0.0) for p in parts)
+        return tuple(sorted(set(values)))
+    kind = int if isinstance(default, int) else float
+    return _number(where, text, kind, key, default)
+
+
+def _number(where: str, text: str, kind: type, key: str, default: float) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise InputError(f"{where}: expected {'a whole number' if kind is int else 'a number'}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"{where}: expected a finite number")
+    if value < 0:
+        raise InputError(f"{where}: must not be negative")
+    if value == 0 and default > 0 and key.endswith(("_s", "_m")):
+        raise InputError(f"{where}: must be positive")
+    return value

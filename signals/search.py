@@ -1,4 +1,5 @@
-"""Simulation-in-the-loop search over cycle, splits and offsets.
+"""Simulation-in-the-loop search: over cycle, splits and offsets of fixed plans
+(:func:`search`), and over an adaptive controller's options (:func:`tune`).
 
 Starting from a plan set (Webster's, or Webster's with coordinated offsets), each round
 proposes small changes -- every cycle scaled, green moved from one stage to another at one
@@ -7,13 +8,20 @@ injected ``evaluate`` (the simulation, run in parallel by the caller's job runne
 the best if it beats the current plans. The winner is then confirmed against the starting
 plans on held-out seeds, so the result is not tuned to one random draw: when it does not win
 there, the starting plans are returned and the report says so.
+
+:func:`tune` runs every combination of a grid of controller options (and the defaults) on
+the training seeds, then the best against the defaults on held-out seeds, and keeps the
+defaults unless the best also wins there: seed-to-seed spread is large on real networks
+(cologne3's delay moves about 0.6 s between seeds), so a training win alone proves little.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from its.control import Phase, TimingPlan
 from its.errors import InputError
@@ -21,7 +29,7 @@ from signals.check import faults
 from signals.model import SignalNetwork, is_green_state
 from signals.phases import Timing
 
-__all__ = ["Evaluate", "SearchResult", "search"]
+__all__ = ["MAX_COMBINATIONS", "Evaluate", "SearchResult", "TuneResult", "search", "tune"]
 
 PlanSet = tuple[TimingPlan, ...]
 #: Scores a batch of (plans, seed) runs, lower is better (the benchmark delay, seconds).
@@ -123,6 +131,101 @@ def search(
         accepted=accepted,
         evaluations=evaluations,
         history=history,
+    )
+
+
+#: Most option combinations :func:`tune` runs (each on every training seed).
+MAX_COMBINATIONS = 64
+Options = dict[str, Any]
+#: Scores a batch of (controller options, seed) runs, lower is better.
+EvaluateOptions = Callable[[Sequence[tuple[Options, int]]], list[float]]
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """The options chosen and how (delays are means over seeds, seconds)."""
+
+    options: Options
+    """The winner's options; empty when the defaults are kept."""
+    candidates: list[dict[str, Any]]
+    """Every combination tried, best first: ``options``, ``train_delay_s``, ``per_seed``."""
+    default_test: float
+    best_test: float
+    accepted: bool
+    """Whether the training winner also beat the defaults on the held-out seeds."""
+    evaluations: int
+
+
+def tune(
+    grid: Mapping[str, Sequence[Any]],
+    evaluate: EvaluateOptions,
+    *,
+    train_seeds: Sequence[int],
+    test_seeds: Sequence[int],
+    defaults: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TuneResult:
+    """Choose a controller's options from ``grid`` (option name to the values to try); see
+    the module docstring. A value equal to the option's default in ``defaults`` is left out
+    of a combination's options, so the defaults run once.
+
+    Raises
+    ------
+    InputError
+        If the grid is empty or has more than :data:`MAX_COMBINATIONS` combinations, or the
+        training and held-out seeds overlap or either is empty.
+    """
+    if not train_seeds or not test_seeds:
+        raise InputError("tuning needs training seeds and held-out seeds")
+    if set(train_seeds) & set(test_seeds):
+        raise InputError("training and held-out seeds must differ")
+    if not grid or any(not values for values in grid.values()):
+        raise InputError("nothing to tune: give each option at least one value")
+    names = list(grid)
+    combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
+    if len(combos) > MAX_COMBINATIONS:
+        raise InputError(f"the grid has {len(combos)} combinations; at most {MAX_COMBINATIONS}")
+    defaults = defaults or {}
+    changed = ({k: v for k, v in c.items() if k not in defaults or v != defaults[k]} for c in combos)
+    candidates: list[Options] = [{}]
+    for combo in changed:
+        if combo not in candidates:
+            candidates.append(combo)
+    total = len(candidates) * len(train_seeds) + 2 * len(test_seeds)
+    done = 0
+
+    def score(options: Sequence[Options], seeds: Sequence[int]) -> list[list[float]]:
+        nonlocal done
+        values = evaluate([(o, s) for o in options for s in seeds])
+        done += len(values)
+        if progress is not None:
+            progress(done, total)
+        return [values[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(options))]
+
+    train = score(candidates, train_seeds)
+    table = sorted(
+        (
+            {"options": o, "train_delay_s": sum(d) / len(d), "per_seed": d}
+            for o, d in zip(candidates, train, strict=True)
+        ),
+        key=lambda row: row["train_delay_s"],
+    )
+    best = table[0]["options"]
+    if best:
+        default_test, best_test = (sum(d) / len(d) for d in score([{}, best], test_seeds))
+    else:  # the defaults won on training: one run per held-out seed (SUMO is deterministic)
+        (runs,) = score([{}], test_seeds)
+        default_test = best_test = sum(runs) / len(runs)
+        if progress is not None:
+            progress(total, total)
+    accepted = bool(best) and best_test < default_test
+    return TuneResult(
+        options=best if accepted else {},
+        candidates=table,
+        default_test=default_test,
+        best_test=best_test,
+        accepted=accepted,
+        evaluations=done,
     )
 
 

@@ -61,6 +61,36 @@ SplitOpt = Annotated[
 ]
 
 
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="An option of the adaptive controller, KEY=VALUE (repeatable), e.g. --set "
+        "headway_s=1.9; a list as 0/5/10. `its signals tune` finds values for your network.",
+    ),
+]
+
+
+def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
+    """``KEY=VALUE`` items as a mapping; an item without ``=`` or a key given twice is an error."""
+    pairs: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise InputError(f"{flag} {item!r}: expected KEY=VALUE")
+        if key in pairs:
+            raise InputError(f"{flag}: option {key} given twice")
+        pairs[key] = value
+    return pairs
+
+
+def _options(controller: str, items: list[str] | None) -> dict[str, Any]:
+    from signals.controllers import parse_options
+
+    return parse_options(controller, _pairs(items, "--set"))
+
+
 def _tls(value: str | None) -> list[str] | None:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
@@ -132,6 +162,7 @@ def optimize(
     min_green: MinGreenOpt = 5.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
+    settings: SetOpt = None,
 ) -> None:
     """Time the signals of a scenario by one method and write the plan, its timing sheets and
     a time-space diagram of the longest corridor."""
@@ -148,6 +179,11 @@ def optimize(
         raise InputError(
             f"--measure-saturation sizes fixed plans; method {method} derives its plan from the simulation"
         )
+    if settings and method not in services.ADAPTIVE_METHODS:
+        raise InputError(
+            f"--set tunes an adaptive method ({', '.join(services.ADAPTIVE_METHODS)}); {method} has no controller options"
+        )
+    options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     period_s = parse_duration(period, field="--period") if period else None
@@ -178,6 +214,7 @@ def optimize(
             flows=flows,
             saturation=saturation,
             split_phases=split_phases,
+            options=options,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -425,18 +462,24 @@ def evaluate(
     ] = -1,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
+    settings: SetOpt = None,
 ) -> None:
     """Compare the programs as shipped with a plan or an adaptive controller (by default our
     best, lookahead) over several seeds, measured the benchmark's way."""
+    from signals.controllers import BEST
+
     if plan is not None and controller is not None:
         raise InputError("give either --plan or --controller, not both")
     if plan is not None and not split_phases:
         raise InputError("--no-split-phases applies to a controller; a plan file has its own phases")
     if controller not in (None, "lookahead") and not split_phases:
         raise InputError(f"--no-split-phases applies to lookahead; {controller} serves only the shipped greens anyway")
+    if plan is not None and settings:
+        raise InputError("--set applies to a controller; a plan file has its own timings")
+    options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
-    services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing)
+    services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing, options=options)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"{window.scenario.name}: {2 * seeds} runs", total=2 * seeds)
@@ -450,6 +493,7 @@ def evaluate(
             runner=runner,
             on_done=lambda _i, _r: bar.advance(task),
             split_phases=split_phases,
+            options=options,
         )
     if json_:
         print_json(report)
@@ -470,6 +514,102 @@ def evaluate(
             "–" if relative is None else f"{relative:+.1%}",
         )
     out.print(table)
+
+
+@app.command()
+def tune(
+    target: TargetArg,
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="An option and the values to try, KEY=V1,V2,... (repeatable; every "
+            "combination runs, at most 64), e.g. --vary headway_s=1.7,1.9,2.1.",
+        ),
+    ],
+    controller: Annotated[
+        str, typer.Option("--controller", help="The adaptive controller to tune.")
+    ] = "lookahead",
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, max=50, help="Training seeds (1, 2, ...).")
+    ] = 3,
+    held_out: Annotated[
+        int,
+        typer.Option("--held-out", min=1, max=50, help="Held-out seeds (101, 102, ...)."),
+    ] = 3,
+    tls: TlsOpt = None,
+    begin: BeginOpt = None,
+    end: EndOpt = None,
+    json_: JsonOpt = False,
+    yellow: YellowOpt = 3.0,
+    all_red: AllRedOpt = 0.0,
+    min_green: MinGreenOpt = 5.0,
+    workers: WorkersOpt = None,
+    split_phases: SplitOpt = True,
+) -> None:
+    """Tune an adaptive controller's options for this network: every combination of the
+    --vary values and the defaults on the training seeds, then the best against the defaults
+    on held-out seeds; the defaults stay unless the best wins there too. Prints the budget
+    (simulations run) and the evaluate command with the chosen --set options."""
+    from signals.controllers import parse_options
+    from signals.search import MAX_COMBINATIONS
+
+    grid: dict[str, list[Any]] = {}
+    for key, values in _pairs(vary, "--vary").items():
+        texts = [v for v in values.split(",") if v.strip()]
+        grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
+    combinations = 1
+    for values in grid.values():
+        combinations *= len(values)
+    if combinations > MAX_COMBINATIONS:
+        raise InputError(f"--vary gives {combinations} combinations; at most {MAX_COMBINATIONS}")
+    window = _window(target, tls, begin, end)
+    timing = _timing(yellow, all_red, min_green)
+    train = list(range(1, seeds + 1))
+    test = list(range(101, 101 + held_out))
+    with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
+        task = bar.add_task(f"tuning {controller}: {window.scenario.name}", total=None)
+        report = services.tune_controller(
+            window,
+            controller,
+            grid,
+            seeds=train,
+            held_out=test,
+            timing=timing,
+            runner=runner,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            split_phases=split_phases,
+        )
+    if json_:
+        print_json(report)
+        return
+    table = Table(
+        title=f"{window.scenario.name}: {controller} on training seeds {train[0]}-{train[-1]}, best first"
+    )
+    for column in ("options", "delay (s)", "per seed (s)"):
+        table.add_column(column, justify="left" if column == "options" else "right")
+    for row in report["candidates"]:
+        label = " ".join(f"{k}={v}" for k, v in row["options"].items()) or "defaults"
+        table.add_row(
+            label,
+            _fmt(row["train_delay_s"]),
+            " ".join(_fmt(v) for v in row["per_seed_delay_s"]),
+        )
+    out.print(table)
+    held = f"held-out seeds {test[0]}-{test[-1]}"
+    if report["accepted"]:
+        out.print(
+            f"{held}: {report['held_out_best_delay_s']:.2f} s against {report['held_out_default_delay_s']:.2f} s "
+            f"with the defaults: kept. Run it with: {report['command'].replace('TARGET', target)}"
+        )
+    elif report["options"] or report["candidates"][0]["options"]:
+        out.print(
+            f"{held}: {report['held_out_best_delay_s']:.2f} s against {report['held_out_default_delay_s']:.2f} s "
+            "with the defaults: not better, the defaults stay."
+        )
+    else:
+        out.print(f"the defaults were best on the training seeds ({held}: {report['held_out_default_delay_s']:.2f} s).")
+    out.print(f"budget: {report['simulations']} simulations")
 
 
 def _fmt(value: float | None) -> str:

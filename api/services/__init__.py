@@ -61,6 +61,7 @@ _HOME = {
     "timetable_buses": "transit",
     "timetable_variant": "transit",
     "transit_router": "live",
+    "tune_controller": "signals",
     "validate_feed": "transit",
 }
 

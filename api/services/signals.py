@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ __all__ = [
     "signal_plans",
     "signal_saturation",
     "signal_window",
+    "tune_controller",
 ]
 
 #: KPIs compared by ``its signals evaluate`` (means over seeds).
@@ -379,17 +380,20 @@ def signal_plans(
     flows: Flows | None = None,
     saturation: Saturation | None = None,
     split_phases: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
     ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
     :func:`signal_flows`) saves reading the demand again; ``saturation`` (from
     :func:`signal_saturation`) replaces the handbook saturation flows of the sizing;
-    ``split_phases=False`` keeps an adaptive method's derived plan to the shipped stages.
+    ``split_phases=False`` keeps an adaptive method's derived plan to the shipped stages;
+    ``options`` tune an adaptive method's controller (see :func:`signals.controllers.parse_options`).
 
     Raises
     ------
     InputError
-        On an unknown method, or no flows at a named junction.
+        On an unknown method, options for a method that is not adaptive or that it does not
+        have, or no flows at a named junction.
     """
     from signals.check import require_safe
     from signals.coordinate import coordinated
@@ -400,6 +404,8 @@ def signal_plans(
     if method not in PLAN_METHODS + ADAPTIVE_METHODS:
         known = ", ".join(PLAN_METHODS + ADAPTIVE_METHODS)
         raise InputError(f"unknown method {method!r}; known: {known}")
+    if options and method not in ADAPTIVE_METHODS:
+        raise InputError(f"controller options apply to the adaptive methods ({', '.join(ADAPTIVE_METHODS)}), not {method}")
     explicit = len(window.tls_ids) < len(window.network.signals)
     if method in ADAPTIVE_METHODS:
         return _derived_plans(
@@ -410,6 +416,7 @@ def signal_plans(
             period_s=period_s,
             progress=progress,
             split_phases=split_phases,
+            options=options or {},
         )
     flows = flows or signal_flows(window, counts=counts)
     signals = [window.network.signals[t] for t in window.tls_ids]
@@ -597,6 +604,7 @@ def _derived_plans(
     period_s: float | None,
     progress: Callable[[str, float], None] | None,
     split_phases: bool = True,
+    options: Mapping[str, Any] = {},
 ) -> PlanOutcome:
     """Run adaptive controller ``method`` once and derive a fixed-time (or, with
     ``period_s``, time-of-day) plan from what it did."""
@@ -606,7 +614,7 @@ def _derived_plans(
     with tempfile.TemporaryDirectory(prefix="its-derive-") as tmp:
         log = Path(tmp) / "states.jsonl"
         controller = make_controller(
-            method, window.network, window.tls_ids, timing=timing, log=log, split_phases=split_phases
+            method, window.network, window.tls_ids, timing=timing, log=log, split_phases=split_phases, **options
         )
         (result,) = _runs(window, [_config(window, seed, controller=controller)], runner=None)
         records = read_log(log) if log.is_file() else []
@@ -642,11 +650,14 @@ def _derived_plans(
             plans.append(derived(min_cycle_s=floor) if floor > plan.cycle_s else plan)
     if progress is not None:
         progress("derive", 1.0)
+    settings = "".join(f" --set {k}={_text(v)}" for k, v in options.items())
     report = {
         "derived_from": f"controller {method} run in SUMO, seed {seed}",
         "controller_delay_s": _delay(result),
+        "controller_options": dict(options),
         "note": "the controller itself runs with: its signals evaluate TARGET --controller "
-        + method,
+        + method
+        + settings,
     }
     return PlanOutcome(
         method, tuple(plans), "simulation", f"controller {method} in SUMO", report, tuple(schedules)
@@ -664,10 +675,12 @@ def evaluate_signals(
     runner: JobRunner | None = None,
     on_done: Callable[[int, Any], None] | None = None,
     split_phases: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The shipped programs (baseline) against a plan file or an adaptive controller
     (``result``) on the same seeds, in parallel; means over seeds and the relative change.
-    ``split_phases=False`` keeps the controller to the shipped programs' greens.
+    ``split_phases=False`` keeps the controller to the shipped programs' greens; ``options``
+    tune it (see :func:`signals.controllers.parse_options`).
 
     Raises
     ------
@@ -677,7 +690,8 @@ def evaluate_signals(
     from signals.controllers import BEST, make_controller
 
     timing = timing or Timing()
-    check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing)
+    options = dict(options or {})
+    check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing, options=options)
     configs = [_config(window, s, teleport=teleport) for s in seeds]
     if plans_file is not None:
         label = f"plan {plans_file.name}"
@@ -687,12 +701,13 @@ def evaluate_signals(
     else:
         name = controller or BEST
         label = f"controller {name}" + ("" if split_phases else " (shipped greens only)")
+        label += "".join(f" {k}={_text(v)}" for k, v in options.items())
         configs += [
             _config(
                 window,
                 s,
                 controller=make_controller(
-                    name, window.network, window.tls_ids, timing=timing, split_phases=split_phases
+                    name, window.network, window.tls_ids, timing=timing, split_phases=split_phases, **options
                 ),
                 teleport=teleport,
             )
@@ -716,6 +731,7 @@ def evaluate_signals(
         "seeds": list(seeds),
         "time_to_teleport": teleport,
         "split_phases": None if plans_file is not None else split_phases,
+        "controller_options": None if plans_file is not None else options,
         "baseline": baseline,
         "result": result,
         "change": change,
@@ -723,7 +739,12 @@ def evaluate_signals(
 
 
 def check_evaluation(
-    window: SignalWindow, *, plans_file: Path | None, controller: str | None, timing: Timing
+    window: SignalWindow,
+    *,
+    plans_file: Path | None,
+    controller: str | None,
+    timing: Timing,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     """Check what :func:`evaluate_signals` would run, before any simulation starts.
 
@@ -731,14 +752,23 @@ def check_evaluation(
     ------
     InputError, PlanError
         For both a plan and a controller, a missing or unsafe plan file, a plan that does not
-        match the network, or an unknown controller.
+        match the network, an unknown controller, or options with a plan file or that the
+        controller does not have.
     """
     from signals.check import require_safe
-    from signals.controllers import POLICIES
+    from signals.controllers import BEST, POLICIES, option_defaults
     from signals.plans import read_plans
 
     if plans_file is not None and controller is not None:
         raise InputError("give either a plan file or a controller, not both")
+    if options and plans_file is not None:
+        raise InputError("controller options apply to a controller; a plan file has its own timings")
+    if options:
+        name = controller or BEST
+        unknown = sorted(set(options) - set(option_defaults(name)))
+        if unknown:
+            known = ", ".join(sorted(option_defaults(name)))
+            raise InputError(f"controller {name} has no option {unknown[0]!r}; its options: {known}")
     if plans_file is not None:
         if not plans_file.is_file():
             raise InputError(f"plan file {plans_file} does not exist")
@@ -748,6 +778,85 @@ def check_evaluation(
         )
     elif controller is not None:
         POLICIES[controller]
+
+
+def _text(value: Any) -> str:
+    """An option value as ``--set`` takes it back."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "/".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def tune_controller(
+    window: SignalWindow,
+    controller: str,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    seeds: Sequence[int] = (1, 2, 3),
+    held_out: Sequence[int] = (101, 102, 103),
+    timing: Timing | None = None,
+    runner: JobRunner | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    split_phases: bool = True,
+) -> dict[str, Any]:
+    """Tune adaptive controller ``controller`` on the window: every combination of ``grid``
+    (option to values) and the defaults on ``seeds``, the best then against the defaults on
+    ``held_out`` (see :func:`signals.search.tune`), measured the benchmark's way (no
+    teleporting). The report states the budget: the simulations run.
+
+    Raises
+    ------
+    InputError
+        On an unknown controller or option, a grid too large, or overlapping seeds.
+    """
+    from signals.controllers import make_controller, option_defaults
+    from signals.search import tune
+
+    timing = timing or Timing()
+    defaults = option_defaults(controller)
+    check_evaluation(window, plans_file=None, controller=controller, timing=timing, options=dict.fromkeys(grid))
+    make_controller(controller, window.network, window.tls_ids, timing=timing)  # bad junctions: before any run
+
+    def evaluate(jobs: Sequence[tuple[dict[str, Any], int]]) -> list[float]:
+        configs = [
+            _config(
+                window,
+                seed,
+                controller=make_controller(
+                    controller, window.network, window.tls_ids, timing=timing, split_phases=split_phases, **options
+                ),
+            )
+            for options, seed in jobs
+        ]
+        return [_delay(r) for r in _runs(window, configs, runner=runner)]
+
+    result = tune(grid, evaluate, train_seeds=seeds, test_seeds=held_out, defaults=defaults, progress=progress)
+    settings = "".join(f" --set {k}={_text(v)}" for k, v in result.options.items())
+    return {
+        "scenario": window.scenario.name,
+        "controller": controller,
+        "window_s": [window.begin, window.end],
+        "grid": {k: [_text(v) for v in values] for k, values in grid.items()},
+        "defaults": {k: _text(defaults[k]) for k in grid},
+        "training_seeds": list(seeds),
+        "held_out_seeds": list(held_out),
+        "simulations": result.evaluations,
+        "candidates": [
+            {
+                "options": {k: _text(v) for k, v in row["options"].items()},
+                "train_delay_s": row["train_delay_s"],
+                "per_seed_delay_s": row["per_seed"],
+            }
+            for row in result.candidates
+        ],
+        "held_out_default_delay_s": result.default_test,
+        "held_out_best_delay_s": result.best_test,
+        "accepted": result.accepted,
+        "options": {k: _text(v) for k, v in result.options.items()},
+        "command": f"its signals evaluate TARGET --controller {controller}{settings}",
+    }
 
 
 def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:

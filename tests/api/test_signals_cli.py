@@ -340,3 +340,56 @@ def test_capacity_finds_the_arterials_bottleneck_oversaturated(shared_data):
     assert measured and all(1000 < flow < 2600 for flow in measured)
     handbook = json.loads(its("signals", "capacity", cfg, "--tls", "nt3", "--handbook", "--json").stdout)
     assert handbook["signals"][0]["flow_ratio"] < rows["nt3"]["flow_ratio"]
+
+
+def test_tune_then_evaluate_with_the_chosen_options(tiny):
+    done = its(
+        "signals", "tune", tiny.root, "--vary", "headway_s=1.7,2.2", "--vary", "uses_neighbours=false,true",
+        "--seeds", "1", "--held-out", "1", "--end", "07:15", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["grid"] == {"headway_s": ["1.7", "2.2"], "uses_neighbours": ["false", "true"]}
+    # the defaults (1.7, false) and three other combinations on seed 1, two runs on seed 101
+    assert len(report["candidates"]) == 4 and report["simulations"] in (4 + 1, 4 + 2)
+    assert report["held_out_seeds"] == [101] and report["defaults"]["headway_s"] == "1.7"
+    best = report["candidates"][0]
+    assert best["train_delay_s"] == min(c["train_delay_s"] for c in report["candidates"])
+    assert report["accepted"] == (bool(best["options"]) and report["held_out_best_delay_s"] < report["held_out_default_delay_s"])
+    chosen = report["options"]
+    assert report["command"].startswith("its signals evaluate TARGET --controller lookahead")
+    settings = [a for k, v in chosen.items() for a in ("--set", f"{k}={v}")]
+    run = its("signals", "evaluate", tiny.root, "--seeds", "1", "--end", "07:15", *settings, "--json")
+    assert run.returncode == 0, run.stderr
+    evaluated = json.loads(run.stdout)
+    assert evaluated["controller_options"] == {k: {"true": True, "false": False}.get(v, float(v) if k == "headway_s" else v) for k, v in chosen.items()}
+    if not chosen:
+        assert evaluated["result"]["label"] == "controller lookahead"
+
+
+def test_controller_options_on_the_command_line_are_checked(tiny, tmp_path):
+    done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--end", "07:10", "--set", "headway_s=2.1", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["result"]["label"] == "controller lookahead headway_s=2.1"
+    assert report["controller_options"] == {"headway_s": 2.1}
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--set", "headway_s"), "--set 'headway_s': expected KEY=VALUE")
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--controller", "greedy", "--set", "headway_s=2"),
+        "controller greedy has no option 'headway_s'; its options: decide_every_s, halting_only, reach_m",
+    )
+    assert_one_line_error(
+        its("signals", "evaluate", tiny.root, "--plan", tmp_path / "p.add.xml", "--set", "headway_s=2"),
+        "--set applies to a controller",
+    )
+    out = tmp_path / "plan.add.xml"
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "webster", "--set", "headway_s=2", "--out", out),
+        "webster has no controller options",
+    )
+    assert_one_line_error(
+        its("signals", "tune", tiny.root, "--vary", "headway_s=1,2,3,4,5,6,7,8", "--vary", "permissive=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"),
+        "--vary gives 72 combinations; at most 64",
+    )
+    assert_one_line_error(its("signals", "tune", tiny.root, "--vary", "headway_s=1.9,x"), "headway_s='x'")
+    assert not out.exists()

@@ -408,3 +408,45 @@ def test_a_short_exit_into_a_red_counts_its_moving_vehicles_as_standing(tmp_path
     assert gated({"v": (inside, 2.0, 0.0)}, "G") == into
     assert gated({"v": (inside, 2.0, 1.0)}, "g") == into
     assert gated({"v": (inside, 2.0, 1.0)}, "G") == frozenset()
+
+
+def test_options_from_text_take_the_type_of_their_default():
+    from signals.controllers import option_defaults, parse_options
+
+    options = parse_options(
+        "lookahead", {"headway_s": "1.9", "yield_feeds": "Yes", "candidates": "2", "first_s": "10/0/5/5"}
+    )
+    assert options == {"headway_s": 1.9, "yield_feeds": True, "candidates": 2, "first_s": (0.0, 5.0, 10.0)}
+    assert isinstance(options["candidates"], int)
+    assert set(option_defaults("greedy")) == {"decide_every_s", "reach_m", "halting_only"}
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "message"),
+    [
+        ("lookahead", {"headway": "2"}, "controller lookahead has no option 'headway'; its options: candidates,"),
+        ("greedy", {"headway_s": "2"}, "controller greedy has no option 'headway_s'"),
+        ("lookahead", {"headway_s": "fast"}, "option headway_s='fast' of controller lookahead: expected a number"),
+        ("lookahead", {"headway_s": "0"}, "must be positive"),
+        ("lookahead", {"stop_s": "-1"}, "must not be negative"),
+        ("lookahead", {"candidates": "2.5"}, "expected a whole number"),
+        ("lookahead", {"yield_feeds": "maybe"}, "expected true or false"),
+        ("lookahead", {"first_s": "/"}, "expected numbers separated by '/'"),
+        ("max-pressure", {"reach_m": "inf"}, "expected a finite number"),
+    ],
+)
+def test_bad_options_are_named(name, settings, message):
+    from its.errors import InputError
+    from signals.controllers import parse_options
+
+    with pytest.raises(InputError, match=message.replace("(", r"\(")):
+        parse_options(name, settings)
+
+
+def test_make_controller_refuses_an_option_the_controller_lacks(tiny_signals):
+    from its.errors import InputError
+
+    with pytest.raises(InputError, match="controller actuated has no option 'headway_s'"):
+        make_controller("actuated", tiny_signals, headway_s=2.0)
+    controller = make_controller("lookahead", tiny_signals, headway_s=2.0)
+    assert controller.policy.headway_s == 2.0
