@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -154,6 +155,9 @@ class TuneResult:
     accepted: bool
     """Whether the training winner also beat the defaults on the held-out seeds."""
     evaluations: int
+    gain_se: float = 0.0
+    """Standard error of the held-out gain (the defaults' delay less the winner's, seed by
+    seed); a gain smaller than it is within the seed-to-seed spread."""
 
 
 def tune(
@@ -211,8 +215,13 @@ def tune(
         key=lambda row: row["train_delay_s"],
     )
     best = table[0]["options"]
+    gain_se = 0.0
     if best:
-        default_test, best_test = (sum(d) / len(d) for d in score([{}, best], test_seeds))
+        runs_default, runs_best = score([{}, best], test_seeds)
+        default_test, best_test = sum(runs_default) / len(runs_default), sum(runs_best) / len(runs_best)
+        gains = [a - b for a, b in zip(runs_default, runs_best, strict=True)]
+        if len(gains) > 1:
+            gain_se = statistics.stdev(gains) / len(gains) ** 0.5
     else:  # the defaults won on training: one run per held-out seed (SUMO is deterministic)
         (runs,) = score([{}], test_seeds)
         default_test = best_test = sum(runs) / len(runs)
@@ -226,6 +235,7 @@ def tune(
         best_test=best_test,
         accepted=accepted,
         evaluations=done,
+        gain_se=gain_se,
     )
 
 

@@ -598,9 +598,14 @@ def tune(
     out.print(table)
     held = f"held-out seeds {test[0]}-{test[-1]}"
     if report["accepted"]:
+        gain = report["held_out_default_delay_s"] - report["held_out_best_delay_s"]
+        spread = report["held_out_gain_se_s"]
+        within = gain <= spread
         out.print(
             f"{held}: {report['held_out_best_delay_s']:.2f} s against {report['held_out_default_delay_s']:.2f} s "
-            f"with the defaults: kept. Run it with: {report['command'].replace('TARGET', target)}"
+            f"with the defaults (gain {gain:.2f} s, standard error {spread:.2f} s"
+            + (": within the seed-to-seed spread, more seeds would tell)" if within else ")")
+            + f": kept. Run it with: {report['command'].replace('TARGET', target)}"
         )
     elif report["options"] or report["candidates"][0]["options"]:
         out.print(

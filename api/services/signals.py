@@ -853,6 +853,7 @@ def tune_controller(
         ],
         "held_out_default_delay_s": result.default_test,
         "held_out_best_delay_s": result.best_test,
+        "held_out_gain_se_s": result.gain_se,
         "accepted": result.accepted,
         "options": {k: _text(v) for k, v in result.options.items()},
         "command": f"its signals evaluate TARGET --controller {controller}{settings}",

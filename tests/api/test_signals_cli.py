@@ -353,6 +353,7 @@ def test_tune_then_evaluate_with_the_chosen_options(tiny):
     # the defaults (1.7, false) and three other combinations on seed 1, two runs on seed 101
     assert len(report["candidates"]) == 4 and report["simulations"] in (4 + 1, 4 + 2)
     assert report["held_out_seeds"] == [101] and report["defaults"]["headway_s"] == "1.7"
+    assert report["held_out_gain_se_s"] == 0.0  # one held-out seed has no spread
     best = report["candidates"][0]
     assert best["train_delay_s"] == min(c["train_delay_s"] for c in report["candidates"])
     assert report["accepted"] == (bool(best["options"]) and report["held_out_best_delay_s"] < report["held_out_default_delay_s"])

@@ -76,6 +76,18 @@ def test_tune_runs_every_combination_and_keeps_the_held_out_winner():
     assert len(result.candidates) == 6 and result.evaluations == len(seen) == 6 * 2 + 2
     assert result.accepted and result.options["headway_s"] == 2.0
     assert result.best_test < result.default_test
+    assert result.gain_se == 0.0  # one held-out seed: no spread to tell
+
+
+def test_tune_reports_the_spread_of_the_held_out_gain():
+    from signals.search import tune
+
+    def evaluate(jobs):  # headway 2.0 gains 1.0 s on seed 101 and 0.2 s on 102
+        return [10.0 - (o.get("headway_s") == 2.0) * (1.0 if s == 101 else 0.2) for o, s in jobs]
+
+    result = tune({"headway_s": [2.0]}, evaluate, train_seeds=[1], test_seeds=[101, 102])
+    assert result.accepted and result.default_test - result.best_test == pytest.approx(0.6)
+    assert result.gain_se == pytest.approx(0.4)  # stdev of (1.0, 0.2) over the root of 2
     assert [row["train_delay_s"] for row in result.candidates] == sorted(row["train_delay_s"] for row in result.candidates)
 
 
