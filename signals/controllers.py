@@ -41,7 +41,7 @@ def make_controller(
     *,
     timing: Timing = Timing(),
     log: Path | None = None,
-    reach_m: float = 400.0,
+    watch_m: float = 400.0,
     split_phases: bool = True,
     **options: Any,
 ) -> AdaptiveController:
@@ -50,6 +50,10 @@ def make_controller(
     A policy that serves split phases (``lookahead``) does so unless ``split_phases`` is
     false: then every controller keeps to the greens of the shipped programs, as a field
     controller that can show only its programmed stages must.
+
+    Each signal's approaches are watched up to ``watch_m`` upstream (or back to the previous
+    signal); ``options`` go to the policy (a greedy or max-pressure ``reach_m`` is how far of
+    that it counts).
 
     Raises
     ------
@@ -64,7 +68,7 @@ def make_controller(
     policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
     splits = split_phases and bool(getattr(policy, "split_phases", False))
-    watched = approaches(network, signals, reach_m=reach_m, split_phases=splits)
+    watched = approaches(network, signals, reach_m=watch_m, split_phases=splits)
     for signal, approach in zip(signals, watched, strict=True):
         states = list(approach.greens)
         for a in approach.greens:

@@ -450,3 +450,14 @@ def test_make_controller_refuses_an_option_the_controller_lacks(tiny_signals):
         make_controller("actuated", tiny_signals, headway_s=2.0)
     controller = make_controller("lookahead", tiny_signals, headway_s=2.0)
     assert controller.policy.headway_s == 2.0
+
+
+def test_a_baselines_reach_goes_to_its_policy_not_to_what_is_watched(tiny_signals):
+    # make_controller's own watch distance once shared the name reach_m, and took the
+    # baselines' tuned reach for itself, leaving the policy counting its default 100 m
+    controller = make_controller("greedy", tiny_signals, reach_m=150.0)
+    assert controller.policy.reach_m == 150.0
+    near = make_controller("greedy", tiny_signals, watch_m=50.0)
+    far = make_controller("greedy", tiny_signals)
+    assert near.policy.reach_m == far.policy.reach_m == 100.0
+    assert max(far.approaches[0].approach_length) > max(near.approaches[0].approach_length)
