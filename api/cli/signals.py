@@ -537,6 +537,14 @@ def tune(
         int,
         typer.Option("--held-out", min=1, max=50, help="Held-out seeds (101, 102, ...)."),
     ] = 3,
+    first_held_out: Annotated[
+        int,
+        typer.Option(
+            "--first-held-out",
+            min=1,
+            help="First held-out seed; keep the seeds of a later check out of the tuning.",
+        ),
+    ] = 101,
     tls: TlsOpt = None,
     begin: BeginOpt = None,
     end: EndOpt = None,
@@ -566,7 +574,11 @@ def tune(
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     train = list(range(1, seeds + 1))
-    test = list(range(101, 101 + held_out))
+    test = list(range(first_held_out, first_held_out + held_out))
+    if set(train) & set(test):
+        raise InputError(
+            f"held-out seeds {test[0]}-{test[-1]} overlap the training seeds 1-{seeds}: give a --first-held-out above {seeds}"
+        )
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
         task = bar.add_task(f"tuning {controller}: {window.scenario.name}", total=None)
         report = services.tune_controller(

@@ -345,14 +345,14 @@ def test_capacity_finds_the_arterials_bottleneck_oversaturated(shared_data):
 def test_tune_then_evaluate_with_the_chosen_options(tiny):
     done = its(
         "signals", "tune", tiny.root, "--vary", "headway_s=1.7,2.2", "--vary", "uses_neighbours=false,true",
-        "--seeds", "1", "--held-out", "1", "--end", "07:15", "--json",
+        "--seeds", "1", "--held-out", "1", "--first-held-out", "201", "--end", "07:15", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["grid"] == {"headway_s": ["1.7", "2.2"], "uses_neighbours": ["false", "true"]}
     # the defaults (1.7, false) and three other combinations on seed 1, two runs on seed 101
     assert len(report["candidates"]) == 4 and report["simulations"] in (4 + 1, 4 + 2)
-    assert report["held_out_seeds"] == [101] and report["defaults"]["headway_s"] == "1.7"
+    assert report["held_out_seeds"] == [201] and report["defaults"]["headway_s"] == "1.7"
     assert report["held_out_gain_se_s"] == 0.0  # one held-out seed has no spread
     best = report["candidates"][0]
     assert best["train_delay_s"] == min(c["train_delay_s"] for c in report["candidates"])
@@ -393,4 +393,8 @@ def test_controller_options_on_the_command_line_are_checked(tiny, tmp_path):
         "--vary gives 72 combinations; at most 64",
     )
     assert_one_line_error(its("signals", "tune", tiny.root, "--vary", "headway_s=1.9,x"), "headway_s='x'")
+    assert_one_line_error(
+        its("signals", "tune", tiny.root, "--vary", "headway_s=1.9", "--seeds", "5", "--first-held-out", "4"),
+        "held-out seeds 4-6 overlap the training seeds 1-5: give a --first-held-out above 5",
+    )
     assert not out.exists()
