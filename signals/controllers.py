@@ -6,7 +6,7 @@ and their options read from ``KEY=VALUE`` text (the command line's ``--set``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from signals.lookahead import Lookahead
 from signals.model import SignalNetwork
 from signals.phases import Timing, transition
 
-__all__ = ["BEST", "POLICIES", "make_controller", "option_defaults", "parse_options"]
+__all__ = ["BEST", "POLICIES", "check_options", "make_controller", "option_defaults", "parse_options"]
 
 #: Policy factories by controller name; keyword arguments tune them.
 POLICIES: Registry[Callable[..., Policy]] = Registry("controller")
@@ -62,9 +62,7 @@ def make_controller(
     PlanError
         On an unknown or unsignalised junction, or a network without traffic lights.
     """
-    unknown = sorted(set(options) - set(option_defaults(name)))
-    if unknown:
-        raise InputError(_unknown(name, unknown[0]))
+    check_options(name, options)
     policy = POLICIES[name](**options)
     signals = network.select(list(tls_ids or []))
     splits = split_phases and bool(getattr(policy, "split_phases", False))
@@ -89,6 +87,21 @@ def option_defaults(name: str) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(policy) if f.init}
 
 
+def check_options(name: str, keys: Iterable[str]) -> None:
+    """Refuse, naming it and the options there are, an option controller ``name`` lacks.
+
+    Raises
+    ------
+    InputError
+        On an unknown controller or option.
+    """
+    defaults = option_defaults(name)
+    unknown = sorted(set(keys) - set(defaults))
+    if unknown:
+        known = ", ".join(sorted(defaults)) or "none"
+        raise InputError(f"controller {name} has no option {unknown[0]!r}; its options: {known}")
+
+
 def parse_options(name: str, settings: Mapping[str, str]) -> dict[str, Any]:
     """Options for controller ``name`` from text, each converted to the type of its default:
     ``true``/``false`` (also ``yes``/``no``, ``on``/``off``, ``1``/``0``) for a switch, a
@@ -102,18 +115,9 @@ def parse_options(name: str, settings: Mapping[str, str]) -> dict[str, Any]:
         Naming the option that the controller does not have (and the ones it has), or the
         value that does not fit it.
     """
+    check_options(name, settings)
     defaults = option_defaults(name)
-    out: dict[str, Any] = {}
-    for key, text in settings.items():
-        if key not in defaults:
-            raise InputError(_unknown(name, key))
-        out[key] = _convert(name, key, text.strip(), defaults[key])
-    return out
-
-
-def _unknown(name: str, key: str) -> str:
-    known = ", ".join(sorted(option_defaults(name))) or "none"
-    return f"controller {name} has no option {key!r}; its options: {known}"
+    return {key: _convert(name, key, text.strip(), defaults[key]) for key, text in settings.items()}
 
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}

@@ -18,6 +18,7 @@ defaults unless the best also wins there: seed-to-seed spread is large on real n
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from signals.check import faults
 from signals.model import SignalNetwork, is_green_state
 from signals.phases import Timing
 
-__all__ = ["MAX_COMBINATIONS", "Evaluate", "SearchResult", "TuneResult", "search", "tune"]
+__all__ = ["MAX_COMBINATIONS", "Evaluate", "SearchResult", "TuneResult", "check_grid", "search", "tune"]
 
 PlanSet = tuple[TimingPlan, ...]
 #: Scores a batch of (plans, seed) runs, lower is better (the benchmark delay, seconds).
@@ -160,6 +161,22 @@ class TuneResult:
     seed); a gain smaller than it is within the seed-to-seed spread."""
 
 
+def check_grid(grid: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse a grid with an option without values or more than :data:`MAX_COMBINATIONS`
+    combinations, before anything runs.
+
+    Raises
+    ------
+    InputError
+        Saying which.
+    """
+    if not grid or any(not values for values in grid.values()):
+        raise InputError("nothing to tune: give each option at least one value")
+    combinations = math.prod(len(values) for values in grid.values())
+    if combinations > MAX_COMBINATIONS:
+        raise InputError(f"the grid has {combinations} combinations; at most {MAX_COMBINATIONS}")
+
+
 def tune(
     grid: Mapping[str, Sequence[Any]],
     evaluate: EvaluateOptions,
@@ -183,12 +200,9 @@ def tune(
         raise InputError("tuning needs training seeds and held-out seeds")
     if set(train_seeds) & set(test_seeds):
         raise InputError("training and held-out seeds must differ")
-    if not grid or any(not values for values in grid.values()):
-        raise InputError("nothing to tune: give each option at least one value")
+    check_grid(grid)
     names = list(grid)
     combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
-    if len(combos) > MAX_COMBINATIONS:
-        raise InputError(f"the grid has {len(combos)} combinations; at most {MAX_COMBINATIONS}")
     defaults = defaults or {}
     changed = ({k: v for k, v in c.items() if k not in defaults or v != defaults[k]} for c in combos)
     candidates: list[Options] = [{}]

@@ -560,17 +560,13 @@ def tune(
     on held-out seeds; the defaults stay unless the best wins there too. Prints the budget
     (simulations run) and the evaluate command with the chosen --set options."""
     from signals.controllers import parse_options
-    from signals.search import MAX_COMBINATIONS
+    from signals.search import check_grid
 
     grid: dict[str, list[Any]] = {}
     for key, values in _pairs(vary, "--vary").items():
         texts = [v for v in values.split(",") if v.strip()]
         grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
-    combinations = 1
-    for values in grid.values():
-        combinations *= len(values)
-    if combinations > MAX_COMBINATIONS:
-        raise InputError(f"--vary gives {combinations} combinations; at most {MAX_COMBINATIONS}")
+    check_grid(grid)
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green)
     train = list(range(1, seeds + 1))

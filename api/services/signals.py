@@ -650,14 +650,13 @@ def _derived_plans(
             plans.append(derived(min_cycle_s=floor) if floor > plan.cycle_s else plan)
     if progress is not None:
         progress("derive", 1.0)
-    settings = "".join(f" --set {k}={_text(v)}" for k, v in options.items())
     report = {
         "derived_from": f"controller {method} run in SUMO, seed {seed}",
         "controller_delay_s": _delay(result),
         "controller_options": dict(options),
         "note": "the controller itself runs with: its signals evaluate TARGET --controller "
         + method
-        + settings,
+        + _set_flags(options),
     }
     return PlanOutcome(
         method, tuple(plans), "simulation", f"controller {method} in SUMO", report, tuple(schedules)
@@ -756,7 +755,7 @@ def check_evaluation(
         controller does not have.
     """
     from signals.check import require_safe
-    from signals.controllers import BEST, POLICIES, option_defaults
+    from signals.controllers import BEST, POLICIES, check_options
     from signals.plans import read_plans
 
     if plans_file is not None and controller is not None:
@@ -764,11 +763,7 @@ def check_evaluation(
     if options and plans_file is not None:
         raise InputError("controller options apply to a controller; a plan file has its own timings")
     if options:
-        name = controller or BEST
-        unknown = sorted(set(options) - set(option_defaults(name)))
-        if unknown:
-            known = ", ".join(sorted(option_defaults(name)))
-            raise InputError(f"controller {name} has no option {unknown[0]!r}; its options: {known}")
+        check_options(controller or BEST, options)
     if plans_file is not None:
         if not plans_file.is_file():
             raise InputError(f"plan file {plans_file} does not exist")
@@ -778,6 +773,11 @@ def check_evaluation(
         )
     elif controller is not None:
         POLICIES[controller]
+
+
+def _set_flags(options: Mapping[str, Any]) -> str:
+    """``options`` as the command line's ``--set`` flags (with a leading space each)."""
+    return "".join(f" --set {k}={_text(v)}" for k, v in options.items())
 
 
 def _text(value: Any) -> str:
@@ -811,12 +811,12 @@ def tune_controller(
     InputError
         On an unknown controller or option, a grid too large, or overlapping seeds.
     """
-    from signals.controllers import make_controller, option_defaults
+    from signals.controllers import check_options, make_controller, option_defaults
     from signals.search import tune
 
     timing = timing or Timing()
+    check_options(controller, grid)
     defaults = option_defaults(controller)
-    check_evaluation(window, plans_file=None, controller=controller, timing=timing, options=dict.fromkeys(grid))
     make_controller(controller, window.network, window.tls_ids, timing=timing)  # bad junctions: before any run
 
     def evaluate(jobs: Sequence[tuple[dict[str, Any], int]]) -> list[float]:
@@ -833,7 +833,6 @@ def tune_controller(
         return [_delay(r) for r in _runs(window, configs, runner=runner)]
 
     result = tune(grid, evaluate, train_seeds=seeds, test_seeds=held_out, defaults=defaults, progress=progress)
-    settings = "".join(f" --set {k}={_text(v)}" for k, v in result.options.items())
     return {
         "scenario": window.scenario.name,
         "controller": controller,
@@ -856,7 +855,7 @@ def tune_controller(
         "held_out_gain_se_s": result.gain_se,
         "accepted": result.accepted,
         "options": {k: _text(v) for k, v in result.options.items()},
-        "command": f"its signals evaluate TARGET --controller {controller}{settings}",
+        "command": f"its signals evaluate TARGET --controller {controller}{_set_flags(result.options)}",
     }
 
 

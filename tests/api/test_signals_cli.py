@@ -390,7 +390,7 @@ def test_controller_options_on_the_command_line_are_checked(tiny, tmp_path):
     )
     assert_one_line_error(
         its("signals", "tune", tiny.root, "--vary", "headway_s=1,2,3,4,5,6,7,8", "--vary", "permissive=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"),
-        "--vary gives 72 combinations; at most 64",
+        "the grid has 72 combinations; at most 64",
     )
     assert_one_line_error(its("signals", "tune", tiny.root, "--vary", "headway_s=1.9,x"), "headway_s='x'")
     assert_one_line_error(
