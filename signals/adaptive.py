@@ -42,6 +42,9 @@ _VARS = (_VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME)
 HALTING_SPEED = 0.1
 #: A vehicle inside the junction slower than this may be stuck there, m/s.
 BOX_MOVING_SPEED = 2.0
+#: ``Observation.intent`` of a vehicle whose route leaves the approach before the signal,
+#: and of one whose link cannot be told.
+NOT_HERE, UNKNOWN = -1, -2
 
 
 @dataclass
@@ -77,6 +80,11 @@ class Observation:
     neighbours: dict[str, tuple[Approach, Observation, int, float]] = field(default_factory=dict)
     """The upstream signals feeding the approaches (see ``Approach.feeders``) under the same
     controller: their approach, what they see, and the green they show (-1 while changing)."""
+    intent: list[list[tuple[str, int]]] = field(default_factory=list)
+    """With a policy that wants turning intents (``turn_intent``), per incoming edge and in
+    the order of ``upstream[k]``: (the watched lane the vehicle is on, the incoming lane of
+    the link it will take here; ``NOT_HERE`` when its route leaves before this signal,
+    ``UNKNOWN`` when that cannot be told)."""
 
 
 @dataclass
@@ -149,6 +157,8 @@ class AdaptiveController:
         self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
         self._seen: dict[str, Observation] = {}
         self._gating = bool(getattr(policy, "exit_blockage", False))
+        self._intents = bool(getattr(policy, "turn_intent", False))
+        self._targets: dict[tuple[str, str, str], int] = {}
 
     # -- the Controller protocol ------------------------------------------------------------
     def start(self, sim: SimHandle) -> None:
@@ -237,7 +247,8 @@ class AdaptiveController:
         watch = approach.watch
         chain = approach.out_chain
         box_ahead = approach.out_box
-        for values in found.values():
+        intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if self._intents else []
+        for vehicle, values in found.items():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]
             if lane in chain and speed < HALTING_SPEED:
@@ -272,6 +283,8 @@ class AdaptiveController:
                 lanes[index].append(entry)
             elif kind == WATCH_UP:
                 upstream[index].append(entry)
+                if self._intents:
+                    intent[index].append((lane, self._target(sim, approach, vehicle, lane)))
         for j, (tls, indices) in enumerate(approach.out_signal):
             if not (tls and outgoing[j]):
                 continue
@@ -281,9 +294,28 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding)
+        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding, intent=intent)
         self._seen[approach.tls_id] = seen
         return seen
+
+    def _target(self, sim: SimHandle, approach: Approach, vehicle: str, lane: str) -> int:
+        """The incoming lane (index) of the link ``vehicle``, now on ``lane``, will take at
+        ``approach``'s signal, from its route (``NOT_HERE`` when the route reaches another
+        signal first or none). Asked once per vehicle and lane: the answer changes only
+        with the lane (a rerouted vehicle is the rare exception)."""
+        key = (approach.tls_id, vehicle, lane)
+        known = self._targets.get(key)
+        if known is not None:
+            return known
+        if len(self._targets) > 50_000:  # vehicles long gone
+            self._targets.clear()
+        target = NOT_HERE
+        for tls, index, _, _ in sim.apply("vehicle", "getNextTLS", vehicle) or ():
+            if tls == approach.tls_id:
+                target = approach.link_lane.get(int(index), UNKNOWN)
+            break
+        self._targets[key] = target
+        return target
 
     def _shown(self, sim: SimHandle, tls: str) -> str:
         """The state signal ``tls`` shows now (ours from our own record)."""

@@ -10,6 +10,7 @@ simulation's worker process with the controller.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from signals.model import GREEN, Signal, SignalNetwork
 from signals.phases import split_greens
@@ -94,10 +95,24 @@ class Approach:
     vehicles give way to traffic this signal releases → the state indices of the links
     releasing it (reaching the lanes given way to within ``FEED_M``): that traffic stops,
     and leaves gaps, when those links turn red."""
+    fifo: frozenset[str] = frozenset()
+    """Watched lanes upstream that are the only watched lane of their edge: vehicles there
+    cannot pass one another, so one waiting for a red link holds up those behind it
+    bound for a green one (a single-lane road widening into turning lanes just before the
+    stop line)."""
     out_box: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Internal lanes of the junction such a short outgoing lane leads into → (that
     outgoing lane's index, the state index of the link crossing there): a vehicle standing
     there (a left turn waiting for a gap) still fills the short lane behind it."""
+
+    @cached_property
+    def link_lane(self) -> dict[int, int]:
+        """State index → the incoming lane (index) of its link (the first, when several
+        links share an index)."""
+        out: dict[int, int] = {}
+        for i, _, index in self.links:
+            out.setdefault(index, i)
+        return out
 
 
 def approaches(
@@ -180,6 +195,11 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
             for inner in network.junction_internal.get(node, ()):
                 watch.setdefault(inner, (WATCH_GAP, edge, offset + length, 0.0))
     upstream_signals.discard(signal.tls_id)
+    watched_up: dict[str, list[str]] = {}
+    for lane, (kind, _, _, _) in watch.items():
+        if kind == WATCH_UP:
+            watched_up.setdefault(network.lanes[lane].edge_id, []).append(lane)
+    fifo = frozenset(lanes_of[0] for lanes_of in watched_up.values() if len(lanes_of) == 1)
     out_chain, out_room = _room(network, outgoing)
     out_signal = tuple(_out_signal(network, lane) for lane in outgoing)
     reached = _downstream(network, outgoing)
@@ -218,6 +238,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
         junction_m=tuple(junction_m),
         out_signal=out_signal,
         yield_feeds=yield_feeds,
+        fifo=fifo,
         out_box={
             via: (j, link.index)
             for j, (tls, _) in enumerate(out_signal)

@@ -12,7 +12,9 @@ Vehicles weigh more the longer they have waited, so light approaches are not sta
 links into a full outgoing lane count as not served and are held red inside the green that
 serves them (spill-back guard, exit blockage); optionally (``yield_feeds``), vehicles held
 up giving way at an unsignalised junction on an approach weigh against keeping green the
-links that release the traffic they give way to. The greens it chooses
+links that release the traffic they give way to. Vehicles upstream count in the lane their
+route takes at the signal, and not at all when it turns off before (``turn_intent``); on a
+single-lane road, behind a vehicle waiting for a red turn (``fifo``). The greens it chooses
 among are the shipped program's and split phases (one approach with all its turns
 protected, see :func:`signals.phases.split_greens`).
 """
@@ -24,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from signals.adaptive import HALTING_SPEED, Observation, SignalState
+from signals.adaptive import HALTING_SPEED, NOT_HERE, UNKNOWN, Observation, SignalState
 from signals.approach import Approach
 from signals.model import GREEN
 from signals.phases import Timing, clearance_s
@@ -117,6 +119,21 @@ class Lookahead:
         Hold red (after a yellow) the links into an outgoing lane with no room left, inside
         the green that serves them, so no vehicle is let into a junction it cannot leave
         (see :meth:`gate`).
+    turn_intent
+        Count each vehicle upstream of the stop-line lanes in the lane of the link its route
+        takes here, and not at all when its route turns off before the signal (read from
+        the simulation: the turning intent a connected-vehicle feed or a digital twin
+        knows; see :meth:`_targets`). Off, each is shared evenly among its edge's lanes,
+        which is all loop detectors and a tracker without intents can tell. On held-out
+        seeds 101-105 it takes cologne3 from 17.02 s of delay to 15.15 s (16.21 without
+        ``fifo``), ingolstadt1 from 12.60 to 11.94, ingolstadt7 from 18.24 to 17.57,
+        ingolstadt21 from 58.9 to 58.4, cologne8 from 14.04 to 14.19; cologne1 14.03 to
+        14.02; grid4x4 and arterial4x4 have no road upstream of their stop-line edges
+        and are unchanged.
+    fifo
+        With ``turn_intent``: on a single-lane road upstream (``Approach.fifo``), a vehicle
+        behind one standing in the queue counts in that one's lane when it is served by
+        fewer greens: it cannot pass it to reach its own lane.
     """
 
     decide_every_s: float = 1.0
@@ -145,6 +162,8 @@ class Lookahead:
     spill_min_m: float = 0.0
     split_phases: bool = True
     exit_blockage: bool = True
+    turn_intent: bool = True
+    fifo: bool = True
 
     def gate(self, approach: Approach, obs: Observation) -> frozenset[int]:
         """State indices with a link into a full outgoing lane (see :func:`_full_lanes`).
@@ -307,16 +326,47 @@ class Lookahead:
             share = 1.0 / len(lanes)
             speed = max(approach.lane_speed[i] for i in lanes)
             reach = ends[k] + self.queue_gap_m
-            for d, v, wait in vehicles:
+            targets = self._targets(approach, vehicles, obs.intent[k], reach) if self.turn_intent and obs.intent else None
+            for n, (d, v, wait) in enumerate(vehicles):
                 queued = v < HALTING_SPEED and d <= reach
                 t = 0 if queued else int(d / max(v, 0.5 * speed, 1.0) / dt)
-                if t < steps:
-                    out[t, lanes] += share * (1.0 + wait / self.wait_weight_s) * weight[k]
+                if t >= steps:
+                    continue
+                value = (1.0 + wait / self.wait_weight_s) * weight[k]
+                target = targets[n] if targets is not None else UNKNOWN
+                if target >= 0:
+                    out[t, target] += value
+                elif target != NOT_HERE:
+                    out[t, lanes] += share * value
             if obs.pending[k]:
                 out[0, lanes] += share * obs.pending[k] * weight[k]
         for k, tls, feeding, travel in approach.feeders:
             if tls in obs.neighbours and approach.edge_lanes[k]:
                 self._released(out, approach.edge_lanes[k], obs.neighbours[tls], feeding, travel)
+        return out
+
+    def _targets(
+        self, approach: Approach, vehicles: list[tuple[float, float, float]], intent: list[tuple[str, int]], reach: float
+    ) -> list[int]:
+        """The incoming lane each upstream vehicle will queue in, from its route
+        (``Observation.intent``). With ``fifo``, on a lane where vehicles cannot pass one
+        another (``Approach.fifo``), a vehicle behind one standing in the queue counts in
+        the lane of the more restricted of the two (served by fewer greens; the one ahead's
+        when neither is): it cannot reach its own lane before the one ahead has gone."""
+        if not self.fifo:
+            return [target for _, target in intent]
+        out = [target for _, target in intent]
+        ahead: dict[str, int] = {}  # FIFO lane -> lane the queue there is held in
+        for n in sorted(range(len(vehicles)), key=lambda n: vehicles[n][0]):
+            lane, target = intent[n]
+            if target < 0 or lane not in approach.fifo:
+                continue
+            held = ahead.get(lane)
+            if held is not None:
+                out[n] = _restricted(approach, target, held)
+                ahead[lane] = out[n]
+            elif vehicles[n][1] < HALTING_SPEED and vehicles[n][0] <= reach:
+                ahead[lane] = target
         return out
 
     def _released(
@@ -370,6 +420,13 @@ class Lookahead:
                 for p, green in enumerate(approach.greens):
                     cap[p, i] -= _weight(green[index], self.permissive) / links[i]
         return np.clip(cap, 0.0, None) / self.headway_s
+
+
+def _restricted(approach: Approach, own: int, ahead: int) -> int:
+    """Of two incoming lanes, the one served by the fewer greens when its greens are among
+    the other's; else ``ahead`` (the vehicle in front has to go first)."""
+    mine, theirs = set(approach.lane_phases[own]), set(approach.lane_phases[ahead])
+    return own if mine < theirs else ahead
 
 
 def _full_lanes(approach: Approach, obs: Observation) -> frozenset[int]:

@@ -461,3 +461,68 @@ def test_a_baselines_reach_goes_to_its_policy_not_to_what_is_watched(tiny_signal
     far = make_controller("greedy", tiny_signals)
     assert near.policy.reach_m == far.policy.reach_m == 100.0
     assert max(far.approaches[0].approach_length) > max(near.approaches[0].approach_length)
+
+
+class _IntentSim(_Sim):
+    """A stand-in with vehicles on the side road's watched lanes, each with the signals ahead
+    on its route as ``getNextTLS`` gives them; counts the route look-ups."""
+
+    def __init__(self, vehicles: dict[str, tuple[str, list[tuple[str, int, float, str]]]]) -> None:
+        super().__init__("GGr")
+        self.vehicles, self.asked = vehicles, 0
+
+    def apply(self, domain: str, command: str, *args):
+        from signals.adaptive import _VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME
+
+        if command == "getContextSubscriptionResults":
+            return {
+                vid: {_VAR_LANE_ID: lane, _VAR_SPEED: 0.0, _VAR_LANEPOSITION: 100.0, _VAR_WAITING_TIME: 4.0}
+                for vid, (lane, _) in self.vehicles.items()
+            }
+        if command == "getNextTLS":
+            self.asked += 1
+            return self.vehicles[args[0]][1]
+        return super().apply(domain, command, *args)
+
+
+def test_the_controller_reads_from_each_route_the_lane_the_vehicle_takes_here_once_per_lane():
+    from signals.adaptive import NOT_HERE, UNKNOWN, AdaptiveController, SignalState
+    from signals.lookahead import Lookahead
+    from tests.signals._handmade import SIDE_BAY
+
+    sim = _IntentSim(
+        {
+            "left": ("up_0", [("J", 2, 100.0, "r"), ("K", 0, 400.0, "G")]),
+            "off": ("up_0", [("K", 3, 150.0, "G")]),  # turns off before J: another signal first
+            "gone": ("up_1", []),  # no signal ahead at all
+            "odd": ("up_1", [("J", 7, 100.0, "r")]),  # a state index with no link of its own
+        }
+    )
+    controller = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=True))
+    controller.states = [SignalState()]
+    seen = controller.observe(sim, SIDE_BAY, 1.0)
+    assert sorted(seen.intent[1]) == sorted([("up_0", 2), ("up_0", NOT_HERE), ("up_1", NOT_HERE), ("up_1", UNKNOWN)])
+    assert [len(v) for v in seen.upstream] == [0, 4] and seen.intent[0] == []
+    controller.observe(sim, SIDE_BAY, 2.0)
+    assert sim.asked == 4  # each vehicle's route read once on a lane
+    sim.vehicles["left"] = ("up_1", sim.vehicles["left"][1])
+    controller.observe(sim, SIDE_BAY, 3.0)
+    assert sim.asked == 5
+    # a policy without intents never reads routes
+    plain = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=False))
+    plain.states = [SignalState()]
+    sim.asked = 0
+    assert plain.observe(sim, SIDE_BAY, 4.0).intent == [] and sim.asked == 0
+
+
+def test_single_lane_roads_upstream_are_first_in_first_out(shared_signals):
+    """ingolstadt1: the side road reaches the signal as one lane (25149219#1, then 391891458#0,
+    where part of its traffic turns off at a priority junction) and widens into a right- and
+    a left-turn lane 9 m before the stop line; 653473569#5, joining there, has two lanes."""
+    from signals.approach import approaches
+
+    network = shared_signals("ingolstadt1")
+    (approach,) = approaches(network, (network.signals["gneJ207"],))
+    assert approach.fifo == {"25149219#1_1", "391891458#0_1"}
+    assert approach.lanes[approach.link_lane[4]] == "164051413_2"  # the side road's left turn
+    assert approach.lanes[approach.link_lane[3]] == "164051413_1"

@@ -8,7 +8,7 @@ import numpy as np
 from signals.adaptive import Observation, SignalState
 from signals.lookahead import Lookahead
 from signals.phases import Timing
-from tests.signals._handmade import TWO_WAY
+from tests.signals._handmade import SIDE_BAY, TWO_WAY
 
 APPROACH = TWO_WAY
 LONG = Lookahead(max_horizon_s=60.0, clearing_factor=1.5)
@@ -144,3 +144,47 @@ def test_held_up_vehicles_wait_until_none_of_the_links_feeding_their_foes_is_gre
     )
     assert _until_red(greens, plans, (0,)).tolist() == [5, 2, 1, 0]
     assert _until_red(greens, plans, (2,)).tolist() == [5, 5, 3, 0]
+
+
+# -- turning intents: a single-lane road widening into turning lanes just before the signal
+RIGHT, LEFT = 1, 2
+
+
+def _side_arrivals(policy: Lookahead, vehicles: list[tuple[float, float, str, int]]) -> np.ndarray:
+    """Standing vehicles counted now on each lane, for side-road vehicles given as (distance,
+    speed, watched lane, incoming lane of their link) with no waiting time."""
+    return policy._arrivals(SIDE_BAY, _intent_seen(vehicles), 30)[0]
+
+
+def test_upstream_vehicles_count_in_the_lane_their_route_takes_and_not_at_all_if_it_turns_off():
+    from signals.adaptive import NOT_HERE, UNKNOWN
+
+    policy = Lookahead(turn_intent=True)
+    queue = [(12.0, 0.0, "up_1", RIGHT), (19.5, 0.0, "up_1", NOT_HERE), (27.0, 0.0, "up_1", UNKNOWN)]
+    assert _side_arrivals(policy, queue).tolist() == [0.0, 1.5, 0.5]
+    # without intents every upstream vehicle is shared among the edge's lanes
+    assert _side_arrivals(Lookahead(turn_intent=False), queue).tolist() == [0.0, 1.5, 1.5]
+
+
+def test_on_a_single_lane_a_vehicle_behind_one_waiting_for_a_red_link_counts_in_its_lane():
+    policy = Lookahead(turn_intent=True)
+    # a left turn stands at the head: the right turns behind it wait for the left's green
+    held = [(12.0, 0.0, "up_0", LEFT), (19.5, 0.0, "up_0", RIGHT), (27.0, 0.0, "up_0", RIGHT)]
+    assert _side_arrivals(policy, held).tolist() == [0.0, 0.0, 3.0]
+    assert _side_arrivals(Lookahead(turn_intent=True, fifo=False), held).tolist() == [0.0, 2.0, 1.0]
+    # a right turn at the head does not hold up a left turn (served by fewer greens) behind it
+    assert _side_arrivals(policy, [(12.0, 0.0, "up_0", RIGHT), (19.5, 0.0, "up_0", LEFT)]).tolist() == [0.0, 1.0, 1.0]
+    # where vehicles may pass (a lane that is not its edge's only one), nobody is held up
+    passing = [(12.0, 0.0, "up_1", LEFT), (19.5, 0.0, "up_1", RIGHT)]
+    assert _side_arrivals(policy, passing).tolist() == [0.0, 1.0, 1.0]
+    # nor behind a vehicle still moving
+    moving = [(120.0, 10.0, "up_0", LEFT), (150.0, 10.0, "up_0", RIGHT)]
+    arrivals = Lookahead(turn_intent=True)._arrivals(SIDE_BAY, _intent_seen(moving), 30)
+    assert arrivals[:, RIGHT].sum() == 1.0 and arrivals[:, LEFT].sum() == 1.0
+
+
+def _intent_seen(vehicles: list[tuple[float, float, str, int]]) -> Observation:
+    seen = Observation(time=100.0, lanes=[[], [], []], upstream=[[], []], outgoing=[[], [], []], pending=[0, 0], out_jam=[0, 0, 0])
+    seen.upstream[1] = [(d, v, 0.0) for d, v, _, _ in vehicles]
+    seen.intent = [[], [(lane, target) for _, _, lane, target in vehicles]]
+    return seen
