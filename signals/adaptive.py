@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from its.control import SimHandle
 from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
 from signals.model import GREEN
@@ -45,6 +47,9 @@ BOX_MOVING_SPEED = 2.0
 #: ``Observation.intent`` of a vehicle whose route leaves the approach before the signal,
 #: and of one whose link cannot be told.
 NOT_HERE, UNKNOWN = -1, -2
+#: Vehicles' worth of even shares a watched lane's learned turning shares start from.
+TURN_PRIOR = 2.0
+_PASSED = -3  # learning turns: seen past the signal, by a lane not seen
 
 
 @dataclass
@@ -84,7 +89,12 @@ class Observation:
     """With a policy that wants turning intents (``turn_intent``), per incoming edge and in
     the order of ``upstream[k]``: (the watched lane the vehicle is on, the incoming lane of
     the link it will take here; ``NOT_HERE`` when its route leaves before this signal,
-    ``UNKNOWN`` when that cannot be told)."""
+    ``UNKNOWN`` when that cannot be told). With one that learns turning shares instead
+    (``learned_turns``) the lane is always ``UNKNOWN``."""
+    turns: dict[str, np.ndarray] = field(default_factory=dict)
+    """With a policy that learns turning shares (``learned_turns``): per watched lane
+    upstream, the share of its vehicles seen so far reaching each incoming lane (the
+    rest turned off before the signal), from a prior of even shares (``TURN_PRIOR``)."""
 
 
 @dataclass
@@ -130,6 +140,16 @@ class Gating(Protocol):
         ...
 
 
+def _prior(approach: Approach, edge: int) -> np.ndarray:
+    """Turning counts of a watched lane upstream of incoming edge ``edge`` before any vehicle
+    is seen: ``TURN_PRIOR`` vehicles shared evenly among the edge's lanes; the last entry
+    counts those turning off."""
+    row = np.zeros(len(approach.lanes) + 1)
+    lanes = list(approach.edge_lanes[edge])
+    row[lanes] = TURN_PRIOR / max(1, len(lanes))
+    return row
+
+
 class AdaptiveController:
     """Steps ``approaches`` under ``policy`` with ``timing``'s clearances and green bounds.
 
@@ -159,6 +179,9 @@ class AdaptiveController:
         self._gating = bool(getattr(policy, "exit_blockage", False))
         self._intents = bool(getattr(policy, "turn_intent", False))
         self._targets: dict[tuple[str, str, str], int] = {}
+        self._learns = not self._intents and bool(getattr(policy, "learned_turns", False))
+        self._visits: dict[str, dict[str, set[str]]] = {a.tls_id: {} for a in self.approaches}
+        self._turns: dict[str, dict[str, np.ndarray]] = {a.tls_id: {} for a in self.approaches}
 
     # -- the Controller protocol ------------------------------------------------------------
     def start(self, sim: SimHandle) -> None:
@@ -247,7 +270,9 @@ class AdaptiveController:
         watch = approach.watch
         chain = approach.out_chain
         box_ahead = approach.out_box
-        intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if self._intents else []
+        tracks = self._intents or self._learns
+        intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if tracks else []
+        reached: dict[str, int] = {}  # learning: vehicle -> incoming lane it is seen on (or NOT_HERE)
         for vehicle, values in found.items():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]
@@ -263,6 +288,16 @@ class AdaptiveController:
             if where is None:
                 continue
             kind, index, offset, length = where
+            if self._learns:
+                reached[vehicle] = (
+                    index
+                    if kind == WATCH_IN
+                    else approach.link_lane.get(index, _PASSED)
+                    if kind == WATCH_BOX
+                    else _PASSED
+                    if kind == WATCH_OUT
+                    else UNKNOWN
+                )
             if kind == WATCH_BOX:
                 box.append((index, speed))
                 continue
@@ -285,6 +320,9 @@ class AdaptiveController:
                 upstream[index].append(entry)
                 if self._intents:
                     intent[index].append((lane, self._target(sim, approach, vehicle, lane)))
+                elif self._learns:
+                    intent[index].append((lane, UNKNOWN))
+                    self._visits[approach.tls_id].setdefault(vehicle, set()).add(lane)
         for j, (tls, indices) in enumerate(approach.out_signal):
             if not (tls and outgoing[j]):
                 continue
@@ -294,7 +332,8 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding, intent=intent)
+        turns = self._learn(approach, reached) if self._learns else {}
+        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding, intent=intent, turns=turns)
         self._seen[approach.tls_id] = seen
         return seen
 
@@ -316,6 +355,29 @@ class AdaptiveController:
             break
         self._targets[key] = target
         return target
+
+    def _learn(self, approach: Approach, reached: dict[str, int]) -> dict[str, np.ndarray]:
+        """Count where the vehicles seen upstream went -- an incoming lane, or off the
+        approach before the signal (gone from every watched lane but the outgoing ones,
+        where the lane they came by cannot be told) -- and return each watched lane's
+        turning shares. What a tracking detector (video, radar) sees, no routes."""
+        visits, counts = self._visits[approach.tls_id], self._turns[approach.tls_id]
+        for vehicle in list(visits):
+            where = reached.get(vehicle, NOT_HERE)
+            if where == UNKNOWN:
+                continue  # still upstream
+            lanes = visits.pop(vehicle)
+            if where == _PASSED:
+                continue  # past the signal by a lane not seen
+            for lane in lanes:
+                row = counts.get(lane)
+                if row is None:
+                    row = counts[lane] = _prior(approach, approach.watch[lane][1])
+                row[where if where >= 0 else -1] += 1.0
+        shares = {}
+        for lane, row in counts.items():
+            shares[lane] = row[:-1] / row.sum()
+        return shares
 
     def _shown(self, sim: SimHandle, tls: str) -> str:
         """The state signal ``tls`` shows now (ours from our own record)."""

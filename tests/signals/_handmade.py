@@ -4,7 +4,7 @@ turning lanes just before the stop line."""
 
 from __future__ import annotations
 
-from signals.approach import WATCH_UP, Approach
+from signals.approach import WATCH_IN, WATCH_UP, Approach
 
 TWO_WAY = Approach(
     tls_id="J",
@@ -47,7 +47,13 @@ SIDE_BAY = Approach(
     outgoing=("o_0", "o_1", "o_2"),
     out_capacity=(40.0, 40.0, 40.0),
     links=((0, 0, 0), (1, 1, 1), (2, 2, 2)),
-    watch={"up_0": (WATCH_UP, 1, 10.0, 190.0), "up_1": (WATCH_UP, 1, 10.0, 190.0)},
+    watch={
+        "main_0": (WATCH_IN, 0, 0.0, 300.0),
+        "side_0": (WATCH_IN, 1, 0.0, 10.0),
+        "side_1": (WATCH_IN, 2, 0.0, 10.0),
+        "up_0": (WATCH_UP, 1, 10.0, 190.0),
+        "up_1": (WATCH_UP, 1, 10.0, 190.0),
+    },
     sources=(),
     approach_length=(300.0, 200.0),
     out_room=(40.0, 40.0, 40.0),

@@ -526,3 +526,34 @@ def test_single_lane_roads_upstream_are_first_in_first_out(shared_signals):
     assert approach.fifo == {"25149219#1_1", "391891458#0_1"}
     assert approach.lanes[approach.link_lane[4]] == "164051413_2"  # the side road's left turn
     assert approach.lanes[approach.link_lane[3]] == "164051413_1"
+
+
+def test_without_routes_the_controller_learns_each_upstream_lanes_turning_shares():
+    """Vehicles seen on a watched lane upstream are followed to the incoming lane they reach
+    (or into the junction on a link of it); one gone from every watched lane turned off
+    before the signal; one seen next on an outgoing lane (by a lane not seen) is not counted."""
+    from dataclasses import replace
+
+    from signals.adaptive import TURN_PRIOR, UNKNOWN, AdaptiveController, SignalState
+    from signals.approach import WATCH_BOX, WATCH_OUT
+    from signals.lookahead import Lookahead
+    from tests.signals._handmade import SIDE_BAY
+
+    approach = replace(SIDE_BAY, watch={**SIDE_BAY.watch, ":J_2_0": (WATCH_BOX, 2, 0.0, 0.0), "o_0": (WATCH_OUT, 0, 0.0, 50.0)})
+    controller = AdaptiveController((approach,), Lookahead(turn_intent=False, learned_turns=True))
+    controller.states = [SignalState()]
+    sim = _IntentSim({v: ("up_0", []) for v in ("a", "b", "c", "d", "e")})
+    seen = controller.observe(sim, approach, 1.0)
+    assert seen.turns == {} and sorted(seen.intent[1]) == [("up_0", UNKNOWN)] * 5 and sim.asked == 0
+    sim.vehicles.update({"a": ("side_0", []), "b": ("side_1", []), "c": (":J_2_0", []), "e": ("o_0", [])})
+    del sim.vehicles["d"]  # turned off
+    seen = controller.observe(sim, approach, 2.0)
+    prior = TURN_PRIOR / 2
+    assert seen.turns["up_0"].tolist() == pytest.approx(
+        [0.0, (1 + prior) / (4 + TURN_PRIOR), (2 + prior) / (4 + TURN_PRIOR)]
+    )  # right 1, left 2 (one seen inside the junction on the left turn), off 1; "e" not counted
+    # the lookahead counts an upstream vehicle by those shares
+    policy = Lookahead(turn_intent=False, learned_turns=True)
+    seen.lanes, seen.upstream[1], seen.intent[1] = [[], [], []], [(150.0, 0.0, 0.0)], [("up_0", UNKNOWN)]
+    arrivals = policy._arrivals(approach, seen, 60).sum(axis=0)
+    assert arrivals.tolist() == pytest.approx(seen.turns["up_0"].tolist())
