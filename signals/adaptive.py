@@ -26,7 +26,15 @@ from typing import Protocol
 import numpy as np
 
 from its.control import SimHandle
-from signals.approach import WATCH_BOX, WATCH_GAP, WATCH_IN, WATCH_OUT, WATCH_UP, Approach
+from signals.approach import (
+    VEHICLE_SPACE_M,
+    WATCH_BOX,
+    WATCH_GAP,
+    WATCH_IN,
+    WATCH_OUT,
+    WATCH_UP,
+    Approach,
+)
 from signals.model import GREEN
 from signals.phases import Timing, transition
 
@@ -50,6 +58,7 @@ NOT_HERE, UNKNOWN = -1, -2
 #: Vehicles' worth of even shares a watched lane's learned turning shares start from.
 TURN_PRIOR = 2.0
 _PASSED = -3  # learning turns: seen past the signal, by a lane not seen
+_FAST, _MARGIN_M = 1.3, 5.0  # learning turns: a vehicle's top speed over the limit, and slack
 
 
 @dataclass
@@ -272,7 +281,9 @@ class AdaptiveController:
         box_ahead = approach.out_box
         tracks = self._intents or self._learns
         intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if tracks else []
-        reached: dict[str, int] = {}  # learning: vehicle -> incoming lane it is seen on (or NOT_HERE)
+        reached: dict[str, int] = {}  # learning: vehicle -> incoming lane it is seen on, ...
+        past: dict[str, float] = {}  # learning: vehicle on a lane not watched -> metres past the signal if it passed
+        exit_m = min(approach.out_room, default=1.0) * VEHICLE_SPACE_M  # watched beyond the stop line
         for vehicle, values in found.items():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]
@@ -286,6 +297,12 @@ class AdaptiveController:
                     out_jam[j] += 1
             where = watch.get(lane)
             if where is None:
+                if self._learns and lane.startswith(":"):
+                    reached[vehicle] = UNKNOWN  # inside a junction: wait until it is out
+                elif self._learns:
+                    # off the approach, or past the signal and at least this far beyond it
+                    j = chain.get(lane)
+                    past[vehicle] = approach.out_capacity[j] * VEHICLE_SPACE_M if j is not None else exit_m
                 continue
             kind, index, offset, length = where
             if self._learns:
@@ -306,6 +323,9 @@ class AdaptiveController:
                 yielding.append((index, distance, values[_VAR_WAITING_TIME], feeds[lane]))
             if kind == WATCH_GAP:
                 gap.append((index, speed, values[_VAR_WAITING_TIME]))
+                visit = self._visits[approach.tls_id].get(vehicle) if self._learns else None
+                if visit is not None:
+                    visit[1:] = [offset, now]
                 continue
             if kind == WATCH_OUT:
                 outgoing[index].append((values[_VAR_LANEPOSITION], speed))
@@ -322,7 +342,9 @@ class AdaptiveController:
                     intent[index].append((lane, self._target(sim, approach, vehicle, lane)))
                 elif self._learns:
                     intent[index].append((lane, UNKNOWN))
-                    self._visits[approach.tls_id].setdefault(vehicle, set()).add(lane)
+                    visit = self._visits[approach.tls_id].setdefault(vehicle, [set(), 0.0, 0.0])
+                    visit[0].add(lane)
+                    visit[1:] = [distance, now]
         for j, (tls, indices) in enumerate(approach.out_signal):
             if not (tls and outgoing[j]):
                 continue
@@ -332,7 +354,7 @@ class AdaptiveController:
         pending = [0] * len(approach.edges)
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
-        turns = self._learn(approach, reached) if self._learns else {}
+        turns = self._learn(approach, reached, past, now) if self._learns else {}
         seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding, intent=intent, turns=turns)
         self._seen[approach.tls_id] = seen
         return seen
@@ -356,19 +378,27 @@ class AdaptiveController:
         self._targets[key] = target
         return target
 
-    def _learn(self, approach: Approach, reached: dict[str, int]) -> dict[str, np.ndarray]:
+    def _learn(
+        self, approach: Approach, reached: dict[str, int], past: dict[str, float], now: float
+    ) -> dict[str, np.ndarray]:
         """Count where the vehicles seen upstream went -- an incoming lane, or off the
-        approach before the signal (gone from every watched lane but the outgoing ones,
-        where the lane they came by cannot be told) -- and return each watched lane's
-        turning shares. What a tracking detector (video, radar) sees, no routes."""
+        approach before the signal (gone from every watched lane while still too far from the
+        stop line to have passed it unseen since it was last seen) -- and return each watched
+        lane's turning shares. What a tracking detector (video, radar) sees, no routes. A
+        vehicle next seen past the signal, or gone when it may have passed it between two
+        looks (during a change the controller does not look), is not counted."""
         visits, counts = self._visits[approach.tls_id], self._turns[approach.tls_id]
+        fastest = max(approach.lane_speed, default=14.0) * _FAST
         for vehicle in list(visits):
             where = reached.get(vehicle, NOT_HERE)
             if where == UNKNOWN:
                 continue  # still upstream
-            lanes = visits.pop(vehicle)
+            lanes, last_m, last_t = visits.pop(vehicle)
+            reach = fastest * (now - last_t) + _MARGIN_M  # how far it may have gone since
+            if where == NOT_HERE and last_m + past.get(vehicle, 0.0) <= reach:
+                where = _PASSED  # it may have passed the signal since it was last seen
             if where == _PASSED:
-                continue  # past the signal by a lane not seen
+                continue
             for lane in lanes:
                 row = counts.get(lane)
                 if row is None:

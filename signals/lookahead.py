@@ -138,10 +138,13 @@ class Lookahead:
         Without ``turn_intent``: share each vehicle upstream among the incoming lanes as the
         vehicles seen on its lane so far went (the rest turning off before the signal;
         learned by following them, as a video or radar tracker can, from a prior of even
-        shares; see ``AdaptiveController._learn``). Off by default: on held-out seeds
-        101-105 it takes ingolstadt1 to 11.64 s, ingolstadt7 to 17.45, cologne1 to 14.12,
-        but cologne3 locked seed 102 for good (the other four 15.8-17.6; seeds 1-10 16.49
-        against 16.46 with even shares).
+        shares; see ``AdaptiveController._learn``). Off by default (intents do better where
+        the simulation knows routes); on held-out seeds 101-105 with ``turn_intent`` off it
+        gives cologne3 15.82 s (none of seeds 1-30 and 101-115 locked), ingolstadt1 12.40,
+        ingolstadt7 17.55, cologne1 14.12, cologne8 14.11, but ingolstadt21 65.8 (seed 102
+        94 s, against 58.4 with intents). Counting as turned off a vehicle that vanished
+        near the stop line (it may have passed unseen during a change) locked 4 of those 45
+        cologne3 seeds.
     """
 
     decide_every_s: float = 1.0

@@ -470,13 +470,14 @@ class _IntentSim(_Sim):
     def __init__(self, vehicles: dict[str, tuple[str, list[tuple[str, int, float, str]]]]) -> None:
         super().__init__("GGr")
         self.vehicles, self.asked = vehicles, 0
+        self.position: dict[str, float] = {}  # on its lane, metres (100 unless given)
 
     def apply(self, domain: str, command: str, *args):
         from signals.adaptive import _VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME
 
         if command == "getContextSubscriptionResults":
             return {
-                vid: {_VAR_LANE_ID: lane, _VAR_SPEED: 0.0, _VAR_LANEPOSITION: 100.0, _VAR_WAITING_TIME: 4.0}
+                vid: {_VAR_LANE_ID: lane, _VAR_SPEED: 0.0, _VAR_LANEPOSITION: self.position.get(vid, 100.0), _VAR_WAITING_TIME: 4.0}
                 for vid, (lane, _) in self.vehicles.items()
             }
         if command == "getNextTLS":
@@ -530,8 +531,10 @@ def test_single_lane_roads_upstream_are_first_in_first_out(shared_signals):
 
 def test_without_routes_the_controller_learns_each_upstream_lanes_turning_shares():
     """Vehicles seen on a watched lane upstream are followed to the incoming lane they reach
-    (or into the junction on a link of it); one gone from every watched lane turned off
-    before the signal; one seen next on an outgoing lane (by a lane not seen) is not counted."""
+    (or into the junction on a link of it). One gone from every watched lane, or seen on a
+    road not watched, turned off before the signal -- unless it was near enough to the stop
+    line to have passed it since it was last seen; one seen next on an outgoing lane (by a
+    lane not seen) is not counted; one inside a junction not watched is followed on."""
     from dataclasses import replace
 
     from signals.adaptive import TURN_PRIOR, UNKNOWN, AdaptiveController, SignalState
@@ -542,16 +545,20 @@ def test_without_routes_the_controller_learns_each_upstream_lanes_turning_shares
     approach = replace(SIDE_BAY, watch={**SIDE_BAY.watch, ":J_2_0": (WATCH_BOX, 2, 0.0, 0.0), "o_0": (WATCH_OUT, 0, 0.0, 50.0)})
     controller = AdaptiveController((approach,), Lookahead(turn_intent=False, learned_turns=True))
     controller.states = [SignalState()]
-    sim = _IntentSim({v: ("up_0", []) for v in ("a", "b", "c", "d", "e")})
-    seen = controller.observe(sim, approach, 1.0)
-    assert seen.turns == {} and sorted(seen.intent[1]) == [("up_0", UNKNOWN)] * 5 and sim.asked == 0
+    sim = _IntentSim({v: ("up_0", []) for v in ("a", "b", "c", "d", "e", "f", "g", "h")})
+    sim.position["f"] = 185.0  # 15 m from the stop line: it may pass it within a second
+    seen = controller.observe(sim, approach, 1.0)  # all of them 100 m up, "f" 15 m
+    assert seen.turns == {} and sorted(seen.intent[1]) == [("up_0", UNKNOWN)] * 8 and sim.asked == 0
     sim.vehicles.update({"a": ("side_0", []), "b": ("side_1", []), "c": (":J_2_0", []), "e": ("o_0", [])})
-    del sim.vehicles["d"]  # turned off
+    sim.vehicles.update({"g": ("elsewhere_0", []), "h": (":K_0_0", [])})
+    del sim.vehicles["d"], sim.vehicles["f"]
     seen = controller.observe(sim, approach, 2.0)
     prior = TURN_PRIOR / 2
+    # right 1 (a), left 2 (b; c inside the junction on the left turn), off 2 (d gone, g elsewhere)
     assert seen.turns["up_0"].tolist() == pytest.approx(
-        [0.0, (1 + prior) / (4 + TURN_PRIOR), (2 + prior) / (4 + TURN_PRIOR)]
-    )  # right 1, left 2 (one seen inside the junction on the left turn), off 1; "e" not counted
+        [0.0, (1 + prior) / (5 + TURN_PRIOR), (2 + prior) / (5 + TURN_PRIOR)]
+    )
+    assert set(controller._visits["J"]) == {"h"}  # still inside a junction
     # the lookahead counts an upstream vehicle by those shares
     policy = Lookahead(turn_intent=False, learned_turns=True)
     seen.lanes, seen.upstream[1], seen.intent[1] = [[], [], []], [(150.0, 0.0, 0.0)], [("up_0", UNKNOWN)]
