@@ -106,6 +106,16 @@ class Observation:
     rest turned off before the signal), from a prior of even shares (``TURN_PRIOR``)."""
 
 
+@dataclass(slots=True)
+class _Visit:
+    """Learning turns: a vehicle seen upstream -- the watched lanes it was seen on, and how
+    far from the stop line (metres) and when it was last seen."""
+
+    lanes: set[str]
+    last_m: float
+    last_t: float
+
+
 @dataclass
 class SignalState:
     """Where one signal is in its green/yellow/red sequence."""
@@ -149,6 +159,17 @@ class Gating(Protocol):
         ...
 
 
+def _reached(approach: Approach, kind: int, index: int) -> int:
+    """Learning turns: where a vehicle seen on a watched lane of ``kind`` is -- the incoming
+    lane it is on or whose link it crosses the junction by, ``_PASSED`` on an outgoing lane
+    (by a lane not seen), ``UNKNOWN`` still upstream."""
+    if kind == WATCH_IN:
+        return index
+    if kind == WATCH_BOX:
+        return approach.link_lane.get(index, _PASSED)
+    return _PASSED if kind == WATCH_OUT else UNKNOWN
+
+
 def _prior(approach: Approach, edge: int) -> np.ndarray:
     """Turning counts of a watched lane upstream of incoming edge ``edge`` before any vehicle
     is seen: ``TURN_PRIOR`` vehicles shared evenly among the edge's lanes; the last entry
@@ -189,7 +210,7 @@ class AdaptiveController:
         self._intents = bool(getattr(policy, "turn_intent", False))
         self._targets: dict[tuple[str, str, str], int] = {}
         self._learns = not self._intents and bool(getattr(policy, "learned_turns", False))
-        self._visits: dict[str, dict[str, set[str]]] = {a.tls_id: {} for a in self.approaches}
+        self._visits: dict[str, dict[str, _Visit]] = {a.tls_id: {} for a in self.approaches}
         self._turns: dict[str, dict[str, np.ndarray]] = {a.tls_id: {} for a in self.approaches}
 
     # -- the Controller protocol ------------------------------------------------------------
@@ -283,7 +304,6 @@ class AdaptiveController:
         intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if tracks else []
         reached: dict[str, int] = {}  # learning: vehicle -> incoming lane it is seen on, ...
         past: dict[str, float] = {}  # learning: vehicle on a lane not watched -> metres past the signal if it passed
-        exit_m = min(approach.out_room, default=1.0) * VEHICLE_SPACE_M  # watched beyond the stop line
         for vehicle, values in found.items():
             lane = values[_VAR_LANE_ID]
             speed = values[_VAR_SPEED]
@@ -302,19 +322,12 @@ class AdaptiveController:
                 elif self._learns:
                     # off the approach, or past the signal and at least this far beyond it
                     j = chain.get(lane)
-                    past[vehicle] = approach.out_capacity[j] * VEHICLE_SPACE_M if j is not None else exit_m
+                    room = approach.out_capacity[j] if j is not None else min(approach.out_room, default=1.0)
+                    past[vehicle] = room * VEHICLE_SPACE_M
                 continue
             kind, index, offset, length = where
             if self._learns:
-                reached[vehicle] = (
-                    index
-                    if kind == WATCH_IN
-                    else approach.link_lane.get(index, _PASSED)
-                    if kind == WATCH_BOX
-                    else _PASSED
-                    if kind == WATCH_OUT
-                    else UNKNOWN
-                )
+                reached[vehicle] = _reached(approach, kind, index)
             if kind == WATCH_BOX:
                 box.append((index, speed))
                 continue
@@ -325,7 +338,7 @@ class AdaptiveController:
                 gap.append((index, speed, values[_VAR_WAITING_TIME]))
                 visit = self._visits[approach.tls_id].get(vehicle) if self._learns else None
                 if visit is not None:
-                    visit[1:] = [offset, now]
+                    visit.last_m, visit.last_t = offset, now
                 continue
             if kind == WATCH_OUT:
                 outgoing[index].append((values[_VAR_LANEPOSITION], speed))
@@ -342,9 +355,9 @@ class AdaptiveController:
                     intent[index].append((lane, self._target(sim, approach, vehicle, lane)))
                 elif self._learns:
                     intent[index].append((lane, UNKNOWN))
-                    visit = self._visits[approach.tls_id].setdefault(vehicle, [set(), 0.0, 0.0])
-                    visit[0].add(lane)
-                    visit[1:] = [distance, now]
+                    visit = self._visits[approach.tls_id].setdefault(vehicle, _Visit(set(), distance, now))
+                    visit.lanes.add(lane)
+                    visit.last_m, visit.last_t = distance, now
         for j, (tls, indices) in enumerate(approach.out_signal):
             if not (tls and outgoing[j]):
                 continue
@@ -393,21 +406,18 @@ class AdaptiveController:
             where = reached.get(vehicle, NOT_HERE)
             if where == UNKNOWN:
                 continue  # still upstream
-            lanes, last_m, last_t = visits.pop(vehicle)
-            reach = fastest * (now - last_t) + _MARGIN_M  # how far it may have gone since
-            if where == NOT_HERE and last_m + past.get(vehicle, 0.0) <= reach:
+            visit = visits.pop(vehicle)
+            reach = fastest * (now - visit.last_t) + _MARGIN_M  # how far it may have gone since
+            if where == NOT_HERE and visit.last_m + past.get(vehicle, 0.0) <= reach:
                 where = _PASSED  # it may have passed the signal since it was last seen
             if where == _PASSED:
                 continue
-            for lane in lanes:
+            for lane in visit.lanes:
                 row = counts.get(lane)
                 if row is None:
                     row = counts[lane] = _prior(approach, approach.watch[lane][1])
                 row[where if where >= 0 else -1] += 1.0
-        shares = {}
-        for lane, row in counts.items():
-            shares[lane] = row[:-1] / row.sum()
-        return shares
+        return {lane: row[:-1] / row.sum() for lane, row in counts.items()}
 
     def _shown(self, sim: SimHandle, tls: str) -> str:
         """The state signal ``tls`` shows now (ours from our own record)."""

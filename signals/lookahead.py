@@ -370,9 +370,9 @@ class Lookahead:
         another (``Approach.fifo``), a vehicle behind one standing in the queue counts in
         the lane of the more restricted of the two (served by fewer greens; the one ahead's
         when neither is): it cannot reach its own lane before the one ahead has gone."""
-        if not self.fifo:
-            return [target for _, target in intent]
         out = [target for _, target in intent]
+        if not self.fifo:
+            return out
         ahead: dict[str, int] = {}  # FIFO lane -> lane the queue there is held in
         for n in sorted(range(len(vehicles)), key=lambda n: vehicles[n][0]):
             lane, target = intent[n]
