@@ -239,12 +239,17 @@ def verdicts(summary: dict[str, dict[str, Any]], name: str) -> list[str]:
     return lines
 
 
+def gridlocked_runs(runs: list[dict[str, Any]]) -> list[int]:
+    """Positions of the runs that gridlocked: delay above twice the median of the runs and
+    more than twice the median of vehicles (plus 20) left running or never inserted."""
+    delays = [float(k["delay_s"]) for k in runs]
+    stuck = [k["vehicles_running"] + k["vehicles_never_inserted"] for k in runs]
+    median, stuck_median = statistics.median(delays), statistics.median(stuck)
+    return [n for n, (d, s) in enumerate(zip(delays, stuck, strict=True)) if d > 2 * median and s > 2 * stuck_median + 20]
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     delays = [float(k["delay_s"]) for k in runs]
-    median = statistics.median(delays)
-    stuck = [k["vehicles_running"] + k["vehicles_never_inserted"] for k in runs]
-    stuck_median = statistics.median(stuck)
-    gridlocked = sum(1 for d, s in zip(delays, stuck, strict=True) if d > 2 * median and s > 2 * stuck_median + 20)
     return {
         "delay_s": statistics.fmean(delays),
         "delay_by_seed": delays,
@@ -253,7 +258,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "vehicles_running": statistics.fmean(k["vehicles_running"] for k in runs),
         "vehicles_never_inserted": statistics.fmean(k["vehicles_never_inserted"] for k in runs),
         "teleports": sum(k["teleports"] for k in runs),
-        "gridlocked": gridlocked,
+        "gridlocked": len(gridlocked_runs(runs)),
     }
 
 

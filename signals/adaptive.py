@@ -100,6 +100,10 @@ class Observation:
     the link it will take here; ``NOT_HERE`` when its route leaves before this signal,
     ``UNKNOWN`` when that cannot be told). With one that learns turning shares instead
     (``learned_turns``) the lane is always ``UNKNOWN``."""
+    lane_intent: list[list[int]] = field(default_factory=list)
+    """With a policy that counts lane changes (``lane_changes``), per incoming lane and in the order of ``lanes[i]``: the incoming
+    lane of the link the vehicle will take here (another lane when it has yet to change
+    lanes; ``NOT_HERE`` when its route ends before the stop line)."""
     turns: dict[str, np.ndarray] = field(default_factory=dict)
     """With a policy that learns turning shares (``learned_turns``): per watched lane
     upstream, the share of its vehicles seen so far reaching each incoming lane (the
@@ -208,6 +212,7 @@ class AdaptiveController:
         self._seen: dict[str, Observation] = {}
         self._gating = bool(getattr(policy, "exit_blockage", False))
         self._intents = bool(getattr(policy, "turn_intent", False))
+        self._lane_changes = self._intents and bool(getattr(policy, "lane_changes", False))
         self._targets: dict[tuple[str, str, str], int] = {}
         self._learns = not self._intents and bool(getattr(policy, "learned_turns", False))
         self._visits: dict[str, dict[str, _Visit]] = {a.tls_id: {} for a in self.approaches}
@@ -302,6 +307,7 @@ class AdaptiveController:
         box_ahead = approach.out_box
         tracks = self._intents or self._learns
         intent: list[list[tuple[str, int]]] = [[] for _ in approach.edges] if tracks else []
+        lane_intent: list[list[int]] = [[] for _ in approach.lanes] if self._lane_changes else []
         reached: dict[str, int] = {}  # learning: vehicle -> incoming lane it is seen on, ...
         past: dict[str, float] = {}  # learning: vehicle on a lane not watched -> metres past the signal if it passed
         for vehicle, values in found.items():
@@ -349,6 +355,8 @@ class AdaptiveController:
             entry = (distance, speed, values[_VAR_WAITING_TIME])
             if kind == WATCH_IN:
                 lanes[index].append(entry)
+                if self._lane_changes:
+                    lane_intent[index].append(self._target(sim, approach, vehicle, lane))
             elif kind == WATCH_UP:
                 upstream[index].append(entry)
                 if self._intents:
@@ -368,7 +376,10 @@ class AdaptiveController:
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
         turns = self._learn(approach, reached, past, now) if self._learns else {}
-        seen = Observation(now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding, intent=intent, turns=turns)
+        seen = Observation(
+            now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding,
+            intent=intent, lane_intent=lane_intent, turns=turns,
+        )  # fmt: skip
         self._seen[approach.tls_id] = seen
         return seen
 

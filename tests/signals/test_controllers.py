@@ -499,21 +499,32 @@ def test_the_controller_reads_from_each_route_the_lane_the_vehicle_takes_here_on
             "odd": ("up_1", [("J", 7, 100.0, "r")]),  # a state index with no link of its own
         }
     )
-    controller = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=True))
+    controller = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=True, lane_changes=True))
     controller.states = [SignalState()]
     seen = controller.observe(sim, SIDE_BAY, 1.0)
     assert sorted(seen.intent[1]) == sorted([("up_0", 2), ("up_0", NOT_HERE), ("up_1", NOT_HERE), ("up_1", UNKNOWN)])
     assert [len(v) for v in seen.upstream] == [0, 4] and seen.intent[0] == []
+    assert seen.lane_intent == [[], [], []]
     controller.observe(sim, SIDE_BAY, 2.0)
     assert sim.asked == 4  # each vehicle's route read once on a lane
     sim.vehicles["left"] = ("up_1", sim.vehicles["left"][1])
     controller.observe(sim, SIDE_BAY, 3.0)
     assert sim.asked == 5
+    # on a stop-line lane: the lane of its link, yet to change lanes from the right-turn lane
+    sim.vehicles["left"] = ("side_0", sim.vehicles["left"][1])
+    sim.position["left"] = 5.0
+    seen = controller.observe(sim, SIDE_BAY, 4.0)
+    assert seen.lane_intent == [[], [2], []] and seen.lanes[1] == [(5.0, 0.0, 4.0)] and sim.asked == 6
+    # without lane_changes, no route is read for the stop-line lanes
+    upstream_only = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=True))
+    upstream_only.states = [SignalState()]
+    sim.asked = 0
+    assert upstream_only.observe(sim, SIDE_BAY, 5.0).lane_intent == [] and sim.asked == 3  # the three upstream
     # a policy without intents never reads routes
     plain = AdaptiveController((SIDE_BAY,), Lookahead(turn_intent=False))
     plain.states = [SignalState()]
     sim.asked = 0
-    assert plain.observe(sim, SIDE_BAY, 4.0).intent == [] and sim.asked == 0
+    assert plain.observe(sim, SIDE_BAY, 6.0).intent == [] and sim.asked == 0
 
 
 def test_single_lane_roads_upstream_are_first_in_first_out(shared_signals):

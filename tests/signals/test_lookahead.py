@@ -183,6 +183,20 @@ def test_on_a_single_lane_a_vehicle_behind_one_waiting_for_a_red_link_counts_in_
     assert arrivals[:, RIGHT].sum() == 1.0 and arrivals[:, LEFT].sum() == 1.0
 
 
+def test_a_vehicle_yet_to_change_lanes_counts_in_the_lane_its_route_takes():
+    from signals.adaptive import NOT_HERE, UNKNOWN
+
+    # on the side road's right-turn lane: a left turn waiting to change lanes, a right turn,
+    # one whose route ends before the stop line, and one whose link cannot be told
+    seen = Observation(time=100.0, lanes=[[], [], []], upstream=[[], []], outgoing=[[], [], []], pending=[0, 0], out_jam=[0, 0, 0])
+    seen.lanes[RIGHT] = [(2.0, 0.0, 0.0), (9.0, 0.0, 0.0), (16.0, 0.0, 0.0), (23.0, 0.0, 0.0)]
+    seen.lane_intent = [[], [LEFT, RIGHT, NOT_HERE, UNKNOWN], []]
+    assert Lookahead(lane_changes=True)._arrivals(SIDE_BAY, seen, 30)[0].tolist() == [0.0, 2.0, 1.0]
+    # by default (and without intents) each counts in the lane it is on
+    assert Lookahead()._arrivals(SIDE_BAY, seen, 30)[0].tolist() == [0.0, 4.0, 0.0]
+    assert Lookahead(turn_intent=False, lane_changes=True)._arrivals(SIDE_BAY, seen, 30)[0].tolist() == [0.0, 4.0, 0.0]
+
+
 def _intent_seen(vehicles: list[tuple[float, float, str, int]]) -> Observation:
     seen = Observation(time=100.0, lanes=[[], [], []], upstream=[[], []], outgoing=[[], [], []], pending=[0, 0], out_jam=[0, 0, 0])
     seen.upstream[1] = [(d, v, 0.0) for d, v, _, _ in vehicles]
