@@ -101,9 +101,10 @@ class Observation:
     ``UNKNOWN`` when that cannot be told). With one that learns turning shares instead
     (``learned_turns``) the lane is always ``UNKNOWN``."""
     lane_intent: list[list[int]] = field(default_factory=list)
-    """With a policy that counts lane changes (``lane_changes``), per incoming lane and in the order of ``lanes[i]``: the incoming
-    lane of the link the vehicle will take here (another lane when it has yet to change
-    lanes; ``NOT_HERE`` when its route ends before the stop line)."""
+    """With a policy that counts lane changes (``lane_changes``), per incoming lane and in
+    the order of ``lanes[i]``: the incoming lane of the link the vehicle will take here
+    (another lane when it has yet to change lanes; ``NOT_HERE`` when its route ends before
+    the stop line)."""
     turns: dict[str, np.ndarray] = field(default_factory=dict)
     """With a policy that learns turning shares (``learned_turns``): per watched lane
     upstream, the share of its vehicles seen so far reaching each incoming lane (the
