@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 import argparse
 import statistics
 
-from bench.signals import SHARED, Method, gridlocked_runs, measure, tune, window_of
+from bench.signals import COUNTY_WINDOW, SHARED, Method, gridlocked_runs, measure, tune, window_of
 from its.jobs import JobRunner
 from its.settings import get_settings
 
@@ -48,7 +48,7 @@ def main() -> None:
     seeds = seed_list(args.seeds)
     with JobRunner.local(args.workers or get_settings().jobs_workers) as runner:
         for name in args.maps.split(","):
-            window = window_of(name, "07:00-09:00", args.data)
+            window = window_of(name, COUNTY_WINDOW, args.data)
             greedy, pressure, _ = tune(runner, window, list(range(1, args.train_seeds + 1)), "small")
             methods = [Method("fixed (shipped)", "baseline"), greedy, pressure, Method("lookahead", "ours", controller="lookahead")]
             results = measure(runner, window, methods, seeds)

@@ -68,6 +68,8 @@ MAPS = ("cologne1", "cologne3", "ingolstadt1", "ingolstadt7", "grid4x4", "arteri
 #: The lead's tuned greedy/max-pressure figures on SUMO 1.28 (shared/data/README.md).
 REFERENCE = {"cologne1": 17.3, "cologne3": 17.9, "ingolstadt1": 14.5, "ingolstadt7": 25.3, "grid4x4": 18.9}
 REFERENCE_ARRIVED = {"arterial4x4": 2180}
+#: The county's window in the bench (its morning peak).
+COUNTY_WINDOW = "07:00-09:00"
 #: What ``--tune-ours`` tries for lookahead on each map (the defaults are 1.7, 0.5, false).
 OURS_GRID: dict[str, list[Any]] = {"headway_s": [1.7, 2.0], "permissive": [0.5, 0.3], "uses_neighbours": [False, True]}
 TIMING = Timing()
@@ -275,7 +277,7 @@ def main() -> None:
         help="also tune lookahead per map over OURS_GRID (training seeds, then as many confirming seeds after them)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="write all numbers as JSON")
-    parser.add_argument("--county-window", default="07:00-09:00", help="window of the county run (its peak)")
+    parser.add_argument("--county-window", default=COUNTY_WINDOW, help="window of the county run (its peak)")
     parser.add_argument(
         "--data", type=Path, default=SHARED,
         help="folder of RESCO-style scenarios, one NAME/NAME.sumocfg per map (default: the shared ones)",
