@@ -1,4 +1,5 @@
-"""Reading SUMO's own output files (tripinfo, statistics, edgeData, loops, SSM) into tables.
+"""Reading SUMO's own output files (tripinfo, personinfo, statistics, edgeData, loops, SSM)
+into tables.
 
 SUMO writes tripinfo, edgeData and loop output as semicolon-separated CSV when the file name
 ends in ``.csv`` (its column formats), which pandas reads far faster than XML; the statistics
@@ -19,6 +20,7 @@ __all__ = [
     "read_conflicts",
     "read_detectors",
     "read_edgedata",
+    "read_personinfo",
     "read_statistics",
     "read_tripinfo",
 ]
@@ -59,6 +61,37 @@ def read_tripinfo(path: Path) -> pd.DataFrame:
     frame["id"] = frame["id"].astype(str)
     frame["vtype"] = frame["vtype"].astype(str)
     return frame
+
+
+_PERSON_COLUMNS = {
+    "personinfo_id": "id",
+    "personinfo_depart": "depart",
+    "personinfo_duration": "duration",
+    "personinfo_waitingTime": "waiting_time",
+    "personinfo_timeLoss": "time_loss",
+}
+
+
+def read_personinfo(path: Path) -> pd.DataFrame:
+    """One row per person (pedestrian, passenger): duration -1 while still on the way.
+
+    Runs write persons here (``--personinfo-output``), not into the trip output: there
+    SUMO's CSV writer puts every person after the first under the vehicle columns, so a
+    scenario with pedestrians read as vehicles with nonsense times."""
+    columns = list(_PERSON_COLUMNS.values())
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame(columns=columns)
+    try:
+        frame = pd.read_csv(path, sep=";", low_memory=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=columns)
+    if "personinfo_id" not in frame.columns:
+        return pd.DataFrame(columns=columns)
+    # one row per person: a plan with several stages writes the later ones on rows of their own
+    frame = frame[frame["personinfo_id"].notna()]
+    frame = frame[[c for c in _PERSON_COLUMNS if c in frame.columns]].rename(columns=_PERSON_COLUMNS)
+    frame["id"] = frame["id"].astype(str)
+    return frame.reset_index(drop=True)
 
 
 def read_statistics(path: Path) -> dict[str, dict[str, float]]:

@@ -111,6 +111,7 @@ def collect(plan: RunPlan, *, version: str = "", started: float | None = None) -
     out = plan.outputs
     trips = _outputs.read_tripinfo(out["tripinfo"])
     statistics = _outputs.read_statistics(out["statistics"])
+    persons = _outputs.read_personinfo(out["persons"]) if "persons" in out else None
     conflicts = (
         _outputs.read_conflicts(out["ssm"], ttc_threshold_s=plan.kpis.ttc_threshold_s) if plan.kpis.ssm else None
     )
@@ -123,6 +124,7 @@ def collect(plan: RunPlan, *, version: str = "", started: float | None = None) -
         conflicts=conflicts,
         emissions=plan.kpis.emissions,
         exclude_prefix=plan.exclude_types_prefix,
+        persons=persons,
     )
     by_vtype = by_type(trips, exclude_prefix=plan.exclude_types_prefix)
     edges = _outputs.read_edgedata(out["edges"]) if plan.kpis.edges else None

@@ -46,12 +46,15 @@ def run_kpis(
     conflicts: int | None,
     emissions: bool,
     exclude_prefix: str = "its_",
+    persons: pd.DataFrame | None = None,
 ) -> dict[str, float | int | None]:
     """The KPI object of one run.
 
     ``trips`` is the tripinfo table with unfinished and never-inserted vehicles; ``delay_s``
     follows the RESCO benchmark: the mean over all vehicles of time loss plus depart delay,
     where a vehicle never inserted counts the time from its planned departure to the end.
+    ``persons`` is the personinfo table (pedestrians and passengers), counted apart from the
+    vehicles; its KPIs are None when it is not given or empty.
     """
     trips = trips[~trips["vtype"].str.startswith(exclude_prefix)]
     inserted = trips[trips["depart"] >= 0]
@@ -91,6 +94,7 @@ def run_kpis(
         "pmx_g": None,
         "fuel_kg": None,
         "conflicts": conflicts,
+        **_person_kpis(persons),
     }
     if emissions and "co2_mg" in trips.columns:
         kpis["co2_kg"] = float(trips["co2_mg"].sum()) / 1e6
@@ -98,6 +102,21 @@ def run_kpis(
         kpis["pmx_g"] = float(trips["pmx_mg"].sum()) / 1e3
         kpis["fuel_kg"] = float(trips["fuel_mg"].sum()) / 1e6
     return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in kpis.items()}
+
+
+def _person_kpis(persons: pd.DataFrame | None) -> dict[str, float | int | None]:
+    """Pedestrians and passengers: how many, how many arrived, and their mean time loss and
+    waiting (at crossings, for a ride) over those arrived (SUMO reports no time loss for a
+    person still on the way)."""
+    if persons is None or persons.empty:
+        return {"persons": None, "persons_arrived": None, "mean_person_time_loss_s": None, "mean_person_waiting_time_s": None}
+    arrived = persons[persons["duration"] >= 0]
+    return {
+        "persons": int(len(persons)),
+        "persons_arrived": int(len(arrived)),
+        "mean_person_time_loss_s": _mean(arrived["time_loss"]),
+        "mean_person_waiting_time_s": _mean(arrived["waiting_time"]),
+    }
 
 
 def by_type(trips: pd.DataFrame, *, exclude_prefix: str = "its_") -> dict[str, dict[str, float | int | None]]:

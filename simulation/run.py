@@ -54,6 +54,7 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
     run_dir.mkdir(parents=True, exist_ok=True)
     outputs = {
         "tripinfo": run_dir / "tripinfo.csv",
+        "persons": run_dir / "personinfo.csv",
         "statistics": run_dir / "statistics.xml",
         "log": run_dir / "sumo.log",
     }
@@ -103,6 +104,8 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
         "--tripinfo-output", str(outputs["tripinfo"]),
         "--tripinfo-output.write-unfinished",
         "--tripinfo-output.write-undeparted",
+        # persons apart: in the trip output's CSV they would land under the vehicle columns
+        "--personinfo-output", str(outputs["persons"]),
         "--statistic-output", str(outputs["statistics"]),
         "--no-step-log",
         "--duration-log.disable",

@@ -85,3 +85,24 @@ def test_readers_parse_sumo_csv_and_xml(tmp_path):
     )
     # the pair seen by both devices counts once; TTC above the threshold and NA do not count
     assert _outputs.read_conflicts(tmp_path / "ssm.xml", ttc_threshold_s=1.5) == 1
+
+
+def test_person_kpis_count_arrived_and_average_them(tmp_path):
+    (tmp_path / "pi.csv").write_text(
+        "personinfo_id;personinfo_depart;personinfo_type;personinfo_duration;personinfo_waitingTime;"
+        "personinfo_timeLoss;walk_depart;walk_duration\n"
+        "p0;0.00;ped;61.00;4.00;5.50;0.00;61.00\n"
+        "p1;6.00;ped;133.00;36.00;46.50;6.00;133.00\n"
+        "p2;12.00;ped;-1;12.00;0.00;12.00;40.00\n"
+        # a later stage of p1's plan on a row of its own
+        ";;;;;;100.00;20.00\n"
+    )
+    persons = _outputs.read_personinfo(tmp_path / "pi.csv")
+    assert list(persons["id"]) == ["p0", "p1", "p2"]
+    k = run_kpis(TRIPS, STATS, begin=0, end=3600, conflicts=None, emissions=False, persons=persons)
+    assert (k["persons"], k["persons_arrived"]) == (3, 2)
+    assert k["mean_person_time_loss_s"] == pytest.approx(26.0)
+    assert k["mean_person_waiting_time_s"] == pytest.approx(20.0)
+    # the vehicles' figures do not move
+    assert k["vehicles_loaded"] == 4 and k["mean_time_loss_s"] == pytest.approx(40.0)
+    assert _outputs.read_personinfo(tmp_path / "missing.csv").empty

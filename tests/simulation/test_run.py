@@ -181,3 +181,23 @@ def test_sumo_errors_become_one_clear_message(tiny, tmp_path):
     # and the caller carries on: the next run works
     ok = run_plan(replace(plan, controllers=()))
     assert ok.kpis["vehicles_arrived"] > 0
+
+
+def test_pedestrians_are_counted_apart_from_vehicles(crossings_cfg, settings):
+    # SUMO's trip output as CSV puts persons under the vehicle columns; they must not
+    # count as vehicles (nor bend the vehicles' means)
+    from its.scenario import load
+
+    result = run(load(crossings_cfg, settings=settings), RunConfig(seed=1))
+    k = result.kpis
+    assert k["vehicles_loaded"] == 120 and k["vehicles_arrived"] == 120
+    assert set(result.by_type) == {"DEFAULT_VEHTYPE"}
+    assert k["persons"] == 60 and k["persons_arrived"] == 60
+    assert k["mean_person_time_loss_s"] > 0 and k["mean_person_waiting_time_s"] >= 0
+    # walking across the centre takes minutes; the cars' trips well under that
+    assert k["mean_trip_duration_s"] < 120
+
+
+def test_runs_without_pedestrians_report_none_for_persons(baseline):
+    k = baseline.kpis
+    assert k["persons"] is None and k["mean_person_time_loss_s"] is None
