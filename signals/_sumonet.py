@@ -10,7 +10,7 @@ import sumolib
 
 from its.control import Phase, TimingPlan
 from its.errors import InputError
-from signals.model import LaneGeom, Link, Signal, SignalNetwork
+from signals.model import Crossing, LaneGeom, Link, Signal, SignalNetwork
 
 
 def read(path: Path) -> SignalNetwork:
@@ -103,6 +103,7 @@ def read(path: Path) -> SignalNetwork:
             junctions=junction_ids,
             xy=(float(xy[0]), float(xy[1])),
             crossings=frozenset(c.getTLLinkIndex() for c in connections if c.getTLLinkIndex() >= 0 and _pedestrian(c)),
+            walkways=_walkways(connections, conflicts, {lk.index for lk in links}),
         )
         for link in links:
             edge_to_tls[link.from_edge] = tid
@@ -147,6 +148,26 @@ def _yields(net: sumolib.net.Net) -> dict[str, tuple[str, ...]]:
             for lane in (connection.getFromLane().getID(), *_via(net, connection)[:1]):
                 out.setdefault(lane, set()).update(foes)
     return {lane: tuple(sorted(foes)) for lane, foes in out.items()}
+
+
+def _walkways(
+    connections: list[sumolib.net.connection.Connection], conflicts: set[tuple[int, int]], vehicle: set[int]
+) -> tuple[Crossing, ...]:
+    """The signal's pedestrian crossings: state index, length of the crossing lane and the
+    vehicle links in conflict with it (a crossing walked both ways may have two indices)."""
+    out: dict[int, Crossing] = {}
+    for c in connections:
+        index = c.getTLLinkIndex()
+        if index < 0 or not _pedestrian(c) or index in out:
+            continue
+        lanes = [lane for lane in (c.getToLane(), c.getFromLane()) if lane.getEdge().getFunction() == "crossing"]
+        if not lanes:
+            continue
+        foes = {j for pair in conflicts if index in pair for j in pair if j != index and j in vehicle}
+        edge = lanes[0].getEdge()
+        sides = tuple(dict.fromkeys(e.getID() for e in (*edge.getIncoming(), *edge.getOutgoing())))
+        out[index] = Crossing(index, float(lanes[0].getLength()), frozenset(foes), edge.getID(), sides)
+    return tuple(out[k] for k in sorted(out))
 
 
 def _pedestrian(connection: sumolib.net.connection.Connection) -> bool:

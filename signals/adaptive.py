@@ -35,7 +35,7 @@ from signals.approach import (
     WATCH_UP,
     Approach,
 )
-from signals.model import GREEN
+from signals.model import GREEN, Crossing
 from signals.phases import Timing, transition
 
 __all__ = ["AdaptiveController", "Gating", "Observation", "Policy", "SignalState"]
@@ -260,12 +260,21 @@ class AdaptiveController:
             if self._gating:
                 obs = self.observe(sim, approach, now)
                 self._show_green(sim, approach, state, obs, now)
+            elif approach.walkways:  # a pedestrian may call a walk in the green being served
+                self._show_green(sim, approach, state, None, now)
             if now + 1e-6 < state.next_decision:
                 continue
             obs = obs or self.observe(sim, approach, now)
             if approach.feeders and getattr(self.policy, "uses_neighbours", False):
                 obs.neighbours = self._neighbours(sim, approach, now)
             choice = self.policy.choose(approach, obs, state, self.timing)
+            if approach.walkways:
+                choice = self._pedestrian_call(sim, approach, choice)
+                walking = [state.lit[c.index] for c in approach.walkways if c.index in state.lit]
+                if choice != state.current and walking and now - max(walking) + 1e-6 < self.timing.min_green_s:
+                    # a walk shown lasts its minimum before its clearance begins
+                    state.next_decision = max(walking) + self.timing.min_green_s
+                    continue
             if choice != state.current:
                 self._begin_transition(sim, approach, state, state.shown, choice, now, obs)
                 state.switches += 1
@@ -291,6 +300,35 @@ class AdaptiveController:
             shown = -1 if state.transition else state.current
             out[tls] = (upstream, seen, shown, state.planned_until - now)
         return out
+
+    def _pedestrian_call(self, sim: SimHandle, approach: Approach, choice: int) -> int:
+        """``choice``, unless someone has waited ``max_pedestrian_wait_s`` at a crossing
+        that green does not let them cross: then the green serving the
+        most such crossings (the policy's own choice first among equals). Pedestrians are
+        read from the walking areas at the crossings' ends only at decisions, and only at
+        signals with crossings."""
+        served = approach.greens[choice]
+        due = {
+            c.index
+            for c in approach.walkways
+            if served[c.index] not in GREEN and self._waiting(sim, c, self.timing.max_pedestrian_wait_s)
+        }
+        if not due:
+            return choice
+        greens = approach.greens
+        return max(range(len(greens)), key=lambda g: (sum(greens[g][k] in GREEN for k in due), g == choice))
+
+    @staticmethod
+    def _waiting(sim: SimHandle, crossing: Crossing, at_least_s: float = 0.0) -> bool:
+        """Whether someone stands at either end of ``crossing`` waiting to walk it, for at
+        least ``at_least_s`` (read from SUMO: who is on the walking areas, and where to next)."""
+        for side in crossing.sides:
+            for person in sim.apply("edge", "getLastStepPersonIDs", side):
+                if sim.apply("person", "getNextEdge", person) == crossing.edge and (
+                    at_least_s <= 0 or sim.apply("person", "getWaitingTime", person) >= at_least_s
+                ):
+                    return True
+        return False
 
     def observe(self, sim: SimHandle, approach: Approach, now: float) -> Observation:
         """The vehicles around ``approach`` right now, from its context subscription."""
@@ -466,11 +504,20 @@ class AdaptiveController:
         A gated link showing green turns yellow, then red, once it has had its minimum
         green; one not showing green (it starts red) stays red. A held link is green again
         once it is no longer gated and its red has lasted a second; the green then lasts at
-        least its minimum before any switch."""
+        least its minimum before any switch.
+
+        A pedestrian crossing of the green shows its walk only once someone waits to cross
+        there (a pedestrian call, as at a push button), and then keeps it: a switch that
+        would end a walk shown waits until the walk has had its minimum, and only a walk
+        shown is followed by a pedestrian clearance (:func:`signals.phases.transition`)."""
         gated = self.policy.gate(approach, obs) if obs is not None else frozenset()  # type: ignore[attr-defined]
         green = approach.greens[state.current]
         shown = list(state.shown)
+        walks = {c.index: c for c in approach.walkways}
         for k, c in enumerate(green):
+            if k in walks and c in GREEN and state.shown[k] not in GREEN and not self._waiting(sim, walks[k]):
+                shown[k] = "r"
+                continue
             end = state.held.get(k)
             if end is not None:
                 if k in gated or now + 1e-6 < end + 1.0:
@@ -499,7 +546,7 @@ class AdaptiveController:
         now: float,
         obs: Observation | None = None,
     ) -> None:
-        phases = transition(shown, approach.greens[target], self.timing)
+        phases = transition(shown, approach.greens[target], self.timing, approach.walkways)
         state.current = target
         if not phases:  # (links held red stay held: the new green serves them too)
             state.green_since = now

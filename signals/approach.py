@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from signals.model import GREEN, Signal, SignalNetwork
+from signals.model import GREEN, Crossing, Signal, SignalNetwork
 from signals.phases import split_greens
 
 __all__ = ["Approach", "WATCH_BOX", "WATCH_GAP", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
@@ -104,6 +104,8 @@ class Approach:
     """Internal lanes of the junction such a short outgoing lane leads into → (that
     outgoing lane's index, the state index of the link crossing there): a vehicle standing
     there (a left turn waiting for a gap) still fills the short lane behind it."""
+    walkways: tuple[Crossing, ...] = ()
+    """The signal's pedestrian crossings (the clearance after their green)."""
 
     @cached_property
     def link_lane(self) -> dict[int, int]:
@@ -247,6 +249,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
             if link.from_lane == outgoing[j]
             for via in link.via
         },
+        walkways=signal.walkways,
     )
 
 

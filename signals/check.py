@@ -1,6 +1,6 @@
 """The plan safety checker: conflicting greens, greens below their minimum, missing or short
-yellows, movements never green, cycles outside bounds, and plans that do not fit the
-network's signal.
+yellows, pedestrian clearances too short for the crossing, movements never green, cycles
+outside bounds, and plans that do not fit the network's signal.
 
 :func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
 :class:`its.errors.PlanError` naming every fault of a set of plans. Every method's output goes
@@ -25,9 +25,11 @@ _ALPHABET = frozenset("GgyYrRsuoO")
 @dataclass(frozen=True)
 class Fault:
     """One safety fault: ``kind`` is ``size``, ``alphabet``, ``conflict``, ``short-green``,
-    ``missing-yellow``, ``short-yellow``, ``unserved`` (a movement the junction's own program
-    serves is never green), ``cycle`` or ``empty``; ``phase`` the 0-based phase
-    index (None for the whole plan)."""
+    ``missing-yellow``, ``short-yellow``, ``pedestrian-clearance`` (a vehicle crossing a
+    pedestrian crossing's path gets priority green before someone who stepped off the kerb
+    at the end of its green can reach the far side), ``unserved`` (a movement the
+    junction's own program serves is never green), ``cycle`` or ``empty``; ``phase`` the
+    0-based phase index (None for the whole plan)."""
 
     tls_id: str
     kind: str
@@ -73,7 +75,8 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     for i, phase in enumerate(plan.phases):
         following = plan.phases[(i + 1) % n]
         for k, (a, b) in enumerate(zip(phase.state, following.state, strict=True)):
-            if a in GREEN and b not in GREEN and b not in "yY":
+            # a pedestrian signal has no yellow: its clearance is checked below
+            if a in GREEN and b not in GREEN and b not in "yY" and k not in signal.crossings:
                 add(
                     "missing-yellow",
                     i,
@@ -92,6 +95,8 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
             ends_here = not any(c in "yY" for c in following.state)
             if ends_here and run < timing.yellow_s - 1e-9:
                 add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
+    for i, message in _short_pedestrian_clearances(plan, signal, timing):
+        add("pedestrian-clearance", i, message)
     shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)
@@ -137,6 +142,40 @@ def _short_greens(plan: TimingPlan, min_green_s: float) -> dict[int, float]:
             if run < min_green_s - 1e-9:
                 short[start] = min(run, short.get(start, run))
     return short
+
+
+def _short_pedestrian_clearances(plan: TimingPlan, signal: Signal, timing: Timing) -> list[tuple[int, str]]:
+    """(phase, message) for each end of a crossing's green after which a vehicle link
+    crossing its path turns priority green sooner than the crossing's length takes to walk
+    at ``timing.walking_speed_ms`` (green phases between count at their minimum)."""
+    phases = plan.phases
+    n = len(phases)
+    out: list[tuple[int, str]] = []
+    for crossing in signal.walkways:
+        k = crossing.index
+        needed = crossing.length_m / timing.walking_speed_ms
+        for i, phase in enumerate(phases):
+            if phase.state[k] not in GREEN or phases[(i + 1) % n].state[k] in GREEN:
+                continue
+            elapsed = 0.0
+            for step in range(1, n + 1):
+                later = phases[(i + step) % n]
+                if later.state[k] in GREEN:
+                    break
+                started = sorted(f for f in crossing.foes if later.state[f] == "G" and phase.state[f] != "G")
+                if started:
+                    if elapsed < needed - 1e-6:
+                        out.append(
+                            (
+                                i,
+                                f"crossing {k} ({crossing.length_m:.1f} m) is red {elapsed:g} s before link "
+                                f"{started[0]} ({_link(signal, started[0])}) crossing it turns green; a "
+                                f"pedestrian at {timing.walking_speed_ms:g} m/s needs {needed:.1f} s",
+                            )
+                        )
+                    break
+                elapsed += later.min_dur if later.min_dur is not None and is_green_state(later.state) else later.duration
+    return out
 
 
 def check_states(states: Iterable[str], signal: Signal) -> list[str]:

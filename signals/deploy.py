@@ -11,12 +11,13 @@ installed at once, through the same transition.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from its.control import SimHandle, TimingPlan
 from its.errors import SimulationError
+from signals.model import Crossing
 from signals.phases import Timing, transition
 
 __all__ = ["PlanSwitch", "SwitchRecord"]
@@ -46,7 +47,8 @@ class _Pending:
 class PlanSwitch:
     """Swap ``plans`` into the simulation at each signal's next cycle boundary after ``at_s``
     (at once when ``at_s`` is None). ``records`` says what happened, per signal; with ``log``
-    they are also written there as JSON when the run ends."""
+    they are also written there as JSON when the run ends. ``walkways`` (per signal, its
+    pedestrian crossings) times the pedestrian clearance of the change-over."""
 
     interval_s = 1.0
 
@@ -57,8 +59,10 @@ class PlanSwitch:
         at_s: float | None = None,
         timing: Timing = Timing(),
         log: Path | None = None,
+        walkways: Mapping[str, tuple[Crossing, ...]] | None = None,
     ) -> None:
         self.plans = tuple(plans)
+        self.walkways = dict(walkways or {})
         self.at_s = at_s
         self.timing = timing
         self.log = log
@@ -98,7 +102,11 @@ class PlanSwitch:
                 continue
             pending.record.boundary_s = now
             shown = str(sim.apply("trafficlight", "getRedYellowGreenState", tls_id))
-            phases = transition(shown, pending.plan.phases[0].state, self.timing) if _is_green(shown) else ()
+            phases = (
+                transition(shown, pending.plan.phases[0].state, self.timing, self.walkways.get(tls_id, ()))
+                if _is_green(shown)
+                else ()
+            )
             if phases:
                 end = now
                 for p in phases:

@@ -126,7 +126,7 @@ def derive(
             totals[s], counts[s] = timing.min_green_s, 1
             shown |= extra
     used = [s for s in order if counts[s] > 0]
-    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing) for i in range(len(used))) if len(used) > 1 else 0.0
+    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways) for i in range(len(used))) if len(used) > 1 else 0.0
     services = max(counts[s] for s in used)
     cycle = max((end - begin) / services, min_cycle_s)
     cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
@@ -144,7 +144,7 @@ def derive(
         seconds[k] -= cut
         excess -= cut
     stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
-    return build_plan(signal.tls_id, stages, timing, program_id=program_id)
+    return build_plan(signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways)
 
 
 def _nearest(state: str, order: Sequence[str]) -> str | None:

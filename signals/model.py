@@ -17,12 +17,15 @@ from its.errors import PlanError
 
 __all__ = [
     "GREEN",
+    "PEDESTRIAN_CLEARANCE",
+    "Crossing",
     "LaneGeom",
     "Link",
     "Signal",
     "SignalNetwork",
     "green_indices",
     "is_green_state",
+    "is_stage",
     "read_signals",
 ]
 
@@ -38,6 +41,30 @@ def green_indices(state: str) -> frozenset[int]:
 def is_green_state(state: str) -> bool:
     """Whether a state is a green phase: some link green and none yellow."""
     return any(c in GREEN for c in state) and not any(c in "yY" for c in state)
+
+
+#: Name of the phase after a green in which its pedestrian crossings show red while its
+#: vehicles keep their green (what a pedestrian signal's flashing "don't walk" times).
+PEDESTRIAN_CLEARANCE = "pedestrian clearance"
+
+
+def is_stage(phase: Phase) -> bool:
+    """Whether a phase is a green stage: a green state that is not a pedestrian clearance
+    (which shows the vehicles of the stage before it still green)."""
+    return is_green_state(phase.state) and phase.name != PEDESTRIAN_CLEARANCE
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A signalised pedestrian crossing: its state index, its length (metres, kerb to kerb),
+    the vehicle links that cross its path (``foes``), its SUMO edge and the walking areas at
+    its two ends (``sides``, where pedestrians wait for its green)."""
+
+    index: int
+    length_m: float
+    foes: frozenset[int] = frozenset()
+    edge: str = ""
+    sides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,9 @@ class Signal:
     """Centre of the controlled junctions, network coordinates (metres)."""
     crossings: frozenset[int] = frozenset()
     """State indices of pedestrian crossings (not vehicle links, but served like them)."""
+    walkways: tuple[Crossing, ...] = ()
+    """The pedestrian crossings with their lengths and the vehicle links crossing them (what
+    the clearance after their green is timed from)."""
     conflict_lanes: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, compare=False)
     """For a pair in ``conflicts``: one pair of its links that are foes, as ``from -> to``
     lanes (an index may serve several links, of which maybe one conflicts)."""
@@ -126,17 +156,33 @@ class Signal:
         only some movements, as SUMO's bs3d game scenario ships)."""
         seen: dict[str, Phase] = {}
         for phase in self.program.phases:
-            if is_green_state(phase.state) and phase.state not in seen:
+            if is_stage(phase) and phase.state not in seen:
                 seen[phase.state] = phase
         if not seen:
             raise PlanError(f"traffic light {self.tls_id}: its program has no green phase")
+        # SUMO's own programs end a green with crossings red and the vehicles still green
+        # (their pedestrian clearance): the same vehicle service with fewer crossings is not
+        # a stage of its own (a controller choosing it would never let pedestrians cross)
+        for state in list(seen):
+            if any(other != state and self._fewer_crossings(state, other) for other in seen):
+                del seen[state]
         served = {k for state in seen for k, c in enumerate(state) if c in GREEN}
         if not {link.index for link in self.links} <= served:
             for other in self.programs[1:]:
                 for phase in other.phases:
-                    if is_green_state(phase.state) and len(phase.state) == self.size and phase.state not in seen:
+                    if is_stage(phase) and len(phase.state) == self.size and phase.state not in seen:
                         seen[phase.state] = phase
         return tuple(seen.values())
+
+    def _fewer_crossings(self, state: str, other: str) -> bool:
+        """Whether ``state`` is ``other`` with some of its green crossings red."""
+        fewer = False
+        for k, (a, b) in enumerate(zip(state, other, strict=True)):
+            if k in self.crossings and a not in GREEN and b in GREEN:
+                fewer = True
+            elif a != b:
+                return False
+        return fewer
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 programs built from a sequence of green stages.
 
 Every switch a method makes goes through :func:`transition`, so a link that loses its green
-always shows yellow first (and then red for the all-red time), and links green in both
-stages keep their green through the change.
+always shows yellow first (and then red for the all-red time), links green in both stages
+keep their green through the change, and a pedestrian crossing that loses its green turns red
+early enough for someone who stepped off the kerb at its last second to reach the far side
+before any vehicle crossing their path gets priority green.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from math import ceil
 
 from its.control import Phase, TimingPlan
-from signals.model import GREEN, Signal
+from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Signal, is_stage
 
 __all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "split_greens", "transition"]
 
@@ -44,6 +47,12 @@ class Timing:
     min_cycle_s: float = 30.0
     max_cycle_s: float = 180.0
     max_clearance_extension_s: float = 10.0
+    walking_speed_ms: float = 1.2
+    """Walking speed the pedestrian clearance is timed for (HCM and RiLSA: 1.2 m/s; MUTCD's
+    3.5 ft/s is 1.07 m/s)."""
+    max_pedestrian_wait_s: float = 60.0
+    """Adaptive controllers change to a green serving a crossing once someone has waited
+    this long there (a pedestrian call no vehicle demand can hold off for good)."""
 
     @property
     def intergreen_s(self) -> float:
@@ -61,32 +70,60 @@ class Stage:
 
 
 @lru_cache(maxsize=8192)
-def transition(current: str, following: str, timing: Timing) -> tuple[Phase, ...]:
-    """The yellow (and all-red) phases between two green states.
+def transition(
+    current: str, following: str, timing: Timing, walkways: tuple[Crossing, ...] = ()
+) -> tuple[Phase, ...]:
+    """The phases between two green states: pedestrian clearance, yellow, all-red.
 
     A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
     in both stays green (as it is in ``current``); every other link keeps its current state.
     No phases when no link loses its green. (A protected turn becoming permissive, ``G`` to
     ``g``, keeps its green, as in SUMO's own programs: a yellow there made cologne3's
     cluster junction lock on most seeds under max-pressure.)
+
+    A pedestrian crossing of ``walkways`` losing its green turns red at once (pedestrian
+    signals have no yellow). When a vehicle link crossing its path turns priority green in
+    ``following``, the crossing's length at ``timing.walking_speed_ms`` must pass before
+    that: what the yellow and all-red do not cover comes first as a pedestrian clearance
+    phase, crossings red and the stage's vehicles still green (the flashing "don't walk" of
+    a pedestrian signal, timed as HCM, RiLSA and SUMO's own programs do).
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
+    walks = {c.index: c for c in walkways}
     losing = [a in GREEN and b not in GREEN for a, b in zip(current, following, strict=True)]
     if not any(losing):
         return ()
-    yellow = "".join("y" if lose else a for a, lose in zip(current, losing, strict=True))
-    phases = [Phase(yellow, timing.yellow_s, name="yellow")]
-    if timing.all_red_s > 0:
-        red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
-        phases.append(Phase(red, timing.all_red_s, name="all-red"))
+    vehicles = [lose and k not in walks for k, lose in enumerate(losing)]
+    needed = max(
+        (
+            c.length_m / timing.walking_speed_ms
+            for c in walkways
+            if losing[c.index] and any(following[f] == "G" and current[f] != "G" for f in c.foes)
+        ),
+        default=0.0,
+    )
+    covered = timing.intergreen_s if any(vehicles) else 0.0
+    phases = []
+    if needed > covered + 1e-9:
+        walking = "".join("r" if lose and k in walks else a for k, (a, lose) in enumerate(zip(current, losing, strict=True)))
+        phases.append(Phase(walking, float(ceil(needed - covered - 1e-9)), name=PEDESTRIAN_CLEARANCE))
+    if any(vehicles):
+        yellow = "".join(
+            "y" if vehicle else "r" if lose else a for a, lose, vehicle in zip(current, losing, vehicles, strict=True)
+        )
+        phases.append(Phase(yellow, timing.yellow_s, name="yellow"))
+        if timing.all_red_s > 0:
+            red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
+            phases.append(Phase(red, timing.all_red_s, name="all-red"))
     return tuple(phases)
 
 
 @lru_cache(maxsize=8192)
-def clearance_s(current: str, following: str, timing: Timing) -> float:
-    """Seconds of yellow and all-red between two green states (0 when nothing loses green)."""
-    return sum(p.duration for p in transition(current, following, timing))
+def clearance_s(current: str, following: str, timing: Timing, walkways: tuple[Crossing, ...] = ()) -> float:
+    """Seconds between two green states: pedestrian clearance, yellow and all-red (0 when
+    nothing loses green)."""
+    return sum(p.duration for p in transition(current, following, timing, walkways))
 
 
 def build_plan(
@@ -97,13 +134,15 @@ def build_plan(
     program_id: str,
     offset: float = 0.0,
     type: str = "static",
+    walkways: tuple[Crossing, ...] = (),
 ) -> TimingPlan:
     """A program cycling through ``stages`` with a transition after each (the last back to
-    the first). ``offset`` is taken modulo the cycle."""
+    the first), pedestrian clearances timed for ``walkways``. ``offset`` is taken modulo the
+    cycle."""
     phases: list[Phase] = []
     for i, stage in enumerate(stages):
         phases.append(Phase(stage.state, float(stage.green_s), stage.min_s, stage.max_s, name=f"stage {i + 1}"))
-        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing))
+        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing, walkways))
     plan = TimingPlan(tls_id=tls_id, program_id=program_id, phases=tuple(phases), type=type)
     cycle = plan.cycle_s
     return TimingPlan(
@@ -116,12 +155,9 @@ def build_plan(
 
 
 def green_stages(plan: TimingPlan) -> tuple[Stage, ...]:
-    """The green stages of a plan with the time each gets (transitions left out)."""
-    from signals.model import is_green_state
-
-    return tuple(
-        Stage(p.state, p.duration, p.min_dur, p.max_dur) for p in plan.phases if is_green_state(p.state)
-    )
+    """The green stages of a plan with the time each gets (transitions and pedestrian
+    clearances left out)."""
+    return tuple(Stage(p.state, p.duration, p.min_dur, p.max_dur) for p in plan.phases if is_stage(p))
 
 
 def split_greens(signal: Signal) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
 from signals import _tlsxml
-from signals.model import SignalNetwork, is_green_state
+from signals.model import SignalNetwork, is_stage
 
 __all__ = ["as_actuated", "match", "network_plans", "read_plans", "with_program_id", "write_plans"]
 
@@ -87,7 +87,7 @@ def as_actuated(plan: TimingPlan, *, min_green_s: float = 5.0, max_green_s: floa
             min_dur=p.min_dur if p.min_dur is not None else min(min_green_s, p.duration),
             max_dur=p.max_dur if p.max_dur is not None else max(max_green_s, p.duration),
         )
-        if is_green_state(p.state)
+        if is_stage(p)
         else Phase(p.state, p.duration, name=p.name)
         for p in plan.phases
     )

@@ -28,7 +28,7 @@ from typing import Any
 from its.control import Phase, TimingPlan
 from its.errors import InputError
 from signals.check import faults
-from signals.model import SignalNetwork, is_green_state
+from signals.model import SignalNetwork, is_stage
 from signals.phases import Timing
 
 __all__ = ["MAX_COMBINATIONS", "Evaluate", "SearchResult", "TuneResult", "check_grid", "search", "tune"]
@@ -264,7 +264,7 @@ def _propose(plans: PlanSet, rng: random.Random, timing: Timing) -> tuple[str, P
         return f"cycle x{factor:g}", tuple(_scale(p, factor, timing) for p in plans)
     k = rng.randrange(len(plans))
     plan = plans[k]
-    greens = [i for i, p in enumerate(plan.phases) if is_green_state(p.state)]
+    greens = [i for i, p in enumerate(plan.phases) if is_stage(p)]
     if kind == "split" and len(greens) >= 2:
         give, take = rng.sample(greens, 2)
         seconds = rng.choice((2, 4, 6))
@@ -288,7 +288,7 @@ def _with(plans: PlanSet, k: int, plan: TimingPlan) -> PlanSet:
 def _scale(plan: TimingPlan, factor: float, timing: Timing) -> TimingPlan:
     phases = tuple(
         Phase(p.state, max(timing.min_green_s, round(p.duration * factor)), p.min_dur, p.max_dur, p.name)
-        if is_green_state(p.state)
+        if is_stage(p)
         else p
         for p in plan.phases
     )

@@ -10,17 +10,18 @@ import csv
 import io
 from collections.abc import Iterable
 
-from its.control import TimingPlan
-from signals.model import Signal, is_green_state
+from its.control import Phase, TimingPlan
+from signals.model import PEDESTRIAN_CLEARANCE, Signal, is_green_state
 
 __all__ = ["sheet_csv", "sheet_markdown"]
 
 _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R": "half right", "t": "U-turn"}
 
 
-def _kind(state: str) -> str:
+def _kind(phase: Phase) -> str:
+    state = phase.state
     if is_green_state(state):
-        return "green"
+        return PEDESTRIAN_CLEARANCE if phase.name == PEDESTRIAN_CLEARANCE else "green"
     if any(c in "yY" for c in state):
         return "yellow"
     if all(c in "rRs" for c in state):
@@ -44,7 +45,7 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
         low = "" if phase.min_dur is None else f"{phase.min_dur:g}"
         high = "" if phase.max_dur is None else f"{phase.max_dur:g}"
         lines.append(
-            f"| {i} | {_kind(phase.state)} | {start:g} | {phase.duration:g} | {low} | {high} | `{phase.state}` |"
+            f"| {i} | {_kind(phase)} | {start:g} | {phase.duration:g} | {low} | {high} | `{phase.state}` |"
         )
         start += phase.duration
     lines += ["", "| link | from lane | to lane | movement | " + " | ".join(str(i) for i in range(1, len(plan.phases) + 1)) + " |"]
@@ -54,6 +55,9 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
         lines.append(
             f"| {link.index} | {link.from_lane} | {link.to_lane} | {_DIRECTIONS.get(link.direction, link.direction)} | {shown} |"
         )
+    for crossing in signal.walkways:
+        shown = " | ".join(p.state[crossing.index] if crossing.index < len(p.state) else "?" for p in plan.phases)
+        lines.append(f"| {crossing.index} | | | pedestrian crossing, {crossing.length_m:.1f} m | {shown} |")
     return "\n".join(lines) + "\n"
 
 
@@ -73,7 +77,7 @@ def sheet_csv(plans: Iterable[TimingPlan]) -> str:
                     f"{plan.cycle_s:g}",
                     f"{plan.offset:g}",
                     i,
-                    _kind(phase.state),
+                    _kind(phase),
                     f"{start:g}",
                     f"{phase.duration:g}",
                     "" if phase.min_dur is None else f"{phase.min_dur:g}",

@@ -239,7 +239,7 @@ def size(
     per_stage_loss = startup_s - extension_s
     intergreen = np.array(
         [
-            float(np.mean([clearance_s(states[i], states[j], timing) for j in range(n) if j != i])) if n > 1 else 0.0
+            float(np.mean([clearance_s(states[i], states[j], timing, signal.walkways) for j in range(n) if j != i])) if n > 1 else 0.0
             for i in range(n)
         ]
     )
@@ -278,7 +278,7 @@ def size(
         used = list(used_set)
         order = [states[i] for i in used]
         clearance = (
-            sum(clearance_s(order[k], order[(k + 1) % len(order)], timing) for k in range(len(order)))
+            sum(clearance_s(order[k], order[(k + 1) % len(order)], timing, signal.walkways) for k in range(len(order)))
             if len(order) > 1
             else 0.0
         )
@@ -393,6 +393,7 @@ def webster(
             ],
             timing,
             program_id=program_id,
+            walkways=signal.walkways,
         )
         plans.append(plan)
         sizings.append(sizing)

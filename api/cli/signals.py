@@ -504,7 +504,8 @@ def evaluate(
     )
     for column in ("KPI", "baseline", "result", "change"):
         table.add_column(column, justify="left" if column == "KPI" else "right")
-    for key in services.SIGNAL_KPIS:
+    persons = [k for k in services.PERSON_KPIS if base.get(k) is not None or result.get(k) is not None]
+    for key in (*services.SIGNAL_KPIS, *persons):
         change = report["change"].get(key, {})
         relative = change.get("relative")
         table.add_row(

@@ -20,6 +20,7 @@ _HOME = {
     "PlanOutcome": "signals",
     "RoadAnswer": "live",
     "SIGNAL_KPIS": "signals",
+    "PERSON_KPIS": "signals",
     "SignalWindow": "signals",
     "TransitAnswer": "live",
     "as_of": "live",

@@ -54,6 +54,9 @@ SIGNAL_KPIS = (
     "teleports",
 )
 
+#: Pedestrian KPIs also compared when the scenario has persons (None otherwise).
+PERSON_KPIS = ("persons_arrived", "mean_person_time_loss_s", "mean_person_waiting_time_s")
+
 #: Methods of ``its signals optimize``: fixed-time plans, SUMO's own actuated programs, and the
 #: adaptive controllers (whose output is the fixed-time plan derived from their run).
 PLAN_METHODS = ("webster", "coordinate", "optimize", "actuated")
@@ -716,7 +719,7 @@ def evaluate_signals(
     n = len(seeds)
     baseline, result = _summary(results[:n], "programs as shipped"), _summary(results[n:], label)
     change = {}
-    for key in SIGNAL_KPIS:
+    for key in (*SIGNAL_KPIS, *PERSON_KPIS):
         before, after = baseline.get(key), result.get(key)
         if before is None or after is None:
             continue
@@ -861,7 +864,7 @@ def tune_controller(
 
 def _summary(results: Sequence[Any], label: str) -> dict[str, Any]:
     out: dict[str, Any] = {"label": label}
-    for key in SIGNAL_KPIS:
+    for key in (*SIGNAL_KPIS, *PERSON_KPIS):
         values = [r.kpis.get(key) for r in results]
         numbers = [float(v) for v in values if v is not None]
         out[key] = sum(numbers) / len(numbers) if numbers else None
@@ -895,4 +898,6 @@ def plan_switch(
     network = read_signals(cfg.net, cfg.additionals)
     plans = read_plans(plans_file, network)
     require_safe(plans, network, timing, fixed_time=all(p.type == "static" for p in plans))
-    return PlanSwitch(plans, at_s=at_s, timing=timing)
+    return PlanSwitch(
+        plans, at_s=at_s, timing=timing, walkways={p.tls_id: network.signals[p.tls_id].walkways for p in plans}
+    )

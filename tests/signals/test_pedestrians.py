@@ -1,0 +1,171 @@
+"""Pedestrian crossings: the clearance after a walk, the checker's rule for it, SUMO's own
+clearance phases not taken for stages, and adaptive controllers that show a walk only on a
+call and never cut a pedestrian's clearance short (on a netgenerate grid with crossings)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from its.control import Phase, TimingPlan
+from signals.check import faults
+from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Signal, is_stage
+from signals.phases import Stage, Timing, build_plan, clearance_s, green_stages, transition
+from signals.sheets import sheet_csv, sheet_markdown
+
+#: Index 6 walks across the north arm, 12 m: the north approach's through (0) and left (1)
+#: and the south approach's through (2), which leaves by the north arm, cross its path.
+WALK = Crossing(6, 12.0, frozenset({0, 1, 2}), ":X_c0", (":X_w0", ":X_w1"))
+NS, EW = "GgGgrrr", "rrrrGGG"
+
+
+@pytest.fixture(scope="module")
+def walk_cross(cross) -> Signal:
+    """The hand-made crossroads with the crossing, under a program as netconvert writes one:
+    the crossing turns red 5 s before the yellow, its vehicles still green."""
+    program = TimingPlan(
+        "X",
+        "0",
+        (
+            Phase(NS, 30.0),
+            Phase("yyyyrrr", 3.0),
+            Phase(EW, 30.0),
+            Phase("rrrrGGr", 5.0),
+            Phase("rrrryyr", 3.0),
+        ),
+    )
+    conflicts = cross.conflicts | {(0, 6), (1, 6), (2, 6)}
+    return Signal("X", cross.links, 7, conflicts, (program,), ("X",), crossings=frozenset({6}), walkways=(WALK,))
+
+
+def test_a_walk_ending_is_cleared_for_the_crossing_length():
+    # 12 m at 1.2 m/s is 10 s: 3 s of yellow cover part, 7 s come first with the
+    # crossing red and its vehicles still green; a pedestrian signal shows no yellow
+    phases = transition(EW, NS, Timing(), (WALK,))
+    assert [(p.state, p.duration, p.name) for p in phases] == [
+        ("rrrrGGr", 7.0, PEDESTRIAN_CLEARANCE),
+        ("rrrryyr", 3.0, "yellow"),
+    ]
+    assert clearance_s(EW, NS, Timing(), (WALK,)) == 10.0
+    # MUTCD's 3.5 ft/s: 12 / 1.07 = 11.2 s, 9 s of it before the yellow (whole seconds, up)
+    assert transition(EW, NS, Timing(walking_speed_ms=1.07), (WALK,))[0].duration == 9.0
+    # an all-red covers its share too
+    assert transition(EW, NS, Timing(all_red_s=2.0), (WALK,))[0].duration == 5.0
+
+
+def test_no_clearance_without_a_walk_shown_or_a_vehicle_crossing_its_path():
+    # the walk was not shown (no pedestrian called): yellow only
+    assert [p.state for p in transition("rrrrGGr", NS, Timing(), (WALK,))] == ["rrrryyr"]
+    # nothing that crosses the pedestrians' path turns green: the crossing just turns red
+    assert [p.state for p in transition(EW, "rrrrGrr", Timing(), (WALK,))] == ["rrrrGyr"]
+    # without the crossing's geometry the old transition (crossing yellow like a lane)
+    assert [p.state for p in transition(EW, NS, Timing())] == ["rrrryyy"]
+
+
+def test_plans_built_with_crossings_pass_the_checker(walk_cross):
+    plan = build_plan("X", [Stage(NS, 20), Stage(EW, 15)], Timing(), program_id="p", walkways=(WALK,))
+    assert [p.name for p in plan.phases] == ["stage 1", "yellow", "stage 2", PEDESTRIAN_CLEARANCE, "yellow"]
+    assert faults(plan, walk_cross) == []
+    # the clearance is not a stage: methods that read stages back see two
+    assert [s.green_s for s in green_stages(plan)] == [20, 15]
+    assert [is_stage(p) for p in plan.phases] == [True, False, True, False, False]
+    assert "| 4 | pedestrian clearance | 38 | 7 |" in sheet_markdown(plan, walk_cross)
+    assert "pedestrian crossing, 12.0 m" in sheet_markdown(plan, walk_cross)
+    assert ",pedestrian clearance," in sheet_csv([plan])
+
+
+def test_the_checker_catches_a_clearance_too_short(walk_cross):
+    # netconvert's 5 s + 3 s of yellow: 8 s, where 12 m need 10 s
+    found = faults(walk_cross.program, walk_cross)
+    assert [(f.kind, f.phase) for f in found] == [("pedestrian-clearance", 2)]  # the walk ends with phase 2
+    assert "crossing 6 (12.0 m) is red 8 s before link 0" in found[0].message
+    assert "needs 10.0 s" in found[0].message
+    # at 1.5 m/s the same program is fine; and a crossing turning red without yellow is
+    # not a missing yellow (pedestrian signals have none)
+    assert faults(walk_cross.program, walk_cross, Timing(walking_speed_ms=1.5)) == []
+    # a walk ended straight into the conflicting green
+    abrupt = TimingPlan("X", "a", (Phase(NS, 30.0), Phase("yyyyrrr", 3.0), Phase(EW, 30.0), Phase("rrrryyr", 3.0)))
+    kinds = [f.kind for f in faults(abrupt, walk_cross)]
+    assert kinds == ["pedestrian-clearance"]
+
+
+def test_sumo_clearance_phases_are_not_stages(walk_cross):
+    # the program's 5 s phase serves the same vehicles as the green before it with the
+    # crossing red: a controller choosing it would never let anyone cross
+    assert [p.state for p in walk_cross.green_phases()] == [NS, EW]
+
+
+# -- on a real SUMO grid ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grid(crossings_cfg):
+    from signals.model import read_signals
+
+    return read_signals(crossings_cfg.parent / "net.net.xml")
+
+
+@pytest.mark.sumo
+def test_crossings_are_read_with_length_foes_and_ends(grid):
+    centre = grid.signals["B1"]
+    assert len(centre.walkways) == 4 == len(centre.crossings)
+    for crossing in centre.walkways:
+        assert 10.0 < crossing.length_m < 20.0  # two lanes each way
+        assert crossing.foes and crossing.foes <= {link.index for link in centre.links}
+        assert crossing.edge.startswith(":B1_c") and len(crossing.sides) == 2
+    # netconvert's programs end each walk with a 5 s clearance phase: not a stage
+    assert len(centre.green_phases()) == 2
+
+
+@pytest.mark.sumo
+def test_webster_times_the_clearance_of_every_crossing(crossings_cfg, settings):
+    from api.services.signals import signal_plans, signal_window
+    from its.scenario import load
+
+    window = signal_window(load(crossings_cfg, settings=settings))
+    outcome = signal_plans(window, "webster")
+    timing = Timing()
+    for plan in outcome.plans:
+        signal = window.network.signals[plan.tls_id]
+        assert faults(plan, signal, timing) == []
+        if signal.walkways and len(green_stages(plan)) > 1:
+            clearances = [p for p in plan.phases if p.name == PEDESTRIAN_CLEARANCE]
+            longest = max(c.length_m for c in signal.walkways)
+            assert clearances and max(p.duration for p in clearances) == math.ceil(
+                longest / timing.walking_speed_ms - timing.intergreen_s
+            )
+
+
+@pytest.mark.sumo
+@pytest.mark.parametrize("name", ["lookahead", "max-pressure"])
+def test_adaptive_control_walks_on_call_and_clears_every_walk(name, crossings_cfg, settings, grid, tmp_path):
+    from its.scenario import load
+    from signals.controllers import make_controller
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    timing = Timing()
+    log = tmp_path / "states.jsonl"
+    controller = make_controller(name, grid, timing=timing, log=log)
+    kpis = run(load(crossings_cfg, settings=settings), RunConfig(seed=1, controllers=(controller,))).kpis
+    assert kpis["persons_arrived"] == 60 and kpis["vehicles_arrived"] == 120
+    assert kpis["mean_person_waiting_time_s"] < timing.max_pedestrian_wait_s
+    sequences: dict[str, list[tuple[float, str]]] = {}
+    for t, tls, shown, _ in (json.loads(line) for line in log.read_text().splitlines()):
+        sequences.setdefault(tls, []).append((t, shown))
+    walks: dict[str, int] = {}
+    for tls, sequence in sequences.items():
+        for crossing in grid.signals[tls].walkways:
+            k, needed = crossing.index, crossing.length_m / timing.walking_speed_ms
+            for (_, before), (t_end, after) in zip(sequence, sequence[1:], strict=False):
+                if before[k] not in GREEN and after[k] in GREEN:
+                    walks[tls] = walks.get(tls, 0) + 1
+                if before[k] in GREEN and after[k] not in GREEN:
+                    # the first later state giving a vehicle crossing the path priority green
+                    starts = [t for t, s in sequence if t >= t_end and any(s[f] == "G" for f in crossing.foes)]
+                    assert not starts or starts[0] - t_end >= needed - 1e-6, (tls, k, t_end, starts[:1])
+    # the walkers cross at the centre only: elsewhere no walk starts (beyond the one the
+    # programs show as the run begins)
+    assert walks.get("B1", 0) > 0 and set(walks) == {"B1"}
