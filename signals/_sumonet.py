@@ -46,6 +46,10 @@ def read(path: Path) -> SignalNetwork:
     signals: dict[str, Signal] = {}
     for tls in net.getTrafficLights():
         tid = tls.getID()
+        if not tls.getPrograms():
+            # rail signals and rail crossings name a `tl` on their connections but have no
+            # program: SUMO runs them itself, there is nothing to time
+            continue
         connections = [
             c
             for edge in tls.getEdges()
@@ -73,6 +77,7 @@ def read(path: Path) -> SignalNetwork:
             )
         )
         conflicts = set()
+        gives_way: set[tuple[int, int]] = set()
         examples: dict[tuple[int, int], tuple[str, str]] = {}
         request: dict[int, int] = {}
         for node in {c.getJunction() for c in connections}:
@@ -86,6 +91,10 @@ def read(path: Path) -> SignalNetwork:
                 if ja >= 0 and jb >= 0 and a.getJunction().areFoes(ja, jb):
                     conflicts.add((ia, ib))
                     examples.setdefault((ia, ib), (_lanes(a), _lanes(b)))
+                    if _responds(a.getJunction(), ja, jb):
+                        gives_way.add((ia, ib))
+                    if _responds(a.getJunction(), jb, ja):
+                        gives_way.add((ib, ia))
         programs = tuple(_plan(tid, pid, program) for pid, program in tls.getPrograms().items())
         size = max([len(p.phases[0].state) for p in programs if p.phases] + [max((lk.index for lk in links), default=-1) + 1])
         junction_ids = tuple(sorted({link.junction for link in links}))
@@ -98,6 +107,7 @@ def read(path: Path) -> SignalNetwork:
             links=links,
             size=size,
             conflicts=frozenset(conflicts),
+            gives_way=frozenset(gives_way),
             conflict_lanes=examples,
             programs=programs,
             junctions=junction_ids,
@@ -200,6 +210,12 @@ def _request_indices(node: sumolib.net.node.Node) -> dict[int, int]:
             rows[id(candidate)] = row
             row += 1
     return rows
+
+
+def _responds(node: sumolib.net.node.Node, row: int, foe: int) -> bool:
+    """Whether request row ``row`` of ``node`` gives way to row ``foe`` (its response)."""
+    response = node._prohibits.get(row, "")
+    return 0 <= foe < len(response) and response[-(foe + 1)] == "1"
 
 
 def _lanes(connection: sumolib.net.connection.Connection) -> str:

@@ -39,8 +39,10 @@ def green_indices(state: str) -> frozenset[int]:
 
 
 def is_green_state(state: str) -> bool:
-    """Whether a state is a green phase: some link green and none yellow."""
-    return any(c in GREEN for c in state) and not any(c in "yY" for c in state)
+    """Whether a state is a green phase: some link green and none yellow or red-yellow
+    (``u``, shown just before a green in German and British sequences: a state with it is
+    on its way to the next green, not a stage of its own)."""
+    return any(c in GREEN for c in state) and not any(c in "yYu" for c in state)
 
 
 #: Name of the phase after a green in which its pedestrian crossings show red while its
@@ -116,6 +118,9 @@ class Signal:
     walkways: tuple[Crossing, ...] = ()
     """The pedestrian crossings with their lengths and the vehicle links crossing them (what
     the clearance after their green is timed from)."""
+    gives_way: frozenset[tuple[int, int]] = frozenset()
+    """Pairs ``(i, j)`` of ``conflicts`` (either order) where link ``i`` gives way to link
+    ``j`` by the junction's right of way (its ``<request>`` responses)."""
     conflict_lanes: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, compare=False)
     """For a pair in ``conflicts``: one pair of its links that are foes, as ``from -> to``
     lanes (an index may serve several links, of which maybe one conflicts)."""
@@ -156,8 +161,9 @@ class Signal:
         only some movements, as SUMO's bs3d game scenario ships)."""
         seen: dict[str, Phase] = {}
         for phase in self.program.phases:
-            if is_stage(phase) and phase.state not in seen:
-                seen[phase.state] = phase
+            state = self.yielding(phase.state)
+            if is_stage(phase) and state not in seen:
+                seen[state] = replace(phase, state=state)
         if not seen:
             raise PlanError(f"traffic light {self.tls_id}: its program has no green phase")
         # SUMO's own programs end a green with crossings red and the vehicles still green
@@ -170,9 +176,32 @@ class Signal:
         if not {link.index for link in self.links} <= served:
             for other in self.programs[1:]:
                 for phase in other.phases:
-                    if is_stage(phase) and len(phase.state) == self.size and phase.state not in seen:
-                        seen[phase.state] = phase
+                    state = self.yielding(phase.state) if len(phase.state) == self.size else ""
+                    if is_stage(phase) and state and state not in seen:
+                        seen[state] = replace(phase, state=state)
         return tuple(seen.values())
+
+    def yielding(self, state: str) -> str:
+        """``state`` with every link that has priority green (``G``) beside a conflicting
+        ``G`` made to give way (``g``), so no two conflicting links both have priority.
+
+        Programs written by hand (netedit, a city's signal plans) often show ``G`` to a
+        right turn beside the crossing its pedestrians walk, or to two streams merging into
+        one lane, relying on the rule that turning traffic gives way. The one that gives way
+        is the one the junction's right of way says (``gives_way``); else the vehicle
+        beside a pedestrian crossing; else the later link. A state without such pairs is
+        returned as it is."""
+        if len(state) != self.size:
+            return state
+        chars = list(state)
+        for i, j in sorted(self.conflicts):
+            if chars[i] != "G" or chars[j] != "G":
+                continue
+            if (i, j) in self.gives_way or (j in self.crossings and i not in self.crossings):
+                chars[i] = "g"
+            else:
+                chars[j] = "g"
+        return "".join(chars)
 
     def _fewer_crossings(self, state: str, other: str) -> bool:
         """Whether ``state`` is ``other`` with some of its green crossings red."""

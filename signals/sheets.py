@@ -24,6 +24,8 @@ def _kind(phase: Phase) -> str:
         return PEDESTRIAN_CLEARANCE if phase.name == PEDESTRIAN_CLEARANCE else "green"
     if any(c in "yY" for c in state):
         return "yellow"
+    if "u" in state:
+        return "red-yellow"
     if all(c in "rRs" for c in state):
         return "all-red"
     return "other"

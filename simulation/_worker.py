@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from its import errors
@@ -84,12 +85,29 @@ def _serve(plan: RunPlan, conn: _Channel) -> None:
         conn.send(("error", type(error).__name__, str(error)))
     except SumoFailure as error:
         message = " ".join(str(error).split())
+        cause = _first_error(log_path)
+        if cause and cause not in message:  # libsumo reports the last error, not the cause
+            message = f"{cause} ({message})"
         conn.send(("error", "SimulationError", f"SUMO stopped: {message}"))
     except Exception as error:  # any other failure is reported, with its trace in sumo.log
         traceback.print_exc(file=sys.stderr)
         conn.send(("error", "SimulationError", f"{type(error).__name__}: {error} (trace in {log_path})"))
     finally:
         conn.close()
+
+
+def _first_error(log_path: Path) -> str:
+    """SUMO's first ``Error:`` line in the run's log (e.g. an option only sumo-gui knows,
+    which makes SUMO refuse the whole configuration), without the prefix; "" when none."""
+    sys.stderr.flush()
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as stream:
+            for line in stream:
+                if line.startswith("Error: "):
+                    return " ".join(line[len("Error: ") :].split())
+    except OSError:
+        pass
+    return ""
 
 
 def execute(plan: RunPlan, backend, *, version: str = "", progress=None) -> SimResult:

@@ -1,0 +1,86 @@
+"""Networks as people draw them: hand-written programs that show priority green to
+conflicting links, red-yellow before greens, rail signals without programs, and SUMO
+refusing a configuration (its own game scenarios, shipped with the eclipse-sumo package)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sumo
+
+from its.control import Phase, TimingPlan
+from signals.check import check_states
+from signals.model import is_green_state, read_signals
+
+GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
+
+
+def test_conflicting_priority_greens_give_way_by_the_junctions_right_of_way(cross):
+    # the north left (1) and the south through (2) both G: the left gives way
+    program = TimingPlan("X", "p", (Phase("GGGrrr", 30.0), Phase("yyyrrr", 3.0), Phase("rrrrGG", 30.0), Phase("rrrryy", 3.0)))
+    signal = replace(cross, programs=(program,), gives_way=frozenset({(1, 2), (3, 0)}))
+    assert check_states(["GGGrrr"], signal)  # as written: unsafe by our rule
+    assert [p.state for p in signal.green_phases()] == ["GgGrrr", "rrrrGG"]
+    assert check_states([p.state for p in signal.green_phases()], signal) == []
+    # without a right of way between them, the later link gives way
+    assert replace(signal, gives_way=frozenset()).yielding("GGGrrr") == "GGgrrr"
+    assert signal.yielding("GgGgrr") == "GgGgrr"  # nothing to change
+
+
+def test_red_yellow_states_are_not_stages(cross):
+    assert not is_green_state("GGuurr") and is_green_state("GGgrrr")
+    program = TimingPlan(
+        "X", "p", (Phase("GgGgrr", 30.0), Phase("yyyyuu", 2.0), Phase("rrrrGG", 30.0), Phase("uuuuyy", 2.0))
+    )
+    assert [p.state for p in replace(cross, programs=(program,)).green_phases()] == ["GgGgrr", "rrrrGG"]
+
+
+@pytest.mark.sumo
+def test_hand_written_programs_become_safe_stages():
+    # fkk_in: an Ingolstadt junction drawn in netedit whose program shows G to crossing
+    # links; fokr: Braunschweig's research junction under DLR's 46-phase signal plan
+    cases = [
+        (GAME / "fkk_in" / "ingolstadt.net.xml.gz", []),
+        (GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz", [GAME / "fokr_bs_demo" / "signalPlan.add.xml"]),
+    ]
+    for net, additionals in cases:
+        network = read_signals(net, additionals)
+        written = [p.state for s in network.signals.values() for p in s.program.phases if check_states([p.state], s)]
+        assert written, net.name  # the programs as written break the rule ...
+        for signal in network.signals.values():
+            greens = [p.state for p in signal.green_phases()]
+            assert greens and check_states(greens, signal) == [], (net.name, signal.tls_id)  # ... our stages do not
+            assert all("u" not in g for g in greens)
+
+
+@pytest.mark.sumo
+def test_rail_signals_and_crossings_are_not_ours_to_time():
+    # the DRT game's OSM network: rail signals and a rail crossing name a `tl` but run no program
+    network = read_signals(GAME / "DRT" / "osm.net.xml")
+    assert network.signals and all(s.programs for s in network.signals.values())
+    assert network.junction_types["2169462564"] == "rail_signal" and "2169462564" not in network.signals
+    assert "cluster_2697454311_2697454312" not in network.signals  # a rail crossing
+
+
+@pytest.mark.sumo
+def test_sumo_refusing_a_configuration_says_why(tiny, tmp_path, settings):
+    # an option only sumo-gui knows makes SUMO refuse the whole configuration; the message
+    # names it rather than only "could not load configuration"
+    from its.errors import SimulationError
+    from its.scenario import load
+    from simulation._sumocfg import read_sumocfg
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    cfg = read_sumocfg(tiny.sumocfg)
+    broken = tmp_path / "gui.sumocfg"
+    broken.write_text(
+        "<configuration><input>"
+        f'<net-file value="{cfg.net}"/><route-files value="{",".join(str(r) for r in cfg.routes)}"/>'
+        '</input><gui_only><osg-view value="true"/></gui_only></configuration>\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SimulationError, match="No option with the name 'osg-view' exists"):
+        run(load(broken, settings=settings), RunConfig(seed=1, end=tiny.begin + 60 if tiny.begin else 60))
