@@ -267,7 +267,7 @@ class AdaptiveController:
             obs = obs or self.observe(sim, approach, now)
             if approach.feeders and getattr(self.policy, "uses_neighbours", False):
                 obs.neighbours = self._neighbours(sim, approach, now)
-            choice = self.policy.choose(approach, obs, state, self.timing)
+            choice = self.policy.choose(approach, obs, state, self.timing.at(approach.clearing_s))
             if approach.walkways:
                 choice = self._pedestrian_call(sim, approach, choice)
                 walking = [state.lit[c.index] for c in approach.walkways if c.index in state.lit]
@@ -480,7 +480,7 @@ class AdaptiveController:
         """Whether vehicles of links losing their green are still inside the junction on a
         path that crosses a link about to turn green (then the clearance is extended by a
         second, up to ``timing.max_clearance_extension_s``)."""
-        if now - state.clearance_start >= self.timing.intergreen_s + self.timing.max_clearance_extension_s - 1e-6:
+        if now - state.clearance_start >= self.timing.at(approach.clearing_s).intergreen_s + self.timing.max_clearance_extension_s - 1e-6:
             return False
         target = approach.greens[state.current]
         shown = state.transition[0][0]
@@ -546,7 +546,7 @@ class AdaptiveController:
         now: float,
         obs: Observation | None = None,
     ) -> None:
-        phases = transition(shown, approach.greens[target], self.timing, approach.walkways)
+        phases = transition(shown, approach.greens[target], self.timing.at(approach.clearing_s), approach.walkways)
         state.current = target
         if not phases:  # (links held red stay held: the new green serves them too)
             state.green_since = now

@@ -106,6 +106,8 @@ class Approach:
     there (a left turn waiting for a gap) still fills the short lane behind it."""
     walkways: tuple[Crossing, ...] = ()
     """The signal's pedestrian crossings (the clearance after their green)."""
+    clearing_s: float = 0.0
+    """The signal's :attr:`signals.model.Signal.clearing_s`."""
 
     @cached_property
     def link_lane(self) -> dict[int, int]:
@@ -250,6 +252,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
             for via in link.via
         },
         walkways=signal.walkways,
+        clearing_s=signal.clearing_s,
     )
 
 

@@ -97,6 +97,7 @@ def derive(
     InputError
         If the controller served no green at this signal in the period.
     """
+    timing = timing.at(signal.clearing_s)
     own = [g for g in greens if g.tls_id == signal.tls_id and g.end > begin and g.begin < end]
     order = [p.state for p in signal.green_phases()]
     totals = dict.fromkeys(order, 0.0)

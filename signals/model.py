@@ -118,6 +118,10 @@ class Signal:
     walkways: tuple[Crossing, ...] = ()
     """The pedestrian crossings with their lengths and the vehicle links crossing them (what
     the clearance after their green is timed from)."""
+    clearing_s: float = 0.0
+    """Seconds a vehicle entering at the end of the green needs to clear the junction on
+    its longest path, its length (5 m) included, at its approach's speed limit (ITE's red
+    clearance ``(W + L) / v``): what the yellow and all-red must cover."""
     gives_way: frozenset[tuple[int, int]] = frozenset()
     """Pairs ``(i, j)`` of ``conflicts`` (either order) where link ``i`` gives way to link
     ``j`` by the junction's right of way (its ``<request>`` responses)."""

@@ -11,7 +11,7 @@ before any vehicle crossing their path gets priority green.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import ceil
 
@@ -50,6 +50,10 @@ class Timing:
     walking_speed_ms: float = 1.2
     """Walking speed the pedestrian clearance is timed for (HCM and RiLSA: 1.2 m/s; MUTCD's
     3.5 ft/s is 1.07 m/s)."""
+    all_red_auto: bool = False
+    """Lengthen the all-red at each signal to what its geometry needs: a vehicle entering
+    at the end of the yellow clears the junction before a conflicting green (see
+    :meth:`at`)."""
     max_pedestrian_wait_s: float = 60.0
     """Adaptive controllers change to a green serving a crossing once someone has waited
     this long there (a pedestrian call no vehicle demand can hold off for good)."""
@@ -57,6 +61,15 @@ class Timing:
     @property
     def intergreen_s(self) -> float:
         return self.yellow_s + self.all_red_s
+
+    def at(self, clearing_s: float) -> Timing:
+        """The timing at a signal whose longest path takes ``clearing_s`` to clear
+        (:attr:`signals.model.Signal.clearing_s`): with ``all_red_auto`` its all-red is
+        what the yellow leaves of that, in whole seconds up; unchanged otherwise."""
+        if not self.all_red_auto:
+            return self
+        needed = float(ceil(clearing_s - self.yellow_s - 1e-9))
+        return replace(self, all_red_s=needed) if needed > self.all_red_s else self
 
 
 @dataclass(frozen=True)

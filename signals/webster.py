@@ -220,6 +220,7 @@ def size(
     InfeasibleError
         If the stages cannot serve every lane with traffic within the cycle bounds.
     """
+    timing = timing.at(signal.clearing_s)
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")
@@ -391,7 +392,7 @@ def webster(
                 Stage(state, green, timing.min_green_s, None)
                 for state, green in zip(sizing.stages, sizing.greens_s, strict=True)
             ],
-            timing,
+            timing.at(signal.clearing_s),
             program_id=program_id,
             walkways=signal.walkways,
         )

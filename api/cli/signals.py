@@ -32,7 +32,13 @@ EndOpt = Annotated[str | None, typer.Option("--end", help="End of the window, se
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 YellowOpt = Annotated[float, typer.Option("--yellow", min=2.0, help="Yellow time, s.")]
 AllRedOpt = Annotated[
-    float, typer.Option("--all-red", min=0.0, help="All-red time after each yellow, s.")
+    str,
+    typer.Option(
+        "--all-red",
+        help="All-red time after each yellow, s; 'auto' (or 'auto:S' for at least S s): at each "
+        "signal what a vehicle entering at the end of the yellow needs to clear its junction "
+        "(ITE's (W + L) / v), for large junctions.",
+    ),
 ]
 MinGreenOpt = Annotated[float, typer.Option("--min-green", min=3.0, help="Shortest green, s.")]
 WorkersOpt = Annotated[
@@ -95,10 +101,19 @@ def _tls(value: str | None) -> list[str] | None:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
 
-def _timing(yellow: float, all_red: float, min_green: float) -> Any:
+def _timing(yellow: float, all_red: str, min_green: float) -> Any:
     from signals.phases import Timing
 
-    return Timing(yellow_s=yellow, all_red_s=all_red, min_green_s=min_green)
+    text = all_red.strip().lower()
+    auto = text == "auto" or text.startswith("auto:")
+    number = text[len("auto:") :] if text.startswith("auto:") else "0" if auto else text
+    try:
+        seconds = float(number)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0.0:  # (also NaN)
+        raise InputError(f"--all-red {all_red!r}: expected seconds (0 or more), 'auto' or 'auto:SECONDS'")
+    return Timing(yellow_s=yellow, all_red_s=seconds, min_green_s=min_green, all_red_auto=auto)
 
 
 def _window(
@@ -158,7 +173,7 @@ def optimize(
     ] = None,
     measure_saturation: MeasureOpt = False,
     yellow: YellowOpt = 3.0,
-    all_red: AllRedOpt = 0.0,
+    all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
@@ -302,7 +317,7 @@ def capacity(
         ),
     ] = False,
     yellow: YellowOpt = 3.0,
-    all_red: AllRedOpt = 0.0,
+    all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
 ) -> None:
     """How much green each signal needs for its flows: the critical flow ratio (share of the
@@ -455,7 +470,7 @@ def evaluate(
     end: EndOpt = None,
     json_: JsonOpt = False,
     yellow: YellowOpt = 3.0,
-    all_red: AllRedOpt = 0.0,
+    all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     teleport: Annotated[
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
@@ -551,7 +566,7 @@ def tune(
     end: EndOpt = None,
     json_: JsonOpt = False,
     yellow: YellowOpt = 3.0,
-    all_red: AllRedOpt = 0.0,
+    all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,

@@ -117,6 +117,21 @@ def test_unknown_and_unsignalised_junctions(tiny, tmp_path):
     assert not out.exists()
 
 
+def test_all_red_takes_seconds_or_auto(tiny, tmp_path):
+    out = tmp_path / "plan.add.xml"
+    for bad in ("fast", "-1", "auto:x", "nan"):
+        assert_one_line_error(
+            its("signals", "optimize", tiny.root, "--all-red", bad, "--out", out),
+            f"--all-red '{bad}': expected seconds (0 or more), 'auto' or 'auto:SECONDS'",
+        )
+    assert not out.exists()
+    done = its("signals", "optimize", tiny.root, "--method", "webster", "--all-red", "auto:1", "--out", out)
+    assert done.returncode == 0, done.stderr
+    # the tiny network's junctions clear within the yellow: the floor of 1 s holds
+    all_red = [p.duration for plan in read_plans(out) for p in plan.phases if p.name == "all-red"]
+    assert all_red and set(all_red) == {1.0}
+
+
 def test_no_flows_for_a_junction(tiny, tmp_path):
     out = tmp_path / "plan.add.xml"
     done = its(

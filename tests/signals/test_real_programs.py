@@ -84,3 +84,22 @@ def test_sumo_refusing_a_configuration_says_why(tiny, tmp_path, settings):
     )
     with pytest.raises(SimulationError, match="No option with the name 'osg-view' exists"):
         run(load(broken, settings=settings), RunConfig(seed=1, end=tiny.begin + 60 if tiny.begin else 60))
+
+
+def test_all_red_from_geometry_only_when_asked():
+    from signals.phases import Timing
+
+    assert Timing().at(9.0) == Timing()  # the default keeps its all-red everywhere
+    auto = Timing(all_red_auto=True)
+    assert auto.at(5.1).all_red_s == 3.0  # 5.1 s to clear, 3 s of it yellow: 2.1 -> 3 s
+    assert auto.at(2.4).all_red_s == 0.0  # the yellow covers it
+    assert Timing(all_red_auto=True, all_red_s=4.0).at(5.1).all_red_s == 4.0  # never below the floor
+
+
+@pytest.mark.sumo
+def test_clearing_time_grows_with_the_junction():
+    # Braunschweig's research junction (about 50 m across) against a small OSM junction
+    big = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
+    small = min(read_signals(GAME / "DRT" / "osm.net.xml").signals.values(), key=lambda s: s.clearing_s)
+    assert 4.5 < big.clearing_s < 6.0
+    assert 0.5 < small.clearing_s < 3.0
