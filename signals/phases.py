@@ -211,6 +211,9 @@ def split_greens(signal: Signal) -> tuple[str, ...]:
         served, protected = chosen, chosen & priority
         if any(served <= s and protected <= p for s, p in program):
             continue
+        # the pedestrian crossings no chosen link crosses walk with it
+        walking = {c.index for c in signal.walkways if c.index in shown and not c.foes & chosen}
+        served, protected = served | walking, protected | walking
         state = "".join(
             ("G" if i in protected else "g") if i in served else "s" if i in stop_go else "r" for i in range(signal.size)
         )

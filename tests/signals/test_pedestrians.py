@@ -169,3 +169,23 @@ def test_adaptive_control_walks_on_call_and_clears_every_walk(name, crossings_cf
     # the walkers cross at the centre only: elsewhere no walk starts (beyond the one the
     # programs show as the run begins)
     assert walks.get("B1", 0) > 0 and set(walks) == {"B1"}
+
+
+def test_split_phases_walk_the_crossings_they_do_not_cross(walk_cross):
+    from dataclasses import replace
+
+    from signals.phases import split_greens
+
+    # a program with protected lefts, so each approach may run alone; the crossing here
+    # walks the south arm (crossed by the south approach's links 2 and 3)
+    program = TimingPlan(
+        "X", "p", (Phase("GgGgrrr", 30.0), Phase("yyyyrrr", 3.0), Phase("rGrGrrr", 10.0), Phase("ryryrrr", 3.0),
+                   Phase("rrrrGGG", 30.0), Phase("rrrryyr", 3.0)),
+    )  # fmt: skip
+    south = Crossing(6, 12.0, frozenset({2, 3}), ":X_c0", (":X_w0", ":X_w1"))
+    signal = replace(walk_cross, programs=(program,), walkways=(south,))
+    splits = split_greens(signal)
+    assert "GGrrrrG" in splits  # the north approach alone, and the crossing it does not cross
+    for state in splits:
+        crossed = any(state[f] in GREEN for f in south.foes)
+        assert (state[6] in GREEN) is not crossed, state
