@@ -41,6 +41,15 @@ AllRedOpt = Annotated[
     ),
 ]
 MinGreenOpt = Annotated[float, typer.Option("--min-green", min=3.0, help="Shortest green, s.")]
+WalkOpt = Annotated[
+    float,
+    typer.Option(
+        "--walking-speed",
+        min=0.5,
+        max=2.0,
+        help="Walking speed pedestrian clearances are timed for, m/s (HCM, RiLSA 1.2; MUTCD 1.07).",
+    ),
+]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")
 ]
@@ -101,7 +110,7 @@ def _tls(value: str | None) -> list[str] | None:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
 
-def _timing(yellow: float, all_red: str, min_green: float) -> Any:
+def _timing(yellow: float, all_red: str, min_green: float, walking_speed: float = 1.2) -> Any:
     from signals.phases import Timing
 
     text = all_red.strip().lower()
@@ -113,7 +122,13 @@ def _timing(yellow: float, all_red: str, min_green: float) -> Any:
         seconds = -1.0
     if not seconds >= 0.0:  # (also NaN)
         raise InputError(f"--all-red {all_red!r}: expected seconds (0 or more), 'auto' or 'auto:SECONDS'")
-    return Timing(yellow_s=yellow, all_red_s=seconds, min_green_s=min_green, all_red_auto=auto)
+    return Timing(
+        yellow_s=yellow,
+        all_red_s=seconds,
+        min_green_s=min_green,
+        all_red_auto=auto,
+        walking_speed_ms=walking_speed,
+    )
 
 
 def _window(
@@ -175,6 +190,7 @@ def optimize(
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
+    walking_speed: WalkOpt = 1.2,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
@@ -200,7 +216,7 @@ def optimize(
         )
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green)
+    timing = _timing(yellow, all_red, min_green, walking_speed)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(
@@ -319,6 +335,7 @@ def capacity(
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
+    walking_speed: WalkOpt = 1.2,
 ) -> None:
     """How much green each signal needs for its flows: the critical flow ratio (share of the
     window the critical lanes need as green), against what a longest cycle can serve after
@@ -326,7 +343,7 @@ def capacity(
     --handbook is given."""
     _require_counts(counts)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green)
+    timing = _timing(yellow, all_red, min_green, walking_speed)
     with err.status("reading the flows"):
         flows = services.signal_flows(window, counts=counts)
     saturation = None if handbook else _measured(window, flows)
@@ -472,6 +489,7 @@ def evaluate(
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
+    walking_speed: WalkOpt = 1.2,
     teleport: Annotated[
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
     ] = -1,
@@ -493,7 +511,7 @@ def evaluate(
         raise InputError("--set applies to a controller; a plan file has its own timings")
     options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green)
+    timing = _timing(yellow, all_red, min_green, walking_speed)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing, options=options)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
@@ -568,6 +586,7 @@ def tune(
     yellow: YellowOpt = 3.0,
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
+    walking_speed: WalkOpt = 1.2,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
 ) -> None:
@@ -584,7 +603,7 @@ def tune(
         grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
     check_grid(grid)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green)
+    timing = _timing(yellow, all_red, min_green, walking_speed)
     train = list(range(1, seeds + 1))
     test = list(range(first_held_out, first_held_out + held_out))
     if set(train) & set(test):
