@@ -48,7 +48,9 @@ class PlanSwitch:
     """Swap ``plans`` into the simulation at each signal's next cycle boundary after ``at_s``
     (at once when ``at_s`` is None). ``records`` says what happened, per signal; with ``log``
     they are also written there as JSON when the run ends. ``walkways`` (per signal, its
-    pedestrian crossings) times the pedestrian clearance of the change-over."""
+    pedestrian crossings) times the pedestrian clearance of the change-over, ``clearing``
+    (per signal, :attr:`signals.model.Signal.clearing_s`) its all-red when ``timing`` sizes
+    it from geometry."""
 
     interval_s = 1.0
 
@@ -60,9 +62,11 @@ class PlanSwitch:
         timing: Timing = Timing(),
         log: Path | None = None,
         walkways: Mapping[str, tuple[Crossing, ...]] | None = None,
+        clearing: Mapping[str, float] | None = None,
     ) -> None:
         self.plans = tuple(plans)
         self.walkways = dict(walkways or {})
+        self.clearing = dict(clearing or {})
         self.at_s = at_s
         self.timing = timing
         self.log = log
@@ -103,7 +107,12 @@ class PlanSwitch:
             pending.record.boundary_s = now
             shown = str(sim.apply("trafficlight", "getRedYellowGreenState", tls_id))
             phases = (
-                transition(shown, pending.plan.phases[0].state, self.timing, self.walkways.get(tls_id, ()))
+                transition(
+                    shown,
+                    pending.plan.phases[0].state,
+                    self.timing.at(self.clearing.get(tls_id, 0.0)),
+                    self.walkways.get(tls_id, ()),
+                )
                 if _is_green(shown)
                 else ()
             )

@@ -898,6 +898,11 @@ def plan_switch(
     network = read_signals(cfg.net, cfg.additionals)
     plans = read_plans(plans_file, network)
     require_safe(plans, network, timing, fixed_time=all(p.type == "static" for p in plans))
+    signals = {p.tls_id: network.signals[p.tls_id] for p in plans}
     return PlanSwitch(
-        plans, at_s=at_s, timing=timing, walkways={p.tls_id: network.signals[p.tls_id].walkways for p in plans}
+        plans,
+        at_s=at_s,
+        timing=timing,
+        walkways={tls: s.walkways for tls, s in signals.items()},
+        clearing={tls: s.clearing_s for tls, s in signals.items()},
     )
