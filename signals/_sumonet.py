@@ -108,7 +108,7 @@ def read(path: Path) -> SignalNetwork:
             size=size,
             conflicts=frozenset(conflicts),
             gives_way=frozenset(gives_way),
-            clearing_s=max((_clearing_s(net, c) for c in connections if not _pedestrian(c)), default=0.0),
+            clearing_s=max((_clearing_s(net, link, lanes) for link in links), default=0.0),
             conflict_lanes=examples,
             programs=programs,
             junctions=junction_ids,
@@ -213,11 +213,11 @@ def _request_indices(node: sumolib.net.node.Node) -> dict[int, int]:
     return rows
 
 
-def _clearing_s(net: sumolib.net.Net, connection: sumolib.net.connection.Connection) -> float:
+def _clearing_s(net: sumolib.net.Net, link: Link, lanes: dict[str, LaneGeom]) -> float:
     """(W + L) / v of one link: its path across the junction plus a 5 m vehicle, at the
     speed limit of the lane it comes from (at least 5 m/s)."""
-    across = sum(net.getLane(lane).getLength() for lane in _via(net, connection))
-    return (across + 5.0) / max(5.0, float(connection.getFromLane().getSpeed()))
+    across = sum(net.getLane(lane).getLength() for lane in link.via)
+    return (across + 5.0) / max(5.0, lanes[link.from_lane].speed)
 
 
 def _responds(node: sumolib.net.node.Node, row: int, foe: int) -> bool:

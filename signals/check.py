@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from its.control import TimingPlan
+from its.control import Phase, TimingPlan
 from its.errors import PlanError
-from signals.model import GREEN, Signal, SignalNetwork, green_indices, is_green_state
+from signals.model import GREEN, Crossing, Signal, SignalNetwork, green_indices, is_green_state
 from signals.phases import Timing
 
 __all__ = ["Fault", "check_states", "faults", "require_safe"]
@@ -157,25 +157,33 @@ def _short_pedestrian_clearances(plan: TimingPlan, signal: Signal, timing: Timin
         for i, phase in enumerate(phases):
             if phase.state[k] not in GREEN or phases[(i + 1) % n].state[k] in GREEN:
                 continue
-            elapsed = 0.0
-            for step in range(1, n + 1):
-                later = phases[(i + step) % n]
-                if later.state[k] in GREEN:
-                    break
-                started = sorted(f for f in crossing.foes if later.state[f] == "G" and phase.state[f] != "G")
-                if started:
-                    if elapsed < needed - 1e-6:
-                        out.append(
-                            (
-                                i,
-                                f"crossing {k} ({crossing.length_m:.1f} m) is red {elapsed:g} s before link "
-                                f"{started[0]} ({_link(signal, started[0])}) crossing it turns green; a "
-                                f"pedestrian at {timing.walking_speed_ms:g} m/s needs {needed:.1f} s",
-                            )
-                        )
-                    break
-                elapsed += later.min_dur if later.min_dur is not None and is_green_state(later.state) else later.duration
+            elapsed, foe = _until_released(phases, i, crossing)
+            if foe is not None and elapsed < needed - 1e-6:
+                out.append(
+                    (
+                        i,
+                        f"crossing {k} ({crossing.length_m:.1f} m) is red {elapsed:g} s before link "
+                        f"{foe} ({_link(signal, foe)}) crossing it turns green; a "
+                        f"pedestrian at {timing.walking_speed_ms:g} m/s needs {needed:.1f} s",
+                    )
+                )
     return out
+
+
+def _until_released(phases: tuple[Phase, ...], end: int, crossing: Crossing) -> tuple[float, int | None]:
+    """Seconds from the end of phase ``end`` (the last of a walk) until a vehicle link
+    crossing the walk's path gets priority green, and that link; None for the link when the
+    walk comes back first (green phases between count at their minimum)."""
+    elapsed = 0.0
+    for step in range(1, len(phases) + 1):
+        later = phases[(end + step) % len(phases)]
+        if later.state[crossing.index] in GREEN:
+            return elapsed, None
+        released = crossing.released(phases[end].state, later.state)
+        if released:
+            return elapsed, released[0]
+        elapsed += later.min_dur if later.min_dur is not None and is_green_state(later.state) else later.duration
+    return elapsed, None
 
 
 def check_states(states: Iterable[str], signal: Signal) -> list[str]:

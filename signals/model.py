@@ -68,6 +68,11 @@ class Crossing:
     edge: str = ""
     sides: tuple[str, ...] = ()
 
+    def released(self, before: str, after: str) -> list[int]:
+        """The vehicle links crossing its path that have priority green (``G``) in ``after``
+        and not in ``before``: those a pedestrian still walking it must not meet."""
+        return sorted(f for f in self.foes if after[f] == "G" and before[f] != "G")
+
 
 @dataclass(frozen=True)
 class Link:

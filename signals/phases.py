@@ -103,7 +103,7 @@ def transition(
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
-    walks = {c.index: c for c in walkways}
+    walks = {c.index for c in walkways}
     losing = [a in GREEN and b not in GREEN for a, b in zip(current, following, strict=True)]
     if not any(losing):
         return ()
@@ -112,7 +112,7 @@ def transition(
         (
             c.length_m / timing.walking_speed_ms
             for c in walkways
-            if losing[c.index] and any(following[f] == "G" and current[f] != "G" for f in c.foes)
+            if losing[c.index] and c.released(current, following)
         ),
         default=0.0,
     )

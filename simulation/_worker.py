@@ -102,12 +102,10 @@ def _first_error(log_path: Path) -> str:
     sys.stderr.flush()
     try:
         with open(log_path, encoding="utf-8", errors="replace") as stream:
-            for line in stream:
-                if line.startswith("Error: "):
-                    return " ".join(line[len("Error: ") :].split())
+            first = next((line for line in stream if line.startswith("Error: ")), "")
     except OSError:
-        pass
-    return ""
+        return ""
+    return " ".join(first[len("Error: ") :].split())
 
 
 def execute(plan: RunPlan, backend, *, version: str = "", progress=None) -> SimResult:
