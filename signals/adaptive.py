@@ -133,6 +133,8 @@ class SignalState:
     """Remaining (state, end time) phases of the change in progress."""
     switches: int = 0
     clearance_start: float = 0.0
+    clearance_s: float = 0.0
+    """How long the change in progress was planned to last (before any extension)."""
     shown: str = ""
     """The state the signal shows now."""
     lit: dict[int, float] = field(default_factory=dict)
@@ -210,8 +212,6 @@ class AdaptiveController:
         self.states: list[SignalState] = []
         self._records: list[tuple[float, str, str, str]] = []
         self._index = {a.tls_id: i for i, a in enumerate(self.approaches)}
-        # each signal's own timing (its all-red sized from its geometry when asked)
-        self._timings = [timing.at(a.clearing_s) for a in self.approaches]
         self._seen: dict[str, Observation] = {}
         self._gating = bool(getattr(policy, "exit_blockage", False))
         self._intents = bool(getattr(policy, "turn_intent", False))
@@ -269,7 +269,7 @@ class AdaptiveController:
             obs = obs or self.observe(sim, approach, now)
             if approach.feeders and getattr(self.policy, "uses_neighbours", False):
                 obs.neighbours = self._neighbours(sim, approach, now)
-            choice = self.policy.choose(approach, obs, state, self._timings[self._index[approach.tls_id]])
+            choice = self.policy.choose(approach, obs, state, self.timing)
             if approach.walkways:
                 choice = self._pedestrian_call(sim, approach, choice)
                 walking = [state.lit[c.index] for c in approach.walkways if c.index in state.lit]
@@ -482,8 +482,7 @@ class AdaptiveController:
         """Whether vehicles of links losing their green are still inside the junction on a
         path that crosses a link about to turn green (then the clearance is extended by a
         second, up to ``timing.max_clearance_extension_s``)."""
-        intergreen = self._timings[self._index[approach.tls_id]].intergreen_s
-        if now - state.clearance_start >= intergreen + self.timing.max_clearance_extension_s - 1e-6:
+        if now - state.clearance_start >= state.clearance_s + self.timing.max_clearance_extension_s - 1e-6:
             return False
         target = approach.greens[state.current]
         shown = state.transition[0][0]
@@ -549,7 +548,7 @@ class AdaptiveController:
         now: float,
         obs: Observation | None = None,
     ) -> None:
-        phases = transition(shown, approach.greens[target], self._timings[self._index[approach.tls_id]], approach.walkways)
+        phases = transition(shown, approach.greens[target], self.timing, approach.walkways, approach.intergreens)
         state.current = target
         if not phases:  # (links held red stay held: the new green serves them too)
             state.green_since = now
@@ -558,6 +557,7 @@ class AdaptiveController:
             return
         end = now
         state.clearance_start = now
+        state.clearance_s = sum(phase.duration for phase in phases)
         state.transition = []
         for phase in phases:
             end += phase.duration

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from signals.model import GREEN, Crossing, Signal, SignalNetwork
+from signals.model import GREEN, Crossing, Intergreens, Signal, SignalNetwork
 from signals.phases import split_greens
 
 __all__ = ["Approach", "WATCH_BOX", "WATCH_GAP", "WATCH_IN", "WATCH_OUT", "WATCH_UP", "approaches"]
@@ -106,8 +106,8 @@ class Approach:
     there (a left turn waiting for a gap) still fills the short lane behind it."""
     walkways: tuple[Crossing, ...] = ()
     """The signal's pedestrian crossings (the clearance after their green)."""
-    clearing_s: float = 0.0
-    """The signal's :attr:`signals.model.Signal.clearing_s`."""
+    intergreens: Intergreens = Intergreens()
+    """The signal's :attr:`signals.model.Signal.intergreens`."""
 
     @cached_property
     def link_lane(self) -> dict[int, int]:
@@ -252,7 +252,7 @@ def _approach(network: SignalNetwork, signal: Signal, reach_m: float, split_phas
             for via in link.via
         },
         walkways=signal.walkways,
-        clearing_s=signal.clearing_s,
+        intergreens=signal.intergreens,
     )
 
 

@@ -1,5 +1,6 @@
 """The plan safety checker: conflicting greens, greens below their minimum, missing or short
-yellows, pedestrian clearances too short for the crossing, movements never green, cycles
+yellows, intergreens shorter than the junction's geometry needs (when the timing sizes the
+all-red), pedestrian clearances too short for the crossing, movements never green, cycles
 outside bounds, and plans that do not fit the network's signal.
 
 :func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
@@ -25,7 +26,9 @@ _ALPHABET = frozenset("GgyYrRsuoO")
 @dataclass(frozen=True)
 class Fault:
     """One safety fault: ``kind`` is ``size``, ``alphabet``, ``conflict``, ``short-green``,
-    ``missing-yellow``, ``short-yellow``, ``pedestrian-clearance`` (a vehicle crossing a
+    ``missing-yellow``, ``short-yellow``, ``short-intergreen`` (with the timing's
+    ``all_red_auto``: a conflicting link turns green before the junction's intergreen
+    matrix allows), ``pedestrian-clearance`` (a vehicle crossing a
     pedestrian crossing's path gets priority green before someone who stepped off the kerb
     at the end of its green can reach the far side), ``unserved`` (a movement the
     junction's own program serves is never green), ``cycle`` or ``empty``; ``phase`` the
@@ -97,6 +100,9 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
                 add("short-yellow", i, f"yellow of {run:g} s is shorter than {timing.yellow_s:g} s")
     for i, message in _short_pedestrian_clearances(plan, signal, timing):
         add("pedestrian-clearance", i, message)
+    if timing.all_red_auto:
+        for i, message in _short_intergreens(plan, signal, timing):
+            add("short-intergreen", i, message)
     shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)
@@ -168,6 +174,56 @@ def _short_pedestrian_clearances(plan: TimingPlan, signal: Signal, timing: Timin
                     )
                 )
     return out
+
+
+def _short_intergreens(plan: TimingPlan, signal: Signal, timing: Timing) -> list[tuple[int, str]]:
+    """(phase, message) for each end of a link's green after which a conflicting link turns
+    green sooner than the yellow and the all-red the signal's intergreen matrix asks for
+    (green phases between count at their minimum; one message per green end)."""
+    entering: dict[int, dict[int, float]] = {}
+    for i, j, seconds in signal.intergreens.needs:
+        entering.setdefault(i, {})[j] = seconds
+    phases = plan.phases
+    n = len(phases)
+    out: list[tuple[int, str]] = []
+    for end, phase in enumerate(phases):
+        after = phases[(end + 1) % n].state
+        for k in sorted(entering):
+            if phase.state[k] not in GREEN or after[k] in GREEN:
+                continue
+            fault = _first_short_entry(phases, end, k, entering[k], timing.yellow_s)
+            if fault is not None:
+                foe, elapsed, needed = fault
+                out.append(
+                    (
+                        end,
+                        f"link {k} ({_link(signal, k)}) has {elapsed:g} s after its green before "
+                        f"conflicting link {foe} ({_link(signal, foe)}) turns green; the "
+                        f"junction's geometry needs {needed:g} s (yellow and all-red)",
+                    )
+                )
+                break
+    return out
+
+
+def _first_short_entry(
+    phases: tuple[Phase, ...], end: int, clearing: int, needs: dict[int, float], yellow_s: float
+) -> tuple[int, float, float] | None:
+    """The first conflicting link of ``needs`` (entering link -> all-red it needs) turning
+    green too soon after ``clearing``'s green ends with phase ``end``: (link, seconds it
+    got, seconds it needed)."""
+    elapsed = 0.0
+    pending = {j: s for j, s in needs.items() if phases[end].state[j] not in GREEN}
+    for step in range(1, len(phases) + 1):
+        later = phases[(end + step) % len(phases)]
+        if later.state[clearing] in GREEN:
+            return None
+        for j in [j for j in pending if later.state[j] in GREEN]:
+            if elapsed < yellow_s + pending[j] - 1e-6:
+                return j, elapsed, yellow_s + pending[j]
+            del pending[j]
+        elapsed += later.min_dur if later.min_dur is not None and is_green_state(later.state) else later.duration
+    return None
 
 
 def _until_released(phases: tuple[Phase, ...], end: int, crossing: Crossing) -> tuple[float, int | None]:

@@ -72,7 +72,7 @@ def make_controller(
         for a in approach.greens:
             for b in approach.greens:
                 if a != b:
-                    states += [p.state for p in transition(a, b, timing.at(signal.clearing_s), signal.walkways)]
+                    states += [p.state for p in transition(a, b, timing, signal.walkways, signal.intergreens)]
         problems = check_states(states, signal)
         if problems:
             raise PlanError(f"{signal.tls_id}: its green phases are unsafe: {problems[0]}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from its.control import SimHandle, TimingPlan
 from its.errors import SimulationError
-from signals.model import Crossing
+from signals.model import Crossing, Intergreens
 from signals.phases import Timing, transition
 
 __all__ = ["PlanSwitch", "SwitchRecord"]
@@ -48,9 +48,9 @@ class PlanSwitch:
     """Swap ``plans`` into the simulation at each signal's next cycle boundary after ``at_s``
     (at once when ``at_s`` is None). ``records`` says what happened, per signal; with ``log``
     they are also written there as JSON when the run ends. ``walkways`` (per signal, its
-    pedestrian crossings) times the pedestrian clearance of the change-over, ``clearing``
-    (per signal, :attr:`signals.model.Signal.clearing_s`) its all-red when ``timing`` sizes
-    it from geometry."""
+    pedestrian crossings) times the pedestrian clearance of the change-over, ``intergreens``
+    (per signal, :attr:`signals.model.Signal.intergreens`) its all-red when ``timing``
+    sizes it from geometry."""
 
     interval_s = 1.0
 
@@ -62,11 +62,11 @@ class PlanSwitch:
         timing: Timing = Timing(),
         log: Path | None = None,
         walkways: Mapping[str, tuple[Crossing, ...]] | None = None,
-        clearing: Mapping[str, float] | None = None,
+        intergreens: Mapping[str, Intergreens] | None = None,
     ) -> None:
         self.plans = tuple(plans)
         self.walkways = dict(walkways or {})
-        self.clearing = dict(clearing or {})
+        self.intergreens = dict(intergreens or {})
         self.at_s = at_s
         self.timing = timing
         self.log = log
@@ -110,8 +110,9 @@ class PlanSwitch:
                 transition(
                     shown,
                     pending.plan.phases[0].state,
-                    self.timing.at(self.clearing.get(tls_id, 0.0)),
+                    self.timing,
                     self.walkways.get(tls_id, ()),
+                    self.intergreens.get(tls_id, Intergreens()),
                 )
                 if _is_green(shown)
                 else ()

@@ -97,7 +97,6 @@ def derive(
     InputError
         If the controller served no green at this signal in the period.
     """
-    timing = timing.at(signal.clearing_s)
     own = [g for g in greens if g.tls_id == signal.tls_id and g.end > begin and g.begin < end]
     order = [p.state for p in signal.green_phases()]
     totals = dict.fromkeys(order, 0.0)
@@ -127,7 +126,7 @@ def derive(
             totals[s], counts[s] = timing.min_green_s, 1
             shown |= extra
     used = [s for s in order if counts[s] > 0]
-    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways) for i in range(len(used))) if len(used) > 1 else 0.0
+    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways, signal.intergreens) for i in range(len(used))) if len(used) > 1 else 0.0
     services = max(counts[s] for s in used)
     cycle = max((end - begin) / services, min_cycle_s)
     cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
@@ -145,7 +144,8 @@ def derive(
         seconds[k] -= cut
         excess -= cut
     stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
-    return build_plan(signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways)
+    return build_plan(signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways, intergreens=signal.intergreens
+    )
 
 
 def _nearest(state: str, order: Sequence[str]) -> str | None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from signals.adaptive import HALTING_SPEED, NOT_HERE, UNKNOWN, Observation, SignalState
 from signals.approach import Approach
-from signals.model import GREEN
+from signals.model import GREEN, Intergreens
 from signals.phases import Timing, clearance_s
 
 __all__ = ["Lookahead"]
@@ -219,7 +219,16 @@ class Lookahead:
         steps = self._steps(approach, arrivals, capacity, (current, *chosen), timing)
         arrivals = arrivals[:steps]
         plans, firsts = _plans(
-            approach.greens, current, chosen, timing, steps, self.dt_s, self.startup_s, self.first_s, self.second_s
+            approach.greens,
+            current,
+            chosen,
+            timing,
+            steps,
+            self.dt_s,
+            self.startup_s,
+            self.first_s,
+            self.second_s,
+            approach.intergreens,
         )
         extended = np.concatenate(
             [capacity, np.minimum(capacity[:, None, :], capacity[None, :, :]).reshape(-1, capacity.shape[1])]
@@ -273,7 +282,7 @@ class Lookahead:
             if served.any():
                 total += float((standing[served] / capacity[p][served]).max()) * self.dt_s
             if before != p:  # one green alone has no change
-                total += clearance_s(approach.greens[before], approach.greens[p], timing) + self.startup_s
+                total += clearance_s(approach.greens[before], approach.greens[p], timing, intergreens=approach.intergreens) + self.startup_s
         if total <= self.horizon_s:
             return short
         longest = max(short, int(round(self.max_horizon_s / self.dt_s)))
@@ -533,6 +542,7 @@ def _plans(
     startup_s: float,
     first_s: tuple[float, ...],
     second_s: tuple[float, ...],
+    intergreens: Intergreens = Intergreens(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every three-stage plan over the horizon as pseudo-phase indices per step: the current
     green for ``g1``, the change, green ``b`` (one of ``chosen``) for ``g2``, the change, then
@@ -541,7 +551,7 @@ def _plans(
     n = len(greens)
 
     def lost(a: int, b: int) -> int:
-        return int(np.ceil((clearance_s(greens[a], greens[b], timing) + startup_s) / dt - 1e-9))
+        return int(np.ceil((clearance_s(greens[a], greens[b], timing, intergreens=intergreens) + startup_s) / dt - 1e-9))
 
     firsts = sorted({min(steps, int(round(g / dt))) for g in first_s})
     seconds = sorted({max(int(np.ceil(timing.min_green_s / dt)), int(round(g / dt))) for g in second_s})

@@ -19,6 +19,7 @@ __all__ = [
     "GREEN",
     "PEDESTRIAN_CLEARANCE",
     "Crossing",
+    "Intergreens",
     "LaneGeom",
     "Link",
     "Signal",
@@ -75,6 +76,39 @@ class Crossing:
 
 
 @dataclass(frozen=True)
+class Intergreens:
+    """A signal's intergreen matrix: for each conflicting pair of vehicle links, the all-red
+    the junction's geometry needs between the end of the first one's yellow and the start
+    of the second one's green.
+
+    ``needs`` holds ``(clearing, entering, seconds)``, only the pairs that need some. The
+    seconds are RiLSA's ``t_r - t_e`` (the transit time ``t_u`` being the yellow): the last
+    vehicle of the clearing link crosses its stop line as its yellow ends and needs
+    ``t_r`` to clear the conflict area, ``s_r`` metres away along its path, with its
+    length ``l`` (speeding up from its approach's limit to the junction's); the first
+    vehicle of the entering link, at its green, takes ``t_e = s_e / v_e`` to reach it
+    (ITE's ``(W + L) / v``, taken per conflict instead of across the whole junction)."""
+
+    needs: tuple[tuple[int, int, float], ...] = ()
+
+    def all_red_s(self, current: str, following: str) -> float:
+        """The longest all-red any link losing green in ``current -> following`` needs
+        before a conflicting link gaining green (0 when none does)."""
+        return max(
+            (
+                s
+                for i, j, s in self.needs
+                if current[i] in GREEN and following[i] not in GREEN and following[j] in GREEN and current[j] not in GREEN
+            ),
+            default=0.0,
+        )
+
+    def worst(self) -> tuple[int, int, float] | None:
+        """The pair needing the longest all-red."""
+        return max(self.needs, key=lambda need: need[2], default=None)
+
+
+@dataclass(frozen=True)
 class Link:
     """One controlled connection: ``index`` is its character in the state string.
 
@@ -123,10 +157,9 @@ class Signal:
     walkways: tuple[Crossing, ...] = ()
     """The pedestrian crossings with their lengths and the vehicle links crossing them (what
     the clearance after their green is timed from)."""
-    clearing_s: float = 0.0
-    """Seconds a vehicle entering at the end of the green needs to clear the junction on
-    its longest path, its length (5 m) included, at its approach's speed limit (ITE's red
-    clearance ``(W + L) / v``): what the yellow and all-red must cover."""
+    intergreens: Intergreens = Intergreens()
+    """The all-red each conflicting pair of links needs, from the junction's geometry (used
+    when the timing sizes the all-red itself, ``--all-red auto``)."""
     gives_way: frozenset[tuple[int, int]] = frozenset()
     """Pairs ``(i, j)`` of ``conflicts`` (either order) where link ``i`` gives way to link
     ``j`` by the junction's right of way (its ``<request>`` responses)."""

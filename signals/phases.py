@@ -11,12 +11,12 @@ before any vehicle crossing their path gets priority green.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil
 
 from its.control import Phase, TimingPlan
-from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Signal, is_stage
+from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Intergreens, Signal, is_stage
 
 __all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "split_greens", "transition"]
 
@@ -51,9 +51,9 @@ class Timing:
     """Walking speed the pedestrian clearance is timed for (HCM and RiLSA: 1.2 m/s; MUTCD's
     3.5 ft/s is 1.07 m/s)."""
     all_red_auto: bool = False
-    """Lengthen the all-red at each signal to what its geometry needs: a vehicle entering
-    at the end of the yellow clears the junction before a conflicting green (see
-    :meth:`at`)."""
+    """Lengthen each change's all-red to what the junction's geometry needs between the
+    links losing green and the conflicting links gaining it (the signal's intergreen
+    matrix, :class:`signals.model.Intergreens`), never below ``all_red_s``."""
     max_pedestrian_wait_s: float = 60.0
     """Adaptive controllers change to a green serving a crossing once someone has waited
     this long there (a pedestrian call no vehicle demand can hold off for good)."""
@@ -61,15 +61,6 @@ class Timing:
     @property
     def intergreen_s(self) -> float:
         return self.yellow_s + self.all_red_s
-
-    def at(self, clearing_s: float) -> Timing:
-        """The timing at a signal whose longest path takes ``clearing_s`` to clear
-        (:attr:`signals.model.Signal.clearing_s`): with ``all_red_auto`` its all-red is
-        what the yellow leaves of that, in whole seconds up; unchanged otherwise."""
-        if not self.all_red_auto:
-            return self
-        needed = float(ceil(clearing_s - self.yellow_s - 1e-9))
-        return replace(self, all_red_s=needed) if needed > self.all_red_s else self
 
 
 @dataclass(frozen=True)
@@ -84,7 +75,11 @@ class Stage:
 
 @lru_cache(maxsize=8192)
 def transition(
-    current: str, following: str, timing: Timing, walkways: tuple[Crossing, ...] = ()
+    current: str,
+    following: str,
+    timing: Timing,
+    walkways: tuple[Crossing, ...] = (),
+    intergreens: Intergreens = Intergreens(),
 ) -> tuple[Phase, ...]:
     """The phases between two green states: pedestrian clearance, yellow, all-red.
 
@@ -100,6 +95,10 @@ def transition(
     that: what the yellow and all-red do not cover comes first as a pedestrian clearance
     phase, crossings red and the stage's vehicles still green (the flashing "don't walk" of
     a pedestrian signal, timed as HCM, RiLSA and SUMO's own programs do).
+
+    With ``timing.all_red_auto`` the all-red lasts what ``intergreens`` says the links
+    losing green need before the conflicting links gaining it, in whole seconds up (at
+    least ``timing.all_red_s``).
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
@@ -126,17 +125,26 @@ def transition(
             "y" if vehicle else "r" if lose else a for a, lose, vehicle in zip(current, losing, vehicles, strict=True)
         )
         phases.append(Phase(yellow, timing.yellow_s, name="yellow"))
-        if timing.all_red_s > 0:
+        all_red = timing.all_red_s
+        if timing.all_red_auto:
+            all_red = max(all_red, float(ceil(intergreens.all_red_s(current, following) - 1e-9)))
+        if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
-            phases.append(Phase(red, timing.all_red_s, name="all-red"))
+            phases.append(Phase(red, all_red, name="all-red"))
     return tuple(phases)
 
 
 @lru_cache(maxsize=8192)
-def clearance_s(current: str, following: str, timing: Timing, walkways: tuple[Crossing, ...] = ()) -> float:
+def clearance_s(
+    current: str,
+    following: str,
+    timing: Timing,
+    walkways: tuple[Crossing, ...] = (),
+    intergreens: Intergreens = Intergreens(),
+) -> float:
     """Seconds between two green states: pedestrian clearance, yellow and all-red (0 when
     nothing loses green)."""
-    return sum(p.duration for p in transition(current, following, timing, walkways))
+    return sum(p.duration for p in transition(current, following, timing, walkways, intergreens))
 
 
 def build_plan(
@@ -148,14 +156,15 @@ def build_plan(
     offset: float = 0.0,
     type: str = "static",
     walkways: tuple[Crossing, ...] = (),
+    intergreens: Intergreens = Intergreens(),
 ) -> TimingPlan:
     """A program cycling through ``stages`` with a transition after each (the last back to
-    the first), pedestrian clearances timed for ``walkways``. ``offset`` is taken modulo the
-    cycle."""
+    the first), pedestrian clearances timed for ``walkways``, all-reds for ``intergreens``
+    when ``timing`` sizes them. ``offset`` is taken modulo the cycle."""
     phases: list[Phase] = []
     for i, stage in enumerate(stages):
         phases.append(Phase(stage.state, float(stage.green_s), stage.min_s, stage.max_s, name=f"stage {i + 1}"))
-        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing, walkways))
+        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing, walkways, intergreens))
     plan = TimingPlan(tls_id=tls_id, program_id=program_id, phases=tuple(phases), type=type)
     cycle = plan.cycle_s
     return TimingPlan(

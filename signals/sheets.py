@@ -1,7 +1,8 @@
 """Timing sheets: what a field technician programs into a controller, per junction.
 
 Markdown for people (the phase table with start times in the cycle, and the movements with
-the signal each shows in every phase) and CSV for tools (one row per phase).
+the signal each shows in every phase and the all-red each needs before its worst conflicting
+movement, from the junction's intergreen matrix) and CSV for tools (one row per phase).
 """
 
 from __future__ import annotations
@@ -50,16 +51,20 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
             f"| {i} | {_kind(phase)} | {start:g} | {phase.duration:g} | {low} | {high} | `{phase.state}` |"
         )
         start += phase.duration
-    lines += ["", "| link | from lane | to lane | movement | " + " | ".join(str(i) for i in range(1, len(plan.phases) + 1)) + " |"]
-    lines.append("|---:|---|---|---|" + "|".join(":-:" for _ in plan.phases) + "|")
+    phases = " | ".join(str(i) for i in range(1, len(plan.phases) + 1))
+    lines += ["", f"| link | from lane | to lane | movement | all-red needed | {phases} |"]
+    lines.append("|---:|---|---|---|---|" + "|".join(":-:" for _ in plan.phases) + "|")
+    worst: dict[int, tuple[float, int]] = {}
+    for i, j, seconds in signal.intergreens.needs:
+        worst[i] = max(worst.get(i, (seconds, j)), (seconds, j))
     for link in signal.links:
         shown = " | ".join(p.state[link.index] if link.index < len(p.state) else "?" for p in plan.phases)
-        lines.append(
-            f"| {link.index} | {link.from_lane} | {link.to_lane} | {_DIRECTIONS.get(link.direction, link.direction)} | {shown} |"
-        )
+        needed = f"{worst[link.index][0]:g} s before {worst[link.index][1]}" if link.index in worst else ""
+        movement = _DIRECTIONS.get(link.direction, link.direction)
+        lines.append(f"| {link.index} | {link.from_lane} | {link.to_lane} | {movement} | {needed} | {shown} |")
     for crossing in signal.walkways:
         shown = " | ".join(p.state[crossing.index] if crossing.index < len(p.state) else "?" for p in plan.phases)
-        lines.append(f"| {crossing.index} | | | pedestrian crossing, {crossing.length_m:.1f} m | {shown} |")
+        lines.append(f"| {crossing.index} | | | pedestrian crossing, {crossing.length_m:.1f} m | | {shown} |")
     return "\n".join(lines) + "\n"
 
 

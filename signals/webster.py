@@ -220,7 +220,6 @@ def size(
     InfeasibleError
         If the stages cannot serve every lane with traffic within the cycle bounds.
     """
-    timing = timing.at(signal.clearing_s)
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")
@@ -240,7 +239,7 @@ def size(
     per_stage_loss = startup_s - extension_s
     intergreen = np.array(
         [
-            float(np.mean([clearance_s(states[i], states[j], timing, signal.walkways) for j in range(n) if j != i])) if n > 1 else 0.0
+            float(np.mean([clearance_s(states[i], states[j], timing, signal.walkways, signal.intergreens) for j in range(n) if j != i])) if n > 1 else 0.0
             for i in range(n)
         ]
     )
@@ -279,7 +278,7 @@ def size(
         used = list(used_set)
         order = [states[i] for i in used]
         clearance = (
-            sum(clearance_s(order[k], order[(k + 1) % len(order)], timing, signal.walkways) for k in range(len(order)))
+            sum(clearance_s(order[k], order[(k + 1) % len(order)], timing, signal.walkways, signal.intergreens) for k in range(len(order)))
             if len(order) > 1
             else 0.0
         )
@@ -392,9 +391,10 @@ def webster(
                 Stage(state, green, timing.min_green_s, None)
                 for state, green in zip(sizing.stages, sizing.greens_s, strict=True)
             ],
-            timing.at(signal.clearing_s),
+            timing,
             program_id=program_id,
             walkways=signal.walkways,
+            intergreens=signal.intergreens,
         )
         plans.append(plan)
         sizings.append(sizing)

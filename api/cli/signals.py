@@ -35,9 +35,9 @@ AllRedOpt = Annotated[
     str,
     typer.Option(
         "--all-red",
-        help="All-red time after each yellow, s; 'auto' (or 'auto:S' for at least S s): at each "
-        "signal what a vehicle entering at the end of the yellow needs to clear its junction "
-        "(ITE's (W + L) / v), for large junctions.",
+        help="All-red time after each yellow, s; 'auto' (or 'auto:S' for at least S s): for each "
+        "change what the junction's intergreen matrix asks (RiLSA's t_r - t_e for every "
+        "conflicting pair of movements, from its geometry), for large junctions.",
     ),
 ]
 MinGreenOpt = Annotated[float, typer.Option("--min-green", min=3.0, help="Shortest green, s.")]

@@ -904,5 +904,5 @@ def plan_switch(
         at_s=at_s,
         timing=timing,
         walkways={tls: s.walkways for tls, s in signals.items()},
-        clearing={tls: s.clearing_s for tls, s in signals.items()},
+        intergreens={tls: s.intergreens for tls, s in signals.items()},
     )

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
 from signals.check import faults, require_safe
+from signals.model import Intergreens
 from signals.phases import Stage, Timing, build_plan
 
 SAFE = TimingPlan("X", "p", (Phase("GgGgrr", 30), Phase("yyyyrr", 3), Phase("rrrrGG", 30), Phase("rrrryy", 3)))
@@ -131,3 +132,21 @@ def test_a_conflict_names_the_links_that_are_foes(cross, tiny_signals):
         assert signal.conflicts and set(signal.conflict_lanes) == set(signal.conflicts)
         for (i, j), (a, b) in signal.conflict_lanes.items():
             assert a in lanes[i] and b in lanes[j]
+
+
+def test_an_intergreen_shorter_than_the_geometry_needs(cross):
+    # the north through (0) needs 2.4 s of all-red before the east through (4) turns green
+    signal = replace(cross, intergreens=Intergreens(((0, 4, 2.4), (4, 0, 1.2))))
+    auto = Timing(all_red_auto=True)
+    found = faults(SAFE, signal, auto)
+    assert [(f.kind, f.phase) for f in found] == [("short-intergreen", 0), ("short-intergreen", 2)]
+    assert "link 0 (n_in_0 -> s_out_0) has 3 s after its green before conflicting link 4" in str(found[0])
+    assert "needs 5.4 s" in str(found[0])
+    assert faults(SAFE, signal) == []  # checked only when the timing sizes the all-red
+    # a plan built with that timing clears for each change's own worst pair
+    plan = build_plan("X", [Stage("GgGgrr", 30), Stage("rrrrGG", 30)], auto, program_id="p", intergreens=signal.intergreens)
+    assert [p.duration for p in plan.phases if p.name == "all-red"] == [3.0, 2.0]
+    assert faults(plan, signal, auto) == []
+    # green phases between count at their minimum
+    actuated = replace(plan, phases=(plan.phases[0], replace(plan.phases[1], duration=2.0), *plan.phases[2:]))
+    assert kinds(actuated, signal, auto) == {"short-intergreen", "short-yellow"}

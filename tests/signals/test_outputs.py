@@ -19,6 +19,12 @@ def test_timing_sheet(tiny_signals):
     assert "Cycle 60 s, offset 0 s" in text
     assert "| 2 | yellow | 27 | 3 |" in text
     assert text.count("\n| ") >= 4 + 16  # phases and links
+    # each link's worst intergreen: the all-red it needs and before which conflicting link
+    signal = tiny_signals.signals["B1"]
+    clearing, entering, seconds = signal.intergreens.worst()
+    link = next(lk for lk in signal.links if lk.index == clearing)
+    assert f"| {clearing} | {link.from_lane} | {link.to_lane} |" in text
+    assert f"| {seconds:g} s before {entering} |" in text
     rows = list(csv.DictReader(io.StringIO(sheet_csv([plan]))))
     assert [r["kind"] for r in rows] == ["green", "yellow", "green", "yellow"]
     assert rows[2]["start_s"] == "30"

@@ -4,6 +4,7 @@ refusing a configuration (its own game scenarios, shipped with the eclipse-sumo 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,20 +87,41 @@ def test_sumo_refusing_a_configuration_says_why(tiny, tmp_path, settings):
         run(load(broken, settings=settings), RunConfig(seed=1))
 
 
-def test_all_red_from_geometry_only_when_asked():
-    from signals.phases import Timing
-
-    assert Timing().at(9.0) == Timing()  # the default keeps its all-red everywhere
-    auto = Timing(all_red_auto=True)
-    assert auto.at(5.1).all_red_s == 3.0  # 5.1 s to clear, 3 s of it yellow: 2.1 -> 3 s
-    assert auto.at(2.4).all_red_s == 0.0  # the yellow covers it
-    assert Timing(all_red_auto=True, all_red_s=4.0).at(5.1).all_red_s == 4.0  # never below the floor
+@pytest.mark.sumo
+def test_intergreens_grow_with_the_junction():
+    # Braunschweig's research junction (about 50 m across) against small OSM junctions
+    big = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
+    small = read_signals(GAME / "DRT" / "osm.net.xml").signals.values()
+    assert 4.0 < big.intergreens.worst()[2] < 7.0
+    worst = sorted(s.intergreens.worst()[2] for s in small if s.intergreens.needs)
+    assert len(worst) >= 8 and worst[len(worst) // 2] < 3.0
+    # every need is between conflicting links, each pair once per direction
+    pairs = {(i, j) for i, j, _ in big.intergreens.needs}
+    assert len(pairs) == len(big.intergreens.needs)
+    assert all((min(i, j), max(i, j)) in big.conflicts for i, j in pairs)
+    # a pair of foes whose paths never come near each other needs none: link 21 goes
+    # straight across to lane 1 of edge 5, link 13 turns right into its lane 3
+    assert (13, 21) in big.conflicts
+    assert not {(21, 13), (13, 21)} & pairs
 
 
 @pytest.mark.sumo
-def test_clearing_time_grows_with_the_junction():
-    # Braunschweig's research junction (about 50 m across) against a small OSM junction
-    big = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
-    small = min(read_signals(GAME / "DRT" / "osm.net.xml").signals.values(), key=lambda s: s.clearing_s)
-    assert 4.5 < big.clearing_s < 6.0
-    assert 0.5 < small.clearing_s < 3.0
+def test_auto_all_red_follows_the_conflicts_of_each_change():
+    from signals.phases import Timing, transition
+
+    signal = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
+    greens = [p.state for p in signal.green_phases()]
+    auto = Timing(all_red_auto=True)
+    reds = {
+        (a, b): next((p.duration for p in transition(a, b, auto, signal.walkways, signal.intergreens) if p.name == "all-red"), 0.0)
+        for a in greens
+        for b in greens
+        if a != b
+    }
+    # each change clears for its own worst pair, so changes differ, none beyond the worst
+    assert len(set(reds.values())) > 1
+    assert max(reds.values()) <= math.ceil(signal.intergreens.worst()[2])
+    for (a, b), red in reds.items():
+        assert red == math.ceil(signal.intergreens.all_red_s(a, b) - 1e-9)
+        # without auto, the timing's own all-red (none by default)
+        assert all(p.name != "all-red" for p in transition(a, b, Timing(), signal.walkways, signal.intergreens))
