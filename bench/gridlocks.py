@@ -29,11 +29,18 @@ from its.settings import get_settings
 
 
 def seed_list(text: str) -> list[int]:
-    """``1-30,101-115`` as the seeds it names."""
+    """``1-30,101-115`` as the seeds it names (ValueError naming the part that is not a
+    seed or a range of them)."""
     seeds: list[int] = []
     for part in text.split(","):
-        first, _, last = part.partition("-")
-        seeds.extend(range(int(first), int(last or first) + 1))
+        first, _, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not a seed or a range of seeds like 101-115") from None
+        if low < 0 or high < low:
+            raise ValueError(f"{part.strip()!r} is not a range of seeds like 101-115")
+        seeds.extend(range(low, high + 1))
     return seeds
 
 
@@ -45,7 +52,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of scenarios DIR/NAME/NAME.sumocfg")
     args = parser.parse_args()
-    seeds = seed_list(args.seeds)
+    try:
+        seeds = seed_list(args.seeds)
+    except ValueError as error:
+        parser.error(f"--seeds: {error}")
     with JobRunner.local(args.workers or get_settings().jobs_workers) as runner:
         for name in args.maps.split(","):
             window = window_of(name, COUNTY_WINDOW, args.data)
