@@ -2,7 +2,8 @@
 
 Markdown for people (the phase table with start times in the cycle, and the movements with
 the signal each shows in every phase and the all-red each needs before its worst conflicting
-movement, from the junction's intergreen matrix) and CSV for tools (one row per phase).
+movement, from the junction's intergreen matrix) and CSV for tools (one row per phase; the
+whole intergreen matrix, one row per conflicting pair that needs an all-red).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from its.control import Phase, TimingPlan
 from signals.model import PEDESTRIAN_CLEARANCE, Signal, is_green_state
 
-__all__ = ["sheet_csv", "sheet_markdown"]
+__all__ = ["intergreens_csv", "sheet_csv", "sheet_markdown"]
 
 _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R": "half right", "t": "U-turn"}
 
@@ -93,4 +94,21 @@ def sheet_csv(plans: Iterable[TimingPlan]) -> str:
                 ]
             )
             start += phase.duration
+    return buffer.getvalue()
+
+
+def intergreens_csv(signals: Iterable[Signal]) -> str:
+    """The intergreen matrix of ``signals`` as CSV: signal, the link clearing (index and
+    lanes), the conflicting link entering after it, and the all-red (s) the geometry asks
+    between the end of the first one's yellow and the second one's green (what
+    ``--all-red auto`` gives); pairs that need none are left out."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["tls_id", "clearing_link", "clearing_lanes", "entering_link", "entering_lanes", "all_red_s"])
+    for signal in signals:
+        lanes = {}
+        for link in signal.links:
+            lanes.setdefault(link.index, f"{link.from_lane} -> {link.to_lane}")
+        for i, j, seconds in sorted(signal.intergreens.needs):
+            writer.writerow([signal.tls_id, i, lanes.get(i, ""), j, lanes.get(j, ""), f"{seconds:g}"])
     return buffer.getvalue()

@@ -409,13 +409,14 @@ def _write_outputs(
 
     from signals.diagram import time_space
     from signals.plans import write_plans
-    from signals.sheets import sheet_csv, sheet_markdown
+    from signals.sheets import intergreens_csv, sheet_csv, sheet_markdown
 
     stem = path.name.removesuffix(".xml").removesuffix(".add")
     signals = window.network.signals
     sheets = "\n".join(sheet_markdown(p, signals[p.tls_id]) for p in outcome.plans)
     markdown = f"# Timing sheets: {window.scenario.name}, method {method}\n\n{sheets}"
     table = sheet_csv(outcome.plans)
+    matrix = intergreens_csv(signals[p.tls_id] for p in outcome.plans)
     path.parent.mkdir(parents=True, exist_ok=True)
     picture: Path | None = None
     if not outcome.schedules and len(outcome.plans) > 1:
@@ -431,13 +432,15 @@ def _write_outputs(
     files = {
         "plan": str(write_plans(outcome.plans, path, comment=comment, schedules=outcome.schedules))
     }
-    sheet_md, sheet_table = (
+    sheet_md, sheet_table, intergreens = (
         path.with_name(f"{stem}.timing.md"),
         path.with_name(f"{stem}.timing.csv"),
+        path.with_name(f"{stem}.intergreens.csv"),
     )
     sheet_md.write_text(markdown, encoding="utf-8")
     sheet_table.write_text(table, encoding="utf-8")
-    files.update(timing_sheet=str(sheet_md), timing_csv=str(sheet_table))
+    intergreens.write_text(matrix, encoding="utf-8")
+    files.update(timing_sheet=str(sheet_md), timing_csv=str(sheet_table), intergreens_csv=str(intergreens))
     if picture is not None:
         final = path.with_name(f"{stem}.timespace.png")
         os.replace(picture, final)

@@ -63,6 +63,7 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
         "tiny.add.xml",
         "tiny.timing.md",
         "tiny.timing.csv",
+        "tiny.intergreens.csv",
         "tiny.timespace.png",
     }
     assert len(read_plans(plan)) == 5

@@ -10,7 +10,7 @@ import pytest
 from its.errors import InputError
 from signals.diagram import corridor, time_space
 from signals.plans import network_plans
-from signals.sheets import sheet_csv, sheet_markdown
+from signals.sheets import intergreens_csv, sheet_csv, sheet_markdown
 
 
 def test_timing_sheet(tiny_signals):
@@ -25,6 +25,10 @@ def test_timing_sheet(tiny_signals):
     link = next(lk for lk in signal.links if lk.index == clearing)
     assert f"| {clearing} | {link.from_lane} | {link.to_lane} |" in text
     assert f"| {seconds:g} s before {entering} |" in text
+    matrix = list(csv.DictReader(io.StringIO(intergreens_csv([signal]))))
+    assert len(matrix) == len(signal.intergreens.needs) > 0
+    row = next(r for r in matrix if (int(r["clearing_link"]), int(r["entering_link"])) == (clearing, entering))
+    assert float(row["all_red_s"]) == seconds and row["clearing_lanes"] == f"{link.from_lane} -> {link.to_lane}"
     rows = list(csv.DictReader(io.StringIO(sheet_csv([plan]))))
     assert [r["kind"] for r in rows] == ["green", "yellow", "green", "yellow"]
     assert rows[2]["start_s"] == "30"
