@@ -22,8 +22,8 @@ import numpy as np
 from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.flows import Flows, require_flows
-from signals.model import Link, Signal, green_indices
-from signals.phases import Stage, Timing, build_plan, clearance_s
+from signals.model import PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
+from signals.phases import Stage, Timing, build_plan, clearance_s, transition
 
 __all__ = ["Saturation", "Sizing", "most_served", "size", "splits", "webster"]
 
@@ -211,7 +211,8 @@ def size(
     idle junction take the longest cycle (its busy stage gains a little from every extra
     second while a vehicle on the idle one would wait minutes). Lost time per
     stage: its clearance plus ``startup_s`` minus ``extension_s`` (the part of the yellow
-    still used).
+    still used). A pedestrian clearance after a stage is not lost: the stage's vehicles are
+    still green; the walk before it keeps the minimum green.
 
     Raises
     ------
@@ -237,11 +238,12 @@ def size(
         raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")
     n = len(states)
     per_stage_loss = startup_s - extension_s
+
+    def lost_s(a: str, b: str) -> float:
+        return clearance_s(a, b, timing, signal.walkways, signal.intergreens) - _walk_end_s(a, b, timing, signal)
+
     intergreen = np.array(
-        [
-            float(np.mean([clearance_s(states[i], states[j], timing, signal.walkways, signal.intergreens) for j in range(n) if j != i])) if n > 1 else 0.0
-            for i in range(n)
-        ]
+        [float(np.mean([lost_s(states[i], states[j]) for j in range(n) if j != i])) if n > 1 else 0.0 for i in range(n)]
     )
     unserved = [lane for lane, q, c in zip(signal.incoming_lanes, flows, capacity, strict=True) if q > 0 and c.sum() <= 0]
     if unserved:
@@ -277,22 +279,23 @@ def size(
     for used_set in sorted(stage_sets):
         used = list(used_set)
         order = [states[i] for i in used]
-        clearance = (
-            sum(clearance_s(order[k], order[(k + 1) % len(order)], timing, signal.walkways, signal.intergreens) for k in range(len(order)))
-            if len(order) > 1
-            else 0.0
-        )
+        pairs = [(order[k], order[(k + 1) % len(order)]) for k in range(len(order))] if len(order) > 1 else []
+        clearance = sum(lost_s(a, b) for a, b in pairs)
+        # a stage's vehicles keep their green through the pedestrian clearance after it:
+        # that time serves them, and the stage's own green (its walk) keeps its minimum
+        walk_ends = np.array([_walk_end_s(a, b, timing, signal) for a, b in pairs] or [0.0])
+        minimum = timing.min_green_s + walk_ends
         for cycle in cycles:
             total = cycle - clearance
-            if total < timing.min_green_s * len(used) - 1e-9:
+            if total < minimum.sum() - 1e-9:
                 continue
-            greens, _ = splits(flows, capacity[:, used], total=total, minimum=[timing.min_green_s] * len(used))
-            greens = _round(greens, total, timing.min_green_s)
+            greens, _ = splits(flows, capacity[:, used], total=total, minimum=list(minimum))
+            greens = _round(greens, total, minimum)
             full = np.zeros(n)
             full[used] = greens
             delay, _ = _delay(flows, capacity, full, cycle, min_flow_veh_h)
             if best is None or delay < best[0] - 1e-9:
-                best = (delay, cycle, used, greens, full, clearance)
+                best = (delay, cycle, used, greens - walk_ends, full, clearance)
     if best is None:
         raise InfeasibleError(
             f"{signal.tls_id}: no cycle between {timing.min_cycle_s:g} and {timing.max_cycle_s:g} s serves every "
@@ -351,7 +354,14 @@ def most_served(
     return float(sum(x.solution_value() for x in served))
 
 
-def _round(greens: np.ndarray, total: float, minimum: float) -> np.ndarray:
+def _walk_end_s(current: str, following: str, timing: Timing, signal: Signal) -> float:
+    """Seconds of pedestrian clearance in the change ``current -> following``: the walk has
+    ended but the stage's vehicles are still green."""
+    phases = transition(current, following, timing, signal.walkways, signal.intergreens)
+    return sum(p.duration for p in phases if p.name == PEDESTRIAN_CLEARANCE)
+
+
+def _round(greens: np.ndarray, total: float, minimum: float | np.ndarray) -> np.ndarray:
     """Whole seconds that keep the sum (largest remainders first) and the minimum."""
     floors = np.maximum(np.floor(greens + 1e-9), minimum)
     left = int(round(total - floors.sum()))

@@ -189,3 +189,20 @@ def test_split_phases_walk_the_crossings_they_do_not_cross(walk_cross):
     for state in splits:
         crossed = any(state[f] in GREEN for f in south.foes)
         assert (state[6] in GREEN) is not crossed, state
+
+
+def test_webster_counts_a_pedestrian_clearance_as_its_vehicles_green(walk_cross):
+    from signals.webster import size
+
+    # a 60 s cycle: two 3 s yellows are lost; the 7 s after the east-west walk ends are not,
+    # the east-west vehicles are still green then
+    sizing = size(walk_cross, [300.0, 60.0, 300.0, 60.0, 500.0, 500.0, 0.0], Timing(), cycle_s=60)
+    assert sizing.lost_s == pytest.approx(6.0)
+    stages = [Stage(s, g) for s, g in zip(sizing.stages, sizing.greens_s, strict=True)]
+    plan = build_plan("X", stages, Timing(), program_id="p", walkways=(WALK,))
+    assert plan.cycle_s == 60.0 and faults(plan, walk_cross) == []
+    # east-west carries more per lane (500 against 360 veh/h), but its 7 s of clearance
+    # serve it too: north-south gets the longer walk phase (counted as lost, the clearance
+    # left north-south 21 s against east-west's 26 s)
+    green = dict(zip(sizing.stages, sizing.greens_s, strict=True))
+    assert green[NS] > green[EW] >= Timing().min_green_s
