@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,26 @@ def test_plan_swapped_at_the_next_cycle_boundary(tiny, tmp_path):
     assert after and all(p == "its-new" for t, p, _ in rows if t > record["installed_s"] + 1)
     starts = [t for (t, phase), (_, before) in zip(after[1:], after, strict=False) if phase == 0 and before != 0]
     assert starts and all((t - 1 - NEW.offset) % NEW.cycle_s == 0 for t in starts)
+
+
+def test_change_over_clears_for_the_intergreen_matrix_when_asked(tiny, tiny_signals, tmp_path):
+    from signals.phases import Timing
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    signal = tiny_signals.signals["B1"]
+    shown = signal.program.phases[0].state  # what B1 shows at the cycle boundary
+    red = math.ceil(signal.intergreens.all_red_s(shown, NEW.phases[0].state) - 1e-9)
+    assert red >= 1  # the tiny junction's geometry asks for some
+    switch_log = tmp_path / "switch.json"
+    switch = PlanSwitch(
+        [NEW],
+        at_s=tiny.begin + 100,
+        timing=Timing(all_red_auto=True),
+        intergreens={"B1": signal.intergreens},
+        log=switch_log,
+    )
+    run(tiny, RunConfig(seed=1, end=tiny.begin + 200, controllers=(switch,)))
+    (record,) = json.loads(switch_log.read_text())
+    # the yellow, then the all-red the matrix asks, then the new plan
+    assert record["installed_s"] == pytest.approx(record["boundary_s"] + 3 + red, abs=1)
