@@ -273,9 +273,9 @@ class AdaptiveController:
             if approach.walkways:
                 choice = self._pedestrian_call(sim, approach, choice)
                 walking = [state.lit[c.index] for c in approach.walkways if c.index in state.lit]
-                if choice != state.current and walking and now - max(walking) + 1e-6 < self.timing.min_green_s:
+                if choice != state.current and walking and now - max(walking) + 1e-6 < self.timing.walk_s:
                     # a walk shown lasts its minimum before its clearance begins
-                    state.next_decision = max(walking) + self.timing.min_green_s
+                    state.next_decision = max(walking) + self.timing.walk_s
                     continue
             if choice != state.current:
                 self._begin_transition(sim, approach, state, state.shown, choice, now, obs)

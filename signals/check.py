@@ -69,9 +69,12 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
         return found
     found += [Fault(tid, "conflict", i, m) for i, p in enumerate(plan.phases) for m in check_states([p.state], signal)]
     short = _short_greens(plan, timing.min_green_s)
+    walks = _short_greens(plan, timing.walk_s, signal.crossings)
     for i, phase in enumerate(plan.phases):
         if i in short:
             add("short-green", i, f"green of {short[i]:g} s is shorter than the minimum {timing.min_green_s:g} s")
+        elif i in walks:
+            add("short-green", i, f"walk of {walks[i]:g} s is shorter than the minimum walk {timing.walk_s:g} s")
         elif is_green_state(phase.state) and phase.min_dur is not None and phase.duration < phase.min_dur - 1e-9:
             add("short-green", i, f"green of {phase.duration:g} s is shorter than its own minimum {phase.min_dur:g} s")
     n = len(plan.phases)
@@ -125,16 +128,17 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     return found
 
 
-def _short_greens(plan: TimingPlan, min_green_s: float) -> dict[int, float]:
-    """Phases where some link turns green for less than ``min_green_s`` (its shortest time
-    green over the consecutive phases that show it green, ``minDur`` where given), with that
-    time. A link that stays green through a transition (green in both stages, kept through
-    the yellow and all-red of the others) counts its whole run, not each phase."""
+def _short_greens(plan: TimingPlan, min_green_s: float, only: frozenset[int] | None = None) -> dict[int, float]:
+    """Phases where some link (of ``only``, when given) turns green for less than
+    ``min_green_s`` (its shortest time green over the consecutive phases that show it
+    green, ``minDur`` where given), with that time. A link that stays green through a
+    transition (green in both stages, kept through the yellow and all-red of the others)
+    counts its whole run, not each phase."""
     phases = plan.phases
     n = len(phases)
     shortest = [p.min_dur if p.min_dur is not None else p.duration for p in phases]
     short: dict[int, float] = {}
-    for k in range(len(phases[0].state)):
+    for k in range(len(phases[0].state)) if only is None else sorted(only):
         green = [p.state[k] in GREEN for p in phases]
         if all(green):
             continue

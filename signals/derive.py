@@ -123,28 +123,30 @@ def derive(
     for s in order:
         extra = (green_indices(s) & signal.movements) - shown
         if not counts[s] and extra:
-            totals[s], counts[s] = timing.min_green_s, 1
+            totals[s], counts[s] = timing.stage_min_s(s, signal.crossings), 1
             shown |= extra
     used = [s for s in order if counts[s] > 0]
+    least = [timing.stage_min_s(s, signal.crossings) for s in used]
     clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways, signal.intergreens) for i in range(len(used))) if len(used) > 1 else 0.0
     services = max(counts[s] for s in used)
     cycle = max((end - begin) / services, min_cycle_s)
-    cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + timing.min_green_s * len(used)))
+    cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + sum(least)))
     whole = math.floor(cycle + 1e-9)  # whole seconds: the greens are rounded to them
     cycle = float(whole if whole >= timing.min_cycle_s - 1e-9 else math.ceil(timing.min_cycle_s))
     # a fixed plan serves each stage once a cycle: greens in proportion to the time each got
     mean = {s: totals[s] / services for s in used}
     available = cycle - clearance
     scale = available / sum(mean.values())
-    seconds = [max(timing.min_green_s, round(mean[s] * scale)) for s in used]
+    seconds = [max(low, round(mean[s] * scale)) for s, low in zip(used, least, strict=True)]
     excess = sum(seconds) - available  # minimum greens lifted above their share
-    while excess > 1e-9 and max(seconds) > timing.min_green_s:
-        k = seconds.index(max(seconds))
-        cut = min(math.ceil(excess - 1e-9), seconds[k] - timing.min_green_s)
+    while excess > 1e-9 and any(g > low for g, low in zip(seconds, least, strict=True)):
+        k = max(range(len(seconds)), key=lambda i: seconds[i] - least[i])
+        cut = min(math.ceil(excess - 1e-9), seconds[k] - least[k])
         seconds[k] -= cut
         excess -= cut
-    stages = [Stage(state, float(g), timing.min_green_s, None) for state, g in zip(used, seconds, strict=True)]
-    return build_plan(signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways, intergreens=signal.intergreens
+    stages = [Stage(state, float(g), low, None) for state, g, low in zip(used, seconds, least, strict=True)]
+    return build_plan(
+        signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways, intergreens=signal.intergreens
     )
 
 

@@ -54,6 +54,9 @@ class Timing:
     """Lengthen each change's all-red to what the junction's geometry needs between the
     links losing green and the conflicting links gaining it (the signal's intergreen
     matrix, :class:`signals.model.Intergreens`), never below ``all_red_s``."""
+    min_walk_s: float | None = None
+    """Shortest walk a pedestrian crossing shows once lit (None: ``min_green_s``; MUTCD
+    asks 7 s, or 4 s where few people walk)."""
     max_pedestrian_wait_s: float = 60.0
     """Adaptive controllers change to a green serving a crossing once someone has waited
     this long there (a pedestrian call no vehicle demand can hold off for good)."""
@@ -61,6 +64,17 @@ class Timing:
     @property
     def intergreen_s(self) -> float:
         return self.yellow_s + self.all_red_s
+
+    @property
+    def walk_s(self) -> float:
+        """The shortest walk (``min_walk_s``, else the minimum green)."""
+        return self.min_green_s if self.min_walk_s is None else self.min_walk_s
+
+    def stage_min_s(self, state: str, crossings: frozenset[int]) -> float:
+        """The shortest green of a stage showing ``state``: the minimum green, and the
+        minimum walk when it walks one of ``crossings``."""
+        walks = any(state[k] in GREEN for k in crossings if k < len(state))
+        return max(self.min_green_s, self.walk_s) if walks else self.min_green_s
 
 
 @dataclass(frozen=True)

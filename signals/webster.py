@@ -284,7 +284,7 @@ def size(
         # a stage's vehicles keep their green through the pedestrian clearance after it:
         # that time serves them, and the stage's own green (its walk) keeps its minimum
         walk_ends = np.array([_walk_end_s(a, b, timing, signal) for a, b in pairs] or [0.0])
-        minimum = timing.min_green_s + walk_ends
+        minimum = np.array([timing.stage_min_s(s, signal.crossings) for s in order]) + walk_ends
         for cycle in cycles:
             total = cycle - clearance
             if total < minimum.sum() - 1e-9:
@@ -398,7 +398,7 @@ def webster(
         plan = build_plan(
             signal.tls_id,
             [
-                Stage(state, green, timing.min_green_s, None)
+                Stage(state, green, timing.stage_min_s(state, signal.crossings), None)
                 for state, green in zip(sizing.stages, sizing.greens_s, strict=True)
             ],
             timing,

@@ -50,6 +50,14 @@ WalkOpt = Annotated[
         help="Walking speed pedestrian clearances are timed for, m/s (HCM, RiLSA 1.2; MUTCD 1.07).",
     ),
 ]
+MinWalkOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-walk",
+        min=3.0,
+        help="Shortest walk a pedestrian crossing shows, s (default: the minimum green; MUTCD 7, or 4 where few walk).",
+    ),
+]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")
 ]
@@ -110,7 +118,9 @@ def _tls(value: str | None) -> list[str] | None:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
 
-def _timing(yellow: float, all_red: str, min_green: float, walking_speed: float = 1.2) -> Any:
+def _timing(
+    yellow: float, all_red: str, min_green: float, walking_speed: float = 1.2, min_walk: float | None = None
+) -> Any:
     from signals.phases import Timing
 
     text = all_red.strip().lower()
@@ -128,6 +138,7 @@ def _timing(yellow: float, all_red: str, min_green: float, walking_speed: float 
         min_green_s=min_green,
         all_red_auto=auto,
         walking_speed_ms=walking_speed,
+        min_walk_s=min_walk,
     )
 
 
@@ -191,6 +202,7 @@ def optimize(
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
+    min_walk: MinWalkOpt = None,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
@@ -216,7 +228,7 @@ def optimize(
         )
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(
@@ -336,6 +348,7 @@ def capacity(
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
+    min_walk: MinWalkOpt = None,
 ) -> None:
     """How much green each signal needs for its flows: the critical flow ratio (share of the
     window the critical lanes need as green), against what a longest cycle can serve after
@@ -343,7 +356,7 @@ def capacity(
     --handbook is given."""
     _require_counts(counts)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
     with err.status("reading the flows"):
         flows = services.signal_flows(window, counts=counts)
     saturation = None if handbook else _measured(window, flows)
@@ -493,6 +506,7 @@ def evaluate(
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
+    min_walk: MinWalkOpt = None,
     teleport: Annotated[
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
     ] = -1,
@@ -514,7 +528,7 @@ def evaluate(
         raise InputError("--set applies to a controller; a plan file has its own timings")
     options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing, options=options)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
@@ -590,6 +604,7 @@ def tune(
     all_red: AllRedOpt = "0",
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
+    min_walk: MinWalkOpt = None,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
 ) -> None:
@@ -606,7 +621,7 @@ def tune(
         grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
     check_grid(grid)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
     train = list(range(1, seeds + 1))
     test = list(range(first_held_out, first_held_out + held_out))
     if set(train) & set(test):

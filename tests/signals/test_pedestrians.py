@@ -139,14 +139,13 @@ def test_webster_times_the_clearance_of_every_crossing(crossings_cfg, settings):
 
 
 @pytest.mark.sumo
-@pytest.mark.parametrize("name", ["lookahead", "max-pressure"])
-def test_adaptive_control_walks_on_call_and_clears_every_walk(name, crossings_cfg, settings, grid, tmp_path):
+@pytest.mark.parametrize("name, timing", [("lookahead", Timing(min_walk_s=7.0)), ("max-pressure", Timing())])
+def test_adaptive_control_walks_on_call_and_clears_every_walk(name, timing, crossings_cfg, settings, grid, tmp_path):
     from its.scenario import load
     from signals.controllers import make_controller
     from simulation.config import RunConfig
     from simulation.run import run
 
-    timing = Timing()
     log = tmp_path / "states.jsonl"
     controller = make_controller(name, grid, timing=timing, log=log)
     kpis = run(load(crossings_cfg, settings=settings), RunConfig(seed=1, controllers=(controller,))).kpis
@@ -159,10 +158,14 @@ def test_adaptive_control_walks_on_call_and_clears_every_walk(name, crossings_cf
     for tls, sequence in sequences.items():
         for crossing in grid.signals[tls].walkways:
             k, needed = crossing.index, crossing.length_m / timing.walking_speed_ms
+            lit = None
             for (_, before), (t_end, after) in zip(sequence, sequence[1:], strict=False):
                 if before[k] not in GREEN and after[k] in GREEN:
                     walks[tls] = walks.get(tls, 0) + 1
+                    lit = t_end
                 if before[k] in GREEN and after[k] not in GREEN:
+                    # a walk seen starting lasted its minimum (7 s for lookahead here)
+                    assert lit is None or t_end - lit >= timing.walk_s - 1e-6, (tls, k, lit, t_end)
                     # the first later state giving a vehicle crossing the path priority green
                     starts = [t for t, s in sequence if t >= t_end and any(s[f] == "G" for f in crossing.foes)]
                     assert not starts or starts[0] - t_end >= needed - 1e-6, (tls, k, t_end, starts[:1])
@@ -206,3 +209,22 @@ def test_webster_counts_a_pedestrian_clearance_as_its_vehicles_green(walk_cross)
     # left north-south 21 s against east-west's 26 s)
     green = dict(zip(sizing.stages, sizing.greens_s, strict=True))
     assert green[NS] > green[EW] >= Timing().min_green_s
+
+
+def test_a_minimum_walk_longer_than_the_minimum_green(walk_cross):
+    from signals.webster import size
+
+    seven = Timing(min_walk_s=7.0)
+    assert seven.walk_s == 7.0 and Timing().walk_s == Timing().min_green_s
+    assert seven.stage_min_s(EW, walk_cross.crossings) == 7.0  # east-west walks the crossing
+    assert seven.stage_min_s(NS, walk_cross.crossings) == seven.min_green_s
+    # the checker: a 5 s walk is too short for it, a 5 s green without a walk is not
+    plan = build_plan("X", [Stage(NS, 30), Stage(EW, 5)], Timing(), program_id="p", walkways=(WALK,))
+    assert faults(plan, walk_cross) == []
+    found = faults(plan, walk_cross, seven)
+    assert [f.kind for f in found] == ["short-green"] and "walk of 5 s is shorter than the minimum walk 7 s" in str(found[0])
+    # Webster keeps it: nearly no east-west traffic, its stage still walks 7 s
+    sizing = size(walk_cross, [600.0, 60.0, 600.0, 60.0, 20.0, 20.0, 0.0], seven, cycle_s=60)
+    green = dict(zip(sizing.stages, sizing.greens_s, strict=True))
+    assert green[EW] == 7.0
+    assert size(walk_cross, [600.0, 60.0, 600.0, 60.0, 20.0, 20.0, 0.0], Timing(), cycle_s=60).greens_s[1] == 5.0
