@@ -500,6 +500,22 @@ class AdaptiveController:
                 return True
         return False
 
+    def _crossing_busy(self, sim: SimHandle, approach: Approach, crossing: Crossing, state: SignalState, now: float) -> bool:
+        """Whether a vehicle of a link crossing ``crossing``'s path that is not green now
+        (its green has ended) is still inside the junction: the walk waits for it, for at
+        most ``timing.max_clearance_extension_s`` into the green (a pedestrian stepping
+        out behind the yellow would meet it; in SUMO a vehicle stopping for them inside the
+        junction can lock it)."""
+        if now - state.green_since >= self.timing.max_clearance_extension_s - 1e-6:
+            return False
+        green = approach.greens[state.current]
+        found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
+        for values in found.values():
+            where = approach.watch.get(values[_VAR_LANE_ID])
+            if where is not None and where[0] == WATCH_BOX and where[1] in crossing.foes and green[where[1]] not in GREEN:
+                return True
+        return False
+
     def _show_green(self, sim: SimHandle, approach: Approach, state: SignalState, obs: Observation | None, now: float) -> None:
         """Show the green being served, with the links the policy gates held red.
 
@@ -509,15 +525,18 @@ class AdaptiveController:
         least its minimum before any switch.
 
         A pedestrian crossing of the green shows its walk only once someone waits to cross
-        there (a pedestrian call, as at a push button), and then keeps it: a switch that
-        would end a walk shown waits until the walk has had its minimum, and only a walk
-        shown is followed by a pedestrian clearance (:func:`signals.phases.transition`)."""
+        there (a pedestrian call, as at a push button), and no vehicle that has lost its
+        green is still inside the junction on a path across the crossing; it then keeps it:
+        a switch that would end a walk shown waits until the walk has had its minimum, and
+        only a walk shown is followed by a pedestrian clearance
+        (:func:`signals.phases.transition`)."""
         gated = self.policy.gate(approach, obs) if obs is not None else frozenset()  # type: ignore[attr-defined]
         green = approach.greens[state.current]
         shown = list(state.shown)
         walks = {c.index: c for c in approach.walkways}
         for k, c in enumerate(green):
-            if k in walks and c in GREEN and state.shown[k] not in GREEN and not self._waiting(sim, walks[k]):
+            lighting = k in walks and c in GREEN and state.shown[k] not in GREEN
+            if lighting and (not self._waiting(sim, walks[k]) or self._crossing_busy(sim, approach, walks[k], state, now)):
                 shown[k] = "r"
                 continue
             end = state.held.get(k)

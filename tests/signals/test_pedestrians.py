@@ -228,3 +228,91 @@ def test_a_minimum_walk_longer_than_the_minimum_green(walk_cross):
     green = dict(zip(sizing.stages, sizing.greens_s, strict=True))
     assert green[EW] == 7.0
     assert size(walk_cross, [600.0, 60.0, 600.0, 60.0, 20.0, 20.0, 0.0], Timing(), cycle_s=60).greens_s[1] == 5.0
+
+
+class _WalkSim:
+    """A stand-in for SUMO: someone always waits at every crossing, and one vehicle stands
+    inside the junction on ``lane`` while ``inside(t)``."""
+
+    def __init__(self, shown: str, lane: str, inside) -> None:
+        self.now, self.shown, self.lane, self.inside = 0.0, shown, lane, inside
+
+    def time(self) -> float:
+        return self.now
+
+    def apply(self, domain: str, command: str, *args):
+        from signals.adaptive import _VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME
+
+        if command == "setRedYellowGreenState":
+            self.shown = args[1]
+        elif command == "getRedYellowGreenState":
+            return self.shown
+        elif command == "getLastStepPersonIDs":
+            return [f"walker at {args[0]}"]
+        elif command == "getNextEdge":
+            return self.crossing_edge
+        elif command == "getWaitingTime":
+            return 1.0
+        elif command == "getContextSubscriptionResults":
+            if not self.inside(self.now):
+                return {}
+            return {"v": {_VAR_LANE_ID: self.lane, _VAR_SPEED: 3.0, _VAR_LANEPOSITION: 1.0, _VAR_WAITING_TIME: 0.0}}
+        return None
+
+
+class _SwitchAt:
+    """Serves green 0, then asks for green ``target`` from ``at`` on."""
+
+    decide_every_s = 1.0
+
+    def __init__(self, target: int, at: float) -> None:
+        self.target, self.at = target, at
+
+    def choose(self, approach, obs, state, timing):
+        return self.target if obs.time >= self.at else state.current
+
+
+@pytest.mark.sumo
+def test_a_walk_waits_for_vehicles_still_crossing_its_path(grid):
+    from signals.adaptive import AdaptiveController
+    from signals.approach import WATCH_BOX, approaches
+
+    (approach,) = approaches(grid, (grid.signals["B1"],))
+    # a change that ends the green of a link crossing a walk the next green starts
+    first, target, crossing, foe = next(
+        (approach.greens[0], b, c, f)
+        for b, state in enumerate(approach.greens)
+        for c in approach.walkways
+        if state[c.index] in GREEN and approach.greens[0][c.index] not in GREEN
+        for f in sorted(c.foes)
+        if approach.greens[0][f] in GREEN and state[f] not in GREEN
+    )
+    lane = next(name for name, (kind, k, _, _) in approach.watch.items() if kind == WATCH_BOX and k == foe)
+    second = approach.greens[target]
+    walks = {c.index for c in approach.walkways}
+
+    def walk_at(inside) -> tuple[float, float]:
+        """When the vehicles' new green starts, and when the walk does."""
+        sim = _WalkSim(first, lane, inside)
+        sim.crossing_edge = crossing.edge
+        controller = AdaptiveController((approach,), _SwitchAt(target, 10.0), Timing())
+        controller.start(sim)
+        green = None
+        while sim.now < 60:
+            sim.now += 1.0
+            controller.act(sim)
+            vehicles = [k for k, c in enumerate(second) if c in GREEN and k not in walks]
+            if green is None and all(sim.shown[k] in GREEN for k in vehicles) and sim.shown != first:
+                green = sim.now
+            if sim.shown[crossing.index] in GREEN:
+                return green, sim.now
+        raise AssertionError("the walk never came")
+
+    start, walk = walk_at(lambda t: False)
+    assert walk == start  # nobody inside: the walk starts with the vehicles' green
+    # a vehicle of the ended green still crossing 5 s into the new one (moving, so the
+    # vehicles' green is not held for it): the walk waits until it is out
+    green, walk = walk_at(lambda t: t < start + 4.5)
+    assert green == start and walk == start + 5.0
+    green, walk = walk_at(lambda t: True)  # stuck: the walk comes after the longest hold
+    assert green == start and walk == start + Timing().max_clearance_extension_s
