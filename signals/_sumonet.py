@@ -241,6 +241,7 @@ def _intergreens(
     network (SUMO's netconvert sizes one all-red per junction, tlsCycleAdaptation none).
     Where several links share a state index, the pair of them needing most counts."""
     paths = {id(link): _path(net, link) for link in links}
+    speeds = {id(link): _speeds(net, link, lanes) for link in links}
     by_index: dict[int, list[Link]] = {}
     for link in links:
         by_index.setdefault(link.index, []).append(link)
@@ -249,7 +250,7 @@ def _intergreens(
         for i, j in ((a, b), (b, a)):
             seconds = max(
                 (
-                    _all_red_s(paths[id(clearing)], paths[id(entering)], _speeds(net, clearing, lanes), _speeds(net, entering, lanes)[1])
+                    _all_red_s(paths[id(clearing)], paths[id(entering)], speeds[id(clearing)], speeds[id(entering)][1])
                     for clearing in by_index.get(i, ())
                     for entering in by_index.get(j, ())
                 ),

@@ -489,14 +489,12 @@ class AdaptiveController:
         starting = [j for j, c in enumerate(target) if c in "Gg" and shown[j] not in "Gg"]
         if not starting:
             return False
-        found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
-        for values in found.values():
-            where = approach.watch.get(values[_VAR_LANE_ID])
-            if where is None or where[0] != WATCH_BOX or target[where[1]] in "Gg":
+        for link, speed in self._in_box(sim, approach):
+            if target[link] in "Gg":
                 continue
-            if values[_VAR_SPEED] > BOX_MOVING_SPEED:
+            if speed > BOX_MOVING_SPEED:
                 continue  # it will be out before the new green's first vehicle arrives
-            if any((where[1], j) in approach.conflicts for j in starting):
+            if any((link, j) in approach.conflicts for j in starting):
                 return True
         return False
 
@@ -509,12 +507,18 @@ class AdaptiveController:
         if now - state.green_since >= self.timing.max_clearance_extension_s - 1e-6:
             return False
         green = approach.greens[state.current]
+        return any(link in crossing.foes and green[link] not in GREEN for link, _ in self._in_box(sim, approach))
+
+    @staticmethod
+    def _in_box(sim: SimHandle, approach: Approach) -> list[tuple[int, float]]:
+        """(link, speed) of every vehicle inside the junction, from the approach's context
+        subscription (the link whose internal lane it is on)."""
         found = sim.apply("junction", "getContextSubscriptionResults", approach.junction) or {}
-        for values in found.values():
-            where = approach.watch.get(values[_VAR_LANE_ID])
-            if where is not None and where[0] == WATCH_BOX and where[1] in crossing.foes and green[where[1]] not in GREEN:
-                return True
-        return False
+        return [
+            (where[1], values[_VAR_SPEED])
+            for values in found.values()
+            if (where := approach.watch.get(values[_VAR_LANE_ID])) is not None and where[0] == WATCH_BOX
+        ]
 
     def _show_green(self, sim: SimHandle, approach: Approach, state: SignalState, obs: Observation | None, now: float) -> None:
         """Show the green being served, with the links the policy gates held red.

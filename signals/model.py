@@ -103,9 +103,11 @@ class Intergreens:
             default=0.0,
         )
 
-    def worst(self) -> tuple[int, int, float] | None:
-        """The pair needing the longest all-red."""
-        return max(self.needs, key=lambda need: need[2], default=None)
+    def worst(self, clearing: int | None = None) -> tuple[int, int, float] | None:
+        """The pair needing the longest all-red (of those where ``clearing`` loses its
+        green, when given)."""
+        pairs = (need for need in self.needs if clearing is None or need[0] == clearing)
+        return max(pairs, key=lambda need: (need[2], need[1]), default=None)
 
 
 @dataclass(frozen=True)

@@ -55,12 +55,10 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
     phases = " | ".join(str(i) for i in range(1, len(plan.phases) + 1))
     lines += ["", f"| link | from lane | to lane | movement | all-red needed | {phases} |"]
     lines.append("|---:|---|---|---|---|" + "|".join(":-:" for _ in plan.phases) + "|")
-    worst: dict[int, tuple[float, int]] = {}
-    for i, j, seconds in signal.intergreens.needs:
-        worst[i] = max(worst.get(i, (seconds, j)), (seconds, j))
     for link in signal.links:
         shown = " | ".join(p.state[link.index] if link.index < len(p.state) else "?" for p in plan.phases)
-        needed = f"{worst[link.index][0]:g} s before {worst[link.index][1]}" if link.index in worst else ""
+        worst = signal.intergreens.worst(link.index)
+        needed = f"{worst[2]:g} s before {worst[1]}" if worst else ""
         movement = _DIRECTIONS.get(link.direction, link.direction)
         lines.append(f"| {link.index} | {link.from_lane} | {link.to_lane} | {movement} | {needed} | {shown} |")
     for crossing in signal.walkways:

@@ -13,6 +13,7 @@ from signals.check import check_states
 from signals.controllers import POLICIES, make_controller
 from signals.model import GREEN
 from signals.phases import Timing, split_greens
+from tests.signals._fakes import BoxSim, FakeSim
 
 pytestmark = pytest.mark.sumo
 
@@ -159,23 +160,6 @@ def test_a_u_turn_does_not_make_a_junction_upstream_a_split(tmp_path):
     assert split_at(side_turns=True) == pytest.approx(200.0, abs=15.0)
 
 
-class _Sim:
-    """A stand-in for the simulation: a clock, the states set, no vehicles."""
-
-    def __init__(self, shown: str) -> None:
-        self.now, self.shown = 0.0, shown
-
-    def time(self) -> float:
-        return self.now
-
-    def apply(self, domain: str, command: str, *args):
-        if command == "setRedYellowGreenState":
-            self.shown = args[1]
-        elif command == "getRedYellowGreenState":
-            return self.shown
-        return None
-
-
 class _Scripted:
     """Gates link ``index`` while ``gated(t)``; switches to green 1 at ``switch_at``."""
 
@@ -205,7 +189,7 @@ def test_exit_blockage_holds_a_link_red_through_its_yellow(tiny_signals):
     timing = Timing()
 
     def run(gated, switch_at: float, until: float) -> list[tuple[float, str]]:
-        sim = _Sim(first)
+        sim = FakeSim(first)
         controller = AdaptiveController((approach,), _Scripted(k, gated, switch_at), timing)
         controller.start(sim)
         shown = [(0.0, sim.shown)]
@@ -239,28 +223,6 @@ def test_exit_blockage_holds_a_link_red_through_its_yellow(tiny_signals):
     assert shown[-1][1] == (second if second[k] not in GREEN else second[:k] + "r" + second[k + 1 :])
 
 
-class _BoxSim(_Sim):
-    """A stand-in with one vehicle standing inside the junction on ``lane`` while ``inside(t)``."""
-
-    def __init__(self, shown: str, lane: str, inside) -> None:
-        super().__init__(shown)
-        self.lane, self.inside = lane, inside
-
-    def apply(self, domain: str, command: str, *args):
-        if command == "getContextSubscriptionResults":
-            from signals.adaptive import (
-                _VAR_LANE_ID,
-                _VAR_LANEPOSITION,
-                _VAR_SPEED,
-                _VAR_WAITING_TIME,
-            )
-
-            if not self.inside(self.now):
-                return {}
-            return {"v": {_VAR_LANE_ID: self.lane, _VAR_SPEED: 0.0, _VAR_LANEPOSITION: 1.0, _VAR_WAITING_TIME: 9.0}}
-        return super().apply(domain, command, *args)
-
-
 def test_the_red_is_held_while_a_vehicle_stands_inside_the_junction_up_to_the_limit(tiny_signals):
     """A vehicle left inside the junction on a link that lost its green, across a link about
     to turn green, holds the red a second at a time: the next green starts once it is out,
@@ -277,7 +239,7 @@ def test_the_red_is_held_while_a_vehicle_stands_inside_the_junction_up_to_the_li
     lane = next(name for name, (kind, index, _, _) in approach.watch.items() if kind == WATCH_BOX and index == crossing)
 
     def green_at(inside, timing: Timing) -> float:
-        sim = _BoxSim(first, lane, inside)
+        sim = BoxSim(first, lane, inside)
         controller = AdaptiveController((approach,), _Scripted(-1, lambda t: False, 10.0), timing)
         controller.start(sim)
         while sim.now < 60:
@@ -463,7 +425,7 @@ def test_a_baselines_reach_goes_to_its_policy_not_to_what_is_watched(tiny_signal
     assert max(far.approaches[0].approach_length) > max(near.approaches[0].approach_length)
 
 
-class _IntentSim(_Sim):
+class _IntentSim(FakeSim):
     """A stand-in with vehicles on the side road's watched lanes, each with the signals ahead
     on its route as ``getNextTLS`` gives them; counts the route look-ups."""
 

@@ -14,6 +14,7 @@ from signals.check import faults
 from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Signal, is_stage
 from signals.phases import Stage, Timing, build_plan, clearance_s, green_stages, transition
 from signals.sheets import sheet_csv, sheet_markdown
+from tests.signals._fakes import WalkSim
 
 #: Index 6 walks across the north arm, 12 m: the north approach's through (0) and left (1)
 #: and the south approach's through (2), which leaves by the north arm, cross its path.
@@ -230,36 +231,6 @@ def test_a_minimum_walk_longer_than_the_minimum_green(walk_cross):
     assert size(walk_cross, [600.0, 60.0, 600.0, 60.0, 20.0, 20.0, 0.0], Timing(), cycle_s=60).greens_s[1] == 5.0
 
 
-class _WalkSim:
-    """A stand-in for SUMO: someone always waits at every crossing, and one vehicle stands
-    inside the junction on ``lane`` while ``inside(t)``."""
-
-    def __init__(self, shown: str, lane: str, inside) -> None:
-        self.now, self.shown, self.lane, self.inside = 0.0, shown, lane, inside
-
-    def time(self) -> float:
-        return self.now
-
-    def apply(self, domain: str, command: str, *args):
-        from signals.adaptive import _VAR_LANE_ID, _VAR_LANEPOSITION, _VAR_SPEED, _VAR_WAITING_TIME
-
-        if command == "setRedYellowGreenState":
-            self.shown = args[1]
-        elif command == "getRedYellowGreenState":
-            return self.shown
-        elif command == "getLastStepPersonIDs":
-            return [f"walker at {args[0]}"]
-        elif command == "getNextEdge":
-            return self.crossing_edge
-        elif command == "getWaitingTime":
-            return 1.0
-        elif command == "getContextSubscriptionResults":
-            if not self.inside(self.now):
-                return {}
-            return {"v": {_VAR_LANE_ID: self.lane, _VAR_SPEED: 3.0, _VAR_LANEPOSITION: 1.0, _VAR_WAITING_TIME: 0.0}}
-        return None
-
-
 class _SwitchAt:
     """Serves green 0, then asks for green ``target`` from ``at`` on."""
 
@@ -293,8 +264,7 @@ def test_a_walk_waits_for_vehicles_still_crossing_its_path(grid):
 
     def walk_at(inside) -> tuple[float, float]:
         """When the vehicles' new green starts, and when the walk does."""
-        sim = _WalkSim(first, lane, inside)
-        sim.crossing_edge = crossing.edge
+        sim = WalkSim(first, lane, inside, 3.0, crossing.edge)  # moving: the vehicles' green is not held
         controller = AdaptiveController((approach,), _SwitchAt(target, 10.0), Timing())
         controller.start(sim)
         green = None
