@@ -138,12 +138,13 @@ def splits(flows: np.ndarray, capacity: np.ndarray, *, total: float, minimum: Se
 
 
 def _choose_stages(
-    flows: np.ndarray, capacity: np.ndarray, served: np.ndarray, cycle: float, intergreen: np.ndarray, minimum: float
+    flows: np.ndarray, capacity: np.ndarray, served: np.ndarray, cycle: float, intergreen: np.ndarray, minimum: np.ndarray
 ) -> tuple[int, ...] | None:
     """Which stages to use in one cycle: a mixed-integer programme (OR-Tools CP-SAT through
     the linear solver wrapper) maximising the capacity reserve, where each used stage costs
-    its intergreen and at least its minimum green, and every movement (row of ``served``:
-    the stages showing it green) is shown green by some used stage."""
+    its intergreen and at least its minimum green (``minimum[i]``: a walking stage's minimum
+    walk), and every movement (row of ``served``: the stages showing it green) is shown green
+    by some used stage."""
     from ortools.linear_solver import pywraplp
 
     n = capacity.shape[1]
@@ -154,7 +155,7 @@ def _choose_stages(
     reserve = solver.NumVar(0.0, solver.infinity(), "m")
     solver.Add(sum(greens) + sum(float(intergreen[i]) * used[i] for i in range(n)) == cycle)
     for i in range(n):
-        solver.Add(greens[i] >= minimum * used[i])
+        solver.Add(greens[i] >= float(minimum[i]) * used[i])
         solver.Add(greens[i] <= cycle * used[i])
     for lane_capacity, q in zip(capacity[keep], flows[keep], strict=True):
         solver.Add(sum(float(c) / cycle * g for c, g in zip(lane_capacity, greens, strict=True)) >= float(q) * reserve)
@@ -261,8 +262,17 @@ def size(
         else [float(c) for c in np.arange(timing.min_cycle_s, timing.max_cycle_s + 1e-9, cycle_step_s)]
     )
     lost = intergreen + per_stage_loss
+    # each stage's shortest vehicle green, on the same terms as the split below: its minimum
+    # (the minimum walk where it walks a crossing) plus the pedestrian clearance after it
+    stage_min = np.array(
+        [
+            timing.stage_min_s(states[i], signal.crossings)
+            + (float(np.mean([_walk_end_s(states[i], states[j], timing, signal) for j in range(n) if j != i])) if n > 1 else 0.0)
+            for i in range(n)
+        ]
+    )
     probes = cycles if len(cycles) <= 3 else [cycles[0], cycles[len(cycles) // 2], cycles[-1]]
-    found = {cycle: _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s) for cycle in probes}
+    found = {cycle: _choose_stages(flows, capacity, served, cycle, lost, stage_min) for cycle in probes}
     # Short cycles favour few stages, but the fewest may not fit the very shortest cycle
     # (four stages with their clearances need 32 s, not 30): also take the stage set of the
     # shortest cycle any set fits, or a lightly loaded junction is left only long cycles
@@ -271,7 +281,7 @@ def size(
     # nothing to walk to.
     for cycle in cycles if found[cycles[-1]] else ():
         if cycle not in found:
-            found[cycle] = _choose_stages(flows, capacity, served, cycle, lost, timing.min_green_s)
+            found[cycle] = _choose_stages(flows, capacity, served, cycle, lost, stage_min)
         if found[cycle]:
             break
     stage_sets = {chosen for chosen in found.values() if chosen}

@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Intelligent transportation analytics and control: SUMO what-if runs, signal timing, transit scheduling, live conditions and routing.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     add_completion=False,
 )
 app.add_typer(scenario.app, name="scenario")

@@ -207,8 +207,10 @@ def optimize(
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
 ) -> None:
-    """Time the signals of a scenario by one method and write the plan, its timing sheets and
-    a time-space diagram of the longest corridor."""
+    """Time the signals by one method; write the plan, timing sheets and a time-space diagram.
+
+    The plan is a SUMO additional file with its own programID; beside it go the timing sheets
+    (Markdown and CSV), the intergreen matrix and a time-space diagram of the longest corridor."""
     from its.units import parse_duration
 
     if method not in METHODS:
@@ -350,10 +352,11 @@ def capacity(
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
 ) -> None:
-    """How much green each signal needs for its flows: the critical flow ratio (share of the
-    window the critical lanes need as green), against what a longest cycle can serve after
-    its lost time. Saturation flows are measured in SUMO for this network and demand unless
-    --handbook is given."""
+    """How much green each signal needs for its flows, against what it can serve.
+
+    The critical flow ratio (share of the window the critical lanes need as green), against
+    what a longest cycle can serve after its lost time. Saturation flows are measured in SUMO
+    for this network and demand unless --handbook is given."""
     _require_counts(counts)
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
@@ -514,8 +517,9 @@ def evaluate(
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
 ) -> None:
-    """Compare the programs as shipped with a plan or an adaptive controller (by default our
-    best, lookahead) over several seeds, measured the benchmark's way."""
+    """Compare the shipped programs with a plan or an adaptive controller over several seeds.
+
+    By default the controller is our best, lookahead; delay is measured the benchmark's way."""
     from signals.controllers import BEST
 
     if plan is not None and controller is not None:
@@ -608,10 +612,12 @@ def tune(
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
 ) -> None:
-    """Tune an adaptive controller's options for this network: every combination of the
-    --vary values and the defaults on the training seeds, then the best against the defaults
-    on held-out seeds; the defaults stay unless the best wins there too. Prints the budget
-    (simulations run) and the evaluate command with the chosen --set options."""
+    """Tune an adaptive controller's options for this network, checked on held-out seeds.
+
+    Every combination of the --vary values and the defaults runs on the training seeds, then
+    the best against the defaults on held-out seeds; the defaults stay unless the best wins
+    there too. Prints the budget (simulations run) and the evaluate command with the chosen
+    --set options."""
     from signals.controllers import parse_options
     from signals.search import check_grid
 

@@ -61,8 +61,9 @@ def block(
     output: Annotated[Path | None, typer.Option("--out", help="Write the feed with the new block_id values (zip or folder).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Re-block the trips of an existing feed on one date (fills block_id) and compare with
-    the agency's own blocks."""
+    """Re-block an existing feed's trips on one date and compare with the agency's blocks.
+
+    With --out, writes the feed with the new block_id values."""
     from gtfs.blocks import BlockingRules
     from gtfs.duties import DriverRules
 
@@ -184,8 +185,9 @@ def compare(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel runs (default: cores).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Run the scenario's buses to another timetable and compare with the baseline in SUMO:
-    a schedule change as a what-if like any other."""
+    """Run the scenario's buses to another timetable and compare with the baseline in SUMO.
+
+    A schedule change is a what-if like any other."""
     from its.jobs import JobRunner
     from its.settings import get_settings
     from simulation._sumocfg import read_sumocfg

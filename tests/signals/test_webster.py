@@ -117,6 +117,22 @@ def test_splits_equalise_saturation():
     assert reserve == pytest.approx(1800 * 40 / 60 / 600)
 
 
+def test_the_stage_choice_prices_each_stage_at_its_own_minimum():
+    import numpy as np
+
+    from signals.webster import _choose_stages
+
+    # stage 0 serves both lanes at once; stages 1 and 2 one each. At a 40 s cycle with 4 s
+    # intergreens stage 0 alone serves most; with a 40 s minimum (a long minimum walk) it
+    # no longer fits the cycle and the two single-lane stages serve instead
+    flows = np.array([300.0, 300.0])
+    capacity = np.array([[1800.0, 1800.0, 0.0], [1800.0, 0.0, 1800.0]])
+    served = np.array([[True, True, False], [True, False, True]])
+    intergreen = np.array([4.0, 4.0, 4.0])
+    assert _choose_stages(flows, capacity, served, 40.0, intergreen, np.array([5.0, 5.0, 5.0])) == (0,)
+    assert _choose_stages(flows, capacity, served, 40.0, intergreen, np.array([40.0, 5.0, 5.0])) == (1, 2)
+
+
 def test_webster_plans_are_safe(tiny, tiny_signals):
     from signals.flows import demand_flows
 
