@@ -104,19 +104,20 @@ def read(path: Path) -> SignalNetwork:
         xy = (
             (sum(c[0] for c in coords) / len(coords), sum(c[1] for c in coords) / len(coords)) if coords else (0.0, 0.0)
         )
+        walkways = _walkways(connections, conflicts, {lk.index for lk in links})
         signals[tid] = Signal(
             tls_id=tid,
             links=links,
             size=size,
             conflicts=frozenset(conflicts),
             gives_way=frozenset(gives_way),
-            intergreens=_intergreens(net, links, conflicts, lanes),
+            intergreens=_intergreens(net, links, conflicts, lanes, walkways),
             conflict_lanes=examples,
             programs=programs,
             junctions=junction_ids,
             xy=(float(xy[0]), float(xy[1])),
             crossings=frozenset(c.getTLLinkIndex() for c in connections if c.getTLLinkIndex() >= 0 and _pedestrian(c)),
-            walkways=_walkways(connections, conflicts, {lk.index for lk in links}),
+            walkways=walkways,
         )
         for link in links:
             edge_to_tls[link.from_edge] = tid
@@ -231,11 +232,13 @@ def _intergreens(
     links: tuple[Link, ...],
     conflicts: set[tuple[int, int]],
     lanes: dict[str, LaneGeom],
+    walkways: tuple[Crossing, ...] = (),
 ) -> Intergreens:
     """The intergreen matrix of one signal from its vehicle links' paths across the
-    junction. (Not towards pedestrians: holding every vehicle red until the last vehicle is
-    past a crossing about to walk cost Braunschweig's research junction 182 s of delay
-    instead of 43 s under lookahead; SUMO's vehicles give way to walkers on the crossing.)
+    junction, and from them to its pedestrian crossings (``walks``: what a fixed-time
+    plan's late walk is timed from; the all-red does not wait for them, holding every vehicle
+    red until the last vehicle is past a crossing about to walk cost Braunschweig's research
+    junction 182 s of delay instead of 43 s under lookahead).
 
     Written here because no maintained Python library derives intergreens from a SUMO
     network (SUMO's netconvert sizes one all-red per junction, tlsCycleAdaptation none).
@@ -258,7 +261,24 @@ def _intergreens(
             )
             if seconds > 0.05:
                 needs.append((i, j, round(float(seconds), 1)))
-    return Intergreens(tuple(needs))
+    walks = []
+    for crossing in walkways:
+        lane = net.getEdge(crossing.edge).getLanes()[0] if crossing.edge else None
+        if lane is None or len(lane.getShape()) < 2:
+            continue
+        walk = shapely.LineString(lane.getShape())
+        reach = lane.getWidth() / 2 + CONFLICT_DISTANCE_M / 2  # the walkers' half and the car's
+        for i in sorted(crossing.foes):
+            seconds = max(
+                (
+                    _clearing_s(paths[id(clearing)], walk, speeds[id(clearing)], reach)
+                    for clearing in by_index.get(i, ())
+                ),
+                default=0.0,
+            )
+            if seconds > 0.05:
+                walks.append((i, crossing.index, round(float(seconds), 1)))
+    return Intergreens(tuple(needs), tuple(walks))
 
 
 def _path(net: sumolib.net.Net, link: Link) -> shapely.LineString | None:
@@ -299,6 +319,18 @@ def _all_red_s(
     return _travel_s(far[-1] + VEHICLE_LENGTH_M, *v_r) - near[0] / v_e
 
 
+def _clearing_s(
+    clearing: shapely.LineString | None, walk: shapely.LineString, v_r: tuple[float, float], reach: float
+) -> float:
+    """RiLSA's ``t_r`` from a vehicle path to a crossing (``t_e = 0``): how long the last
+    vehicle, crossing its stop line as its yellow ends, takes to be past the crossing's
+    path with its length (0 when the path never comes within ``reach`` metres of it)."""
+    if clearing is None:
+        return 0.0
+    far = _within(clearing, walk, reach)
+    return 0.0 if far is None else _travel_s(far[-1] + VEHICLE_LENGTH_M, *v_r)
+
+
 def _travel_s(distance: float, v0: float, top: float) -> float:
     """Seconds to cover ``distance`` metres from ``v0`` m/s, speeding up at
     :data:`ACCELERATION_MS2` to ``top`` m/s."""
@@ -311,11 +343,11 @@ def _travel_s(distance: float, v0: float, top: float) -> float:
     return (top - v0) / ACCELERATION_MS2 + (distance - speeding) / top
 
 
-def _within(path: shapely.LineString, other: shapely.LineString) -> np.ndarray | None:
-    """Distances along ``path`` (every half metre) at which it is within
-    :data:`CONFLICT_DISTANCE_M` of ``other``, None when nowhere."""
+def _within(path: shapely.LineString, other: shapely.LineString, reach: float = CONFLICT_DISTANCE_M) -> np.ndarray | None:
+    """Distances along ``path`` (every half metre) at which it is within ``reach`` metres
+    of ``other``, None when nowhere."""
     along = np.linspace(0.0, path.length, max(2, int(np.ceil(path.length / 0.5)) + 1))
-    close = along[shapely.distance(shapely.line_interpolate_point(path, along), other) < CONFLICT_DISTANCE_M]
+    close = along[shapely.distance(shapely.line_interpolate_point(path, along), other) < reach]
     return close if len(close) else None
 
 

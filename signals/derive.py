@@ -127,7 +127,14 @@ def derive(
             shown |= extra
     used = [s for s in order if counts[s] > 0]
     least = [timing.stage_min_s(s, signal.crossings) for s in used]
-    clearance = sum(clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways, signal.intergreens) for i in range(len(used))) if len(used) > 1 else 0.0
+    clearance = (
+        sum(
+            clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways, signal.intergreens, late_walks=True)
+            for i in range(len(used))
+        )
+        if len(used) > 1
+        else 0.0
+    )
     services = max(counts[s] for s in used)
     cycle = max((end - begin) / services, min_cycle_s)
     cycle = min(timing.max_cycle_s, max(timing.min_cycle_s, cycle, clearance + sum(least)))

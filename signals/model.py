@@ -17,6 +17,7 @@ from its.errors import PlanError
 
 __all__ = [
     "GREEN",
+    "LATE_WALK",
     "PEDESTRIAN_CLEARANCE",
     "Crossing",
     "Intergreens",
@@ -50,11 +51,17 @@ def is_green_state(state: str) -> bool:
 #: vehicles keep their green (what a pedestrian signal's flashing "don't walk" times).
 PEDESTRIAN_CLEARANCE = "pedestrian clearance"
 
+#: Name of the phase at the start of a fixed-time green in which a crossing it walks still
+#: shows red while its vehicles already have green: the last vehicle of the green before,
+#: crossing its path, is not past it yet (RiLSA's intergreen from vehicles to pedestrians).
+LATE_WALK = "late walk"
+
 
 def is_stage(phase: Phase) -> bool:
     """Whether a phase is a green stage: a green state that is not a pedestrian clearance
-    (which shows the vehicles of the stage before it still green)."""
-    return is_green_state(phase.state) and phase.name != PEDESTRIAN_CLEARANCE
+    (which shows the vehicles of the stage before it still green) or a late walk (the
+    vehicles of the stage after it already green)."""
+    return is_green_state(phase.state) and phase.name not in (PEDESTRIAN_CLEARANCE, LATE_WALK)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,19 @@ class Intergreens:
     (ITE's ``(W + L) / v``, taken per conflict instead of across the whole junction)."""
 
     needs: tuple[tuple[int, int, float], ...] = ()
+    walks: tuple[tuple[int, int, float], ...] = ()
+    """``(vehicle link, crossing, seconds)``: the same for a pedestrian crossing whose path
+    the link's vehicles cross, with ``t_e = 0`` (a walker steps off the kerb at the green)."""
+
+    def late_walk_s(self, current: str, following: str) -> dict[int, float]:
+        """For each crossing starting its walk in ``current -> following``, the seconds
+        after the end of the yellow the last vehicle of a link losing green needs to be past
+        its path (only the crossings with such a vehicle)."""
+        out: dict[int, float] = {}
+        for i, c, s in self.walks:
+            if current[i] in GREEN and following[i] not in GREEN and following[c] in GREEN and current[c] not in GREEN:
+                out[c] = max(out.get(c, 0.0), s)
+        return out
 
     def all_red_s(self, current: str, following: str) -> float:
         """The longest all-red any link losing green in ``current -> following`` needs

@@ -16,7 +16,15 @@ from functools import lru_cache
 from math import ceil
 
 from its.control import Phase, TimingPlan
-from signals.model import GREEN, PEDESTRIAN_CLEARANCE, Crossing, Intergreens, Signal, is_stage
+from signals.model import (
+    GREEN,
+    LATE_WALK,
+    PEDESTRIAN_CLEARANCE,
+    Crossing,
+    Intergreens,
+    Signal,
+    is_stage,
+)
 
 __all__ = ["Stage", "Timing", "build_plan", "clearance_s", "green_stages", "split_greens", "transition"]
 
@@ -94,8 +102,10 @@ def transition(
     timing: Timing,
     walkways: tuple[Crossing, ...] = (),
     intergreens: Intergreens = Intergreens(),
+    late_walks: bool = False,
 ) -> tuple[Phase, ...]:
-    """The phases between two green states: pedestrian clearance, yellow, all-red.
+    """The phases between two green states: pedestrian clearance, yellow, all-red, and
+    with ``late_walks`` the late walks.
 
     A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
     in both stays green (as it is in ``current``); every other link keeps its current state.
@@ -113,6 +123,13 @@ def transition(
     With ``timing.all_red_auto`` the all-red lasts what ``intergreens`` says the links
     losing green need before the conflicting links gaining it, in whole seconds up (at
     least ``timing.all_red_s``).
+
+    With ``late_walks`` (fixed-time plans, which cannot see a vehicle still crossing), a
+    crossing starting its walk in ``following`` stays red while its vehicles already go,
+    until the last vehicle of a link losing green and crossing its path is past it
+    (``intergreens.walks``, less the all-red), in whole seconds up: one phase per distinct
+    wait, crossings turning green in the order their waits end. (The adaptive controllers
+    hold the walk while such a vehicle is still inside the junction instead.)
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
@@ -145,6 +162,17 @@ def transition(
         if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
             phases.append(Phase(red, all_red, name="all-red"))
+        if late_walks:
+            waits = {
+                c: float(ceil(s - all_red - 1e-9))
+                for c, s in intergreens.late_walk_s(current, following).items()
+                if s > all_red + 1e-9
+            }
+            done = 0.0
+            for until in sorted(set(waits.values())):
+                state = "".join("r" if waits.get(k, 0.0) > done else a for k, a in enumerate(following))
+                phases.append(Phase(state, until - done, name=LATE_WALK))
+                done = until
     return tuple(phases)
 
 
@@ -155,10 +183,11 @@ def clearance_s(
     timing: Timing,
     walkways: tuple[Crossing, ...] = (),
     intergreens: Intergreens = Intergreens(),
+    late_walks: bool = False,
 ) -> float:
-    """Seconds between two green states: pedestrian clearance, yellow and all-red (0 when
-    nothing loses green)."""
-    return sum(p.duration for p in transition(current, following, timing, walkways, intergreens))
+    """Seconds between two green states: pedestrian clearance, yellow, all-red and with
+    ``late_walks`` the late walks (0 when nothing loses green)."""
+    return sum(p.duration for p in transition(current, following, timing, walkways, intergreens, late_walks))
 
 
 def build_plan(
@@ -174,11 +203,13 @@ def build_plan(
 ) -> TimingPlan:
     """A program cycling through ``stages`` with a transition after each (the last back to
     the first), pedestrian clearances timed for ``walkways``, all-reds for ``intergreens``
-    when ``timing`` sizes them. ``offset`` is taken modulo the cycle."""
+    when ``timing`` sizes them, and late walks for ``intergreens`` (a stage's green begins
+    with them: its vehicles are green there). ``offset`` is taken modulo the cycle."""
     phases: list[Phase] = []
     for i, stage in enumerate(stages):
         phases.append(Phase(stage.state, float(stage.green_s), stage.min_s, stage.max_s, name=f"stage {i + 1}"))
-        phases.extend(transition(stage.state, stages[(i + 1) % len(stages)].state, timing, walkways, intergreens))
+        following = stages[(i + 1) % len(stages)].state
+        phases.extend(transition(stage.state, following, timing, walkways, intergreens, late_walks=True))
     plan = TimingPlan(tls_id=tls_id, program_id=program_id, phases=tuple(phases), type=type)
     cycle = plan.cycle_s
     return TimingPlan(

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 
 from its.control import Phase, TimingPlan
-from signals.model import PEDESTRIAN_CLEARANCE, Signal, is_green_state
+from signals.model import LATE_WALK, PEDESTRIAN_CLEARANCE, Signal, is_green_state
 
 __all__ = ["intergreens_csv", "sheet_csv", "sheet_markdown"]
 
@@ -23,7 +23,7 @@ _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R":
 def _kind(phase: Phase) -> str:
     state = phase.state
     if is_green_state(state):
-        return PEDESTRIAN_CLEARANCE if phase.name == PEDESTRIAN_CLEARANCE else "green"
+        return phase.name if phase.name in (PEDESTRIAN_CLEARANCE, LATE_WALK) else "green"
     if any(c in "yY" for c in state):
         return "yellow"
     if "u" in state:
@@ -99,14 +99,22 @@ def intergreens_csv(signals: Iterable[Signal]) -> str:
     """The intergreen matrix of ``signals`` as CSV: signal, the link clearing (index and
     lanes), the conflicting link entering after it, and the all-red (s) the geometry asks
     between the end of the first one's yellow and the second one's green (what
-    ``--all-red auto`` gives); pairs that need none are left out."""
+    ``--all-red auto`` gives); pairs that need none are left out. Then the pedestrian
+    crossings entering after a clearing link (``entering_lanes`` the crossing), with the
+    seconds after the yellow before their walk may start (``walk_after_s``: what a
+    fixed-time plan's late walk waits for)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["tls_id", "clearing_link", "clearing_lanes", "entering_link", "entering_lanes", "all_red_s"])
+    writer.writerow(
+        ["tls_id", "clearing_link", "clearing_lanes", "entering_link", "entering_lanes", "all_red_s", "walk_after_s"]
+    )
     for signal in signals:
         lanes = {}
         for link in signal.links:
             lanes.setdefault(link.index, f"{link.from_lane} -> {link.to_lane}")
         for i, j, seconds in sorted(signal.intergreens.needs):
-            writer.writerow([signal.tls_id, i, lanes.get(i, ""), j, lanes.get(j, ""), f"{seconds:g}"])
+            writer.writerow([signal.tls_id, i, lanes.get(i, ""), j, lanes.get(j, ""), f"{seconds:g}", ""])
+        crossings = {c.index: f"crossing {c.edge}" for c in signal.walkways}
+        for i, c, seconds in sorted(signal.intergreens.walks):
+            writer.writerow([signal.tls_id, i, lanes.get(i, ""), c, crossings.get(c, ""), "", f"{seconds:g}"])
     return buffer.getvalue()

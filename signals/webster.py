@@ -22,7 +22,7 @@ import numpy as np
 from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.flows import Flows, require_flows
-from signals.model import PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
+from signals.model import LATE_WALK, PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
 from signals.phases import Stage, Timing, build_plan, clearance_s, transition
 
 __all__ = ["Saturation", "Sizing", "most_served", "size", "splits", "webster"]
@@ -241,7 +241,11 @@ def size(
     per_stage_loss = startup_s - extension_s
 
     def lost_s(a: str, b: str) -> float:
-        return clearance_s(a, b, timing, signal.walkways, signal.intergreens) - _walk_end_s(a, b, timing, signal)
+        return (
+            clearance_s(a, b, timing, signal.walkways, signal.intergreens, late_walks=True)
+            - _walk_end_s(a, b, timing, signal)
+            - _late_walk_s(a, b, timing, signal)
+        )
 
     intergreen = np.array(
         [float(np.mean([lost_s(states[i], states[j]) for j in range(n) if j != i])) if n > 1 else 0.0 for i in range(n)]
@@ -263,14 +267,23 @@ def size(
     )
     lost = intergreen + per_stage_loss
     # each stage's shortest vehicle green, on the same terms as the split below: its minimum
-    # (the minimum walk where it walks a crossing) plus the pedestrian clearance after it
-    stage_min = np.array(
-        [
-            timing.stage_min_s(states[i], signal.crossings)
-            + (float(np.mean([_walk_end_s(states[i], states[j], timing, signal) for j in range(n) if j != i])) if n > 1 else 0.0)
-            for i in range(n)
-        ]
-    )
+    # (the minimum walk where it walks a crossing), the pedestrian clearance after it and
+    # the late walk before it
+    around = [
+        float(
+            np.mean(
+                [
+                    _walk_end_s(states[i], states[j], timing, signal) + _late_walk_s(states[j], states[i], timing, signal)
+                    for j in range(n)
+                    if j != i
+                ]
+            )
+        )
+        if n > 1
+        else 0.0
+        for i in range(n)
+    ]
+    stage_min = np.array([timing.stage_min_s(states[i], signal.crossings) + around[i] for i in range(n)])
     probes = cycles if len(cycles) <= 3 else [cycles[0], cycles[len(cycles) // 2], cycles[-1]]
     found = {cycle: _choose_stages(flows, capacity, served, cycle, lost, stage_min) for cycle in probes}
     # Short cycles favour few stages, but the fewest may not fit the very shortest cycle
@@ -291,9 +304,12 @@ def size(
         order = [states[i] for i in used]
         pairs = [(order[k], order[(k + 1) % len(order)]) for k in range(len(order))] if len(order) > 1 else []
         clearance = sum(lost_s(a, b) for a, b in pairs)
-        # a stage's vehicles keep their green through the pedestrian clearance after it:
-        # that time serves them, and the stage's own green (its walk) keeps its minimum
+        # a stage's vehicles keep their green through the pedestrian clearance after it and
+        # have it already in the late walk before it: that time serves them, and the
+        # stage's own green (its walk) keeps its minimum
         walk_ends = np.array([_walk_end_s(a, b, timing, signal) for a, b in pairs] or [0.0])
+        late = [_late_walk_s(a, b, timing, signal) for a, b in pairs] or [0.0]
+        walk_ends = walk_ends + np.roll(np.array(late), 1)
         minimum = np.array([timing.stage_min_s(s, signal.crossings) for s in order]) + walk_ends
         for cycle in cycles:
             total = cycle - clearance
@@ -369,6 +385,13 @@ def _walk_end_s(current: str, following: str, timing: Timing, signal: Signal) ->
     ended but the stage's vehicles are still green."""
     phases = transition(current, following, timing, signal.walkways, signal.intergreens)
     return sum(p.duration for p in phases if p.name == PEDESTRIAN_CLEARANCE)
+
+
+def _late_walk_s(current: str, following: str, timing: Timing, signal: Signal) -> float:
+    """Seconds of late walk in the change ``current -> following`` of a fixed-time plan:
+    the following stage's vehicles are green, some of its crossings not yet."""
+    phases = transition(current, following, timing, signal.walkways, signal.intergreens, late_walks=True)
+    return sum(p.duration for p in phases if p.name == LATE_WALK)
 
 
 def _round(greens: np.ndarray, total: float, minimum: float | np.ndarray) -> np.ndarray:

@@ -4,6 +4,8 @@ call and never cut a pedestrian's clearance short (on a netgenerate grid with cr
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 
@@ -210,6 +212,50 @@ def test_webster_counts_a_pedestrian_clearance_as_its_vehicles_green(walk_cross)
     # left north-south 21 s against east-west's 26 s)
     green = dict(zip(sizing.stages, sizing.greens_s, strict=True))
     assert green[NS] > green[EW] >= Timing().min_green_s
+
+
+def test_a_fixed_plan_starts_a_walk_once_the_last_vehicle_across_it_is_past():
+    from signals.model import LATE_WALK, Intergreens
+
+    # north-south's through (0) and left (1) cross the north-arm crossing (6) 4.4 and
+    # 1.5 s after their yellow ends; a second crossing (7) only the left, 1.5 s
+    walks = Intergreens(walks=((0, 6, 4.4), (1, 6, 1.5), (1, 7, 1.5)))
+    ns, ew = "GgGgrrrr", "rrrrGGGG"
+    phases = transition(ns, ew, Timing(), (), walks, late_walks=True)
+    assert [(p.state, p.duration, p.name) for p in phases] == [
+        ("yyyyrrrr", 3.0, "yellow"),
+        ("rrrrGGrr", 2.0, LATE_WALK),  # east-west's vehicles go, neither walk yet
+        ("rrrrGGrG", 3.0, LATE_WALK),  # crossing 7's walk after 2 s, crossing 6's after 5 s
+    ]
+    # an all-red covers its share; adaptive control (no late_walks) holds walks itself
+    assert [p.duration for p in transition(ns, ew, Timing(all_red_s=2.0), (), walks, late_walks=True)] == [3.0, 2.0, 3.0]
+    assert [p.name for p in transition(ns, ew, Timing(), (), walks)] == ["yellow"]
+    # only a walk that starts waits, and only for a link that loses its green
+    assert transition(ew, ns, Timing(), (), walks, late_walks=True)[-1].name == "yellow"
+
+
+def test_webster_counts_a_late_walk_as_its_vehicles_green(walk_cross):
+    from dataclasses import replace
+
+    from signals.flows import Flows
+    from signals.model import LATE_WALK, Intergreens
+    from signals.webster import webster
+
+    # the north-south through crosses the north-arm crossing 4.4 s after its yellow: the
+    # east-west walk starts 5 s into east-west's green, its vehicles green all along
+    signal = replace(walk_cross, intergreens=Intergreens(walks=((0, 6, 4.4),)))
+    flows = Flows({"X": (300.0, 60.0, 300.0, 60.0, 500.0, 500.0, 0.0)}, "demand", (0.0, 3600.0))
+    (plan,), (sizing,) = webster([signal], flows, Timing(), cycle_s=60)
+    late = [p for p in plan.phases if p.name == LATE_WALK]
+    assert [(p.state, p.duration) for p in late] == [("rrrrGGr", 5.0)]
+    assert sizing.lost_s == pytest.approx(6.0)  # two yellows, as without the late walk
+    assert plan.cycle_s == 60.0 and faults(plan, signal) == []
+    # the walk itself still lasts its minimum
+    walk = next(p for p in plan.phases if p.state == EW)
+    assert walk.duration >= Timing().walk_s
+    # the timing sheet names it
+    assert "| late walk |" in sheet_markdown(plan, signal)
+    assert LATE_WALK in {r["kind"] for r in csv.DictReader(io.StringIO(sheet_csv([plan])))}
 
 
 def test_a_minimum_walk_longer_than_the_minimum_green(walk_cross):

@@ -4,6 +4,8 @@ refusing a configuration (its own game scenarios, shipped with the eclipse-sumo 
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +16,7 @@ import sumo
 from its.control import Phase, TimingPlan
 from signals.check import check_states
 from signals.model import is_green_state, read_signals
+from signals.sheets import intergreens_csv
 
 GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
 
@@ -103,6 +106,26 @@ def test_intergreens_grow_with_the_junction():
     # straight across to lane 1 of edge 5, link 13 turns right into its lane 3
     assert (13, 21) in big.conflicts
     assert not {(21, 13), (13, 21)} & pairs
+
+
+@pytest.mark.sumo
+def test_a_vehicle_clears_a_far_crossing_later_than_the_one_at_its_stop_line():
+    signal = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
+    walks = {(i, c): s for i, c, s in signal.intergreens.walks}
+    crossings = {c.index: c for c in signal.walkways}
+    # only vehicle links crossing a crossing's path, each pair once
+    assert walks and all(i in crossings[c].foes for i, c in walks)
+    assert len(walks) == len(signal.intergreens.walks)
+    # link 0 (edge -5.5 into edge 3) crosses its own arm's crossing (38) just past its stop
+    # line and the exit arm's (45) across the junction: the far one needs more
+    assert walks[(0, 38)] < 2.0 < walks[(0, 45)] < 7.0
+    assert max(walks.values()) < 8.0
+    # the matrix written beside a plan lists them after the vehicle pairs
+    rows = list(csv.DictReader(io.StringIO(intergreens_csv([signal]))))
+    late = [r for r in rows if r["walk_after_s"]]
+    assert len(late) == len(walks) and len(rows) == len(walks) + len(signal.intergreens.needs)
+    row = next(r for r in late if (r["clearing_link"], r["entering_link"]) == ("0", "45"))
+    assert float(row["walk_after_s"]) == walks[(0, 45)] and row["entering_lanes"] == "crossing :38_c7"
 
 
 @pytest.mark.sumo
