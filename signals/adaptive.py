@@ -18,7 +18,7 @@ minimum green, and is green again once there is room.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -109,6 +109,9 @@ class Observation:
     """With a policy that learns turning shares (``learned_turns``): per watched lane
     upstream, the share of its vehicles seen so far reaching each incoming lane (the
     rest turned off before the signal), from a prior of even shares (``TURN_PRIOR``)."""
+    walkers: list[tuple[int, float]] = field(default_factory=list)
+    """With a policy that weighs pedestrians (``pedestrian_weight``): everyone standing at
+    a crossing's end waiting to walk it, as (the crossing's state index, waiting time in s)."""
 
 
 @dataclass(slots=True)
@@ -218,6 +221,7 @@ class AdaptiveController:
         self._lane_changes = self._intents and bool(getattr(policy, "lane_changes", False))
         self._targets: dict[tuple[str, str, str], int] = {}
         self._learns = not self._intents and bool(getattr(policy, "learned_turns", False))
+        self._walkers = float(getattr(policy, "pedestrian_weight", 0.0)) > 0
         self._visits: dict[str, dict[str, _Visit]] = {a.tls_id: {} for a in self.approaches}
         self._turns: dict[str, dict[str, np.ndarray]] = {a.tls_id: {} for a in self.approaches}
 
@@ -320,17 +324,20 @@ class AdaptiveController:
         greens = approach.greens
         return max(range(len(greens)), key=lambda g: (sum(greens[g][k] in GREEN for k in due), g == choice))
 
-    @staticmethod
-    def _waiting(sim: SimHandle, crossing: Crossing, at_least_s: float = 0.0) -> bool:
+    @classmethod
+    def _waiting(cls, sim: SimHandle, crossing: Crossing, at_least_s: float = 0.0) -> bool:
         """Whether someone stands at either end of ``crossing`` waiting to walk it, for at
-        least ``at_least_s`` (read from SUMO: who is on the walking areas, and where to next)."""
+        least ``at_least_s``."""
+        return any(at_least_s <= 0 or w >= at_least_s for w in cls._standing(sim, crossing))
+
+    @staticmethod
+    def _standing(sim: SimHandle, crossing: Crossing) -> Iterator[float]:
+        """The waiting time of everyone at either end of ``crossing`` about to walk it (read
+        from SUMO: who is on the walking areas, and where to next)."""
         for side in crossing.sides:
             for person in sim.apply("edge", "getLastStepPersonIDs", side):
-                if sim.apply("person", "getNextEdge", person) == crossing.edge and (
-                    at_least_s <= 0 or sim.apply("person", "getWaitingTime", person) >= at_least_s
-                ):
-                    return True
-        return False
+                if sim.apply("person", "getNextEdge", person) == crossing.edge:
+                    yield float(sim.apply("person", "getWaitingTime", person))
 
     def observe(self, sim: SimHandle, approach: Approach, now: float) -> Observation:
         """The vehicles around ``approach`` right now, from its context subscription."""
@@ -417,9 +424,14 @@ class AdaptiveController:
         for edge, k, _ in approach.sources:
             pending[k] += len(sim.apply("edge", "getPendingVehicles", edge) or ())
         turns = self._learn(approach, reached, past, now) if self._learns else {}
+        walkers = (
+            [(c.index, w) for c in approach.walkways for w in self._standing(sim, c) if w > 0]
+            if self._walkers
+            else []
+        )
         seen = Observation(
             now, lanes, upstream, outgoing, pending, box, gap, out_jam, yielding,
-            intent=intent, lane_intent=lane_intent, turns=turns,
+            intent=intent, lane_intent=lane_intent, turns=turns, walkers=walkers,
         )  # fmt: skip
         self._seen[approach.tls_id] = seen
         return seen

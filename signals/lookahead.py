@@ -152,6 +152,13 @@ class Lookahead:
         94 s, against 58.4 with intents). Counting as turned off a vehicle that vanished
         near the stop line (it may have passed unseen during a change) locked 4 of those 45
         cologne3 seeds.
+    pedestrian_weight
+        Everyone waiting at a crossing's end weighs this much, like a queued vehicle (more
+        the longer they have waited, by ``wait_weight_s``): each plan costs their count for
+        every second until it shows a green walking their crossing, and a green that walks
+        a crossing with someone waiting is a candidate even without vehicles. 0 leaves
+        pedestrians to the walk on call and the longest wait
+        (``Timing.max_pedestrian_wait_s``).
     """
 
     decide_every_s: float = 1.0
@@ -184,6 +191,7 @@ class Lookahead:
     fifo: bool = True
     learned_turns: bool = False
     lane_changes: bool = False
+    pedestrian_weight: float = 1.0
 
     def gate(self, approach: Approach, obs: Observation) -> frozenset[int]:
         """State indices with a link into a full outgoing lane (see :func:`_full_lanes`).
@@ -205,6 +213,13 @@ class Lookahead:
         arrivals = self._arrivals(approach, obs, max(1, int(round(longest_s / self.dt_s))))  # (T, L)
         capacity = self._capacity(approach, obs) * self.dt_s  # (P, L) vehicles per step
         demand = (capacity > 0) @ arrivals.sum(axis=0)
+        walkers: dict[int, float] = {}
+        if self.pedestrian_weight > 0:
+            for crossing, wait in obs.walkers:
+                walkers[crossing] = walkers.get(crossing, 0.0) + (1.0 + wait / self.wait_weight_s) * self.pedestrian_weight
+        if walkers:
+            walks = np.array([[g[c] in GREEN for c in walkers] for g in approach.greens], dtype=float)
+            demand = demand + walks @ np.array(list(walkers.values()))
         green_for = obs.time - state.green_since
         held = [(w, feeds) for w, feeds in self._held_up(approach, obs) if w >= self.held_min_s]
         longest = min(self.max_green_s, timing.max_green_s)
@@ -253,6 +268,8 @@ class Lookahead:
             for feeds, weight in weights.items():
                 until = firsts if not feeds else _until_red(approach.greens, plans, feeds)
                 cost += weight * until * self.dt_s
+        for crossing, weight in walkers.items():
+            cost += weight * _until_green(approach.greens, plans, crossing) * self.dt_s
         if must_switch:
             cost[firsts != 0] = np.inf
         best = int(np.argmin(cost))
@@ -513,6 +530,14 @@ def _until_red(greens: tuple[str, ...], plans: np.ndarray, feeds: tuple[int, ...
     kept = (lit[:, None, :] & lit[None, :, :]).any(axis=2).reshape(-1)  # change a -> b at a * n + b
     served = np.concatenate([lit.any(axis=1), kept])[plans]
     return np.where(served.all(axis=1), plans.shape[1], np.argmin(served, axis=1))
+
+
+def _until_green(greens: tuple[str, ...], plans: np.ndarray, index: int) -> np.ndarray:
+    """Per plan, the steps until it shows a green with state index ``index`` green (the
+    horizon when it never does; a change shows none)."""
+    lit = np.array([g[index] in GREEN for g in greens])
+    shown = np.concatenate([lit, np.zeros(len(greens) * len(greens), dtype=bool)])[plans]
+    return np.where(shown.any(axis=1), np.argmax(shown, axis=1), plans.shape[1])
 
 
 def _green_end(plan: np.ndarray, green: int) -> int:

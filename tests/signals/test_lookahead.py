@@ -202,3 +202,27 @@ def _intent_seen(vehicles: list[tuple[float, float, str, int]]) -> Observation:
     seen.upstream[1] = [(d, v, 0.0) for d, v, _, _ in vehicles]
     seen.intent = [[], [(lane, target) for _, _, lane, target in vehicles]]
     return seen
+
+
+def test_walkers_waiting_at_a_crossing_call_the_green_that_walks_it():
+    from dataclasses import replace
+
+    from signals.lookahead import _until_green
+
+    # the side road's green also walks a crossing (index 2); the main street's green has
+    # served its queue, nobody drives on the side road, three walkers wait to cross
+    walking = replace(APPROACH, greens=("Grr", "rGG"))
+    state = SignalState(current=0, green_since=80.0)
+    seen = _observation([], [])
+    assert Lookahead().choose(walking, seen, state, Timing()) == 0  # nobody waits: the green stays
+    seen.walkers = [(2, 20.0), (2, 5.0), (2, 0.5)]
+    assert Lookahead().choose(walking, seen, state, Timing()) == 1
+    assert Lookahead(pedestrian_weight=0.0).choose(walking, seen, state, Timing()) == 0
+    # with vehicles queued on the main street, they are served first, not for ever
+    busy = _observation(_standing(4, 10.0), [])
+    busy.walkers = seen.walkers
+    assert Lookahead().choose(walking, busy, state, Timing()) == 0 and state.planned_until < 100.0 + 30.0
+    # the steps until a plan shows a green walking the crossing: 0 when it does at once, the
+    # horizon when never; a change (pseudo-phase 2 + a * 2 + b) shows none
+    plans = np.array([[1, 1, 1], [0, 3, 1], [0, 0, 0]])
+    assert _until_green(walking.greens, plans, 2).tolist() == [0, 2, 3]

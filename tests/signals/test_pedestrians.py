@@ -332,3 +332,22 @@ def test_a_walk_waits_for_vehicles_still_crossing_its_path(grid):
     assert green == start and walk == start + 5.0
     green, walk = walk_at(lambda t: True)  # stuck: the walk comes after the longest hold
     assert green == start and walk == start + Timing().max_clearance_extension_s
+
+
+@pytest.mark.sumo
+def test_lookahead_sees_who_waits_at_each_crossing(grid):
+    from signals.adaptive import AdaptiveController
+    from signals.approach import approaches
+    from signals.lookahead import Lookahead
+
+    (approach,) = approaches(grid, (grid.signals["B1"],))
+    crossing = approach.walkways[0]
+    # one walker waiting 1 s at each end of every crossing, bound for ``crossing``
+    sim = WalkSim(approach.greens[0], "", lambda t: False, 0.0, crossing.edge)
+    controller = AdaptiveController((approach,), Lookahead(), Timing())
+    controller.start(sim)
+    assert controller.observe(sim, approach, 0.0).walkers == [(crossing.index, 1.0)] * len(crossing.sides)
+    # a policy that does not weigh them does not read them
+    ignoring = AdaptiveController((approach,), Lookahead(pedestrian_weight=0.0), Timing())
+    ignoring.start(sim)
+    assert ignoring.observe(sim, approach, 0.0).walkers == []
