@@ -1,6 +1,6 @@
 """The plan safety checker: conflicting greens, greens below their minimum, missing or short
 yellows, intergreens shorter than the junction's geometry needs (when the timing sizes the
-all-red), pedestrian clearances too short for the crossing, movements never green, cycles
+all-red: between vehicles, and from vehicles to the crossings they cross), pedestrian clearances too short for the crossing, movements never green, cycles
 outside bounds, and plans that do not fit the network's signal.
 
 :func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
@@ -28,7 +28,8 @@ class Fault:
     """One safety fault: ``kind`` is ``size``, ``alphabet``, ``conflict``, ``short-green``,
     ``missing-yellow``, ``short-yellow``, ``short-intergreen`` (with the timing's
     ``all_red_auto``: a conflicting link turns green before the junction's intergreen
-    matrix allows), ``pedestrian-clearance`` (a vehicle crossing a
+    matrix allows), ``early-walk`` (the same for a pedestrian crossing's walk after a
+    vehicle crossing its path), ``pedestrian-clearance`` (a vehicle crossing a
     pedestrian crossing's path gets priority green before someone who stepped off the kerb
     at the end of its green can reach the far side), ``unserved`` (a movement the
     junction's own program serves is never green), ``cycle`` or ``empty``; ``phase`` the
@@ -106,6 +107,8 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     if timing.all_red_auto:
         for i, message in _short_intergreens(plan, signal, timing):
             add("short-intergreen", i, message)
+        for i, message in _short_intergreens(plan, signal, timing, walks=True):
+            add("early-walk", i, message)
     shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)
@@ -180,12 +183,14 @@ def _short_pedestrian_clearances(plan: TimingPlan, signal: Signal, timing: Timin
     return out
 
 
-def _short_intergreens(plan: TimingPlan, signal: Signal, timing: Timing) -> list[tuple[int, str]]:
+def _short_intergreens(plan: TimingPlan, signal: Signal, timing: Timing, *, walks: bool = False) -> list[tuple[int, str]]:
     """(phase, message) for each end of a link's green after which a conflicting link turns
     green sooner than the yellow and the all-red the signal's intergreen matrix asks for
-    (green phases between count at their minimum; one message per green end)."""
+    (green phases between count at their minimum; one message per green end). With
+    ``walks``, a pedestrian crossing on its path starts its walk sooner than its last
+    vehicle is past (``Intergreens.walks``)."""
     entering: dict[int, dict[int, float]] = {}
-    for i, j, seconds in signal.intergreens.needs:
+    for i, j, seconds in signal.intergreens.walks if walks else signal.intergreens.needs:
         entering.setdefault(i, {})[j] = seconds
     phases = plan.phases
     n = len(phases)
@@ -198,14 +203,18 @@ def _short_intergreens(plan: TimingPlan, signal: Signal, timing: Timing) -> list
             fault = _first_short_entry(phases, end, k, entering[k], timing.yellow_s)
             if fault is not None:
                 foe, elapsed, needed = fault
-                out.append(
-                    (
-                        end,
-                        f"link {k} ({_link(signal, k)}) has {elapsed:g} s after its green before "
-                        f"conflicting link {foe} ({_link(signal, foe)}) turns green; the "
-                        f"junction's geometry needs {needed:g} s (yellow and all-red)",
+                after_green = f"link {k} ({_link(signal, k)}) has {elapsed:g} s after its green before"
+                if walks:
+                    message = (
+                        f"{after_green} pedestrian crossing {foe} on its path walks; its last vehicle needs "
+                        f"{needed:g} s to be past it (yellow and late walk)"
                     )
-                )
+                else:
+                    message = (
+                        f"{after_green} conflicting link {foe} ({_link(signal, foe)}) turns green; the "
+                        f"junction's geometry needs {needed:g} s (yellow and all-red)"
+                    )
+                out.append((end, message))
                 break
     return out
 

@@ -234,6 +234,25 @@ def test_a_fixed_plan_starts_a_walk_once_the_last_vehicle_across_it_is_past():
     assert transition(ew, ns, Timing(), (), walks, late_walks=True)[-1].name == "yellow"
 
 
+def test_the_checker_catches_a_walk_starting_before_the_last_vehicle_across_it_is_past(walk_cross):
+    from dataclasses import replace
+
+    from signals.model import Intergreens
+
+    signal = replace(walk_cross, intergreens=Intergreens(walks=((0, 6, 4.4),)))
+    auto = Timing(all_red_auto=True)
+    # east-west walks the north-arm crossing as soon as north-south's yellow ends
+    early = build_plan("X", [Stage(NS, 30), Stage(EW, 30)], auto, program_id="p", walkways=(WALK,))
+    found = [f for f in faults(early, signal, auto) if f.kind == "early-walk"]
+    assert [f.phase for f in found] == [0]
+    assert "link 0 (n_in_0 -> s_out_0) has 3 s after its green before pedestrian crossing 6" in str(found[0])
+    assert "needs 7.4 s" in str(found[0])
+    assert not [f for f in faults(early, signal) if f.kind == "early-walk"]  # only when the timing sizes intergreens
+    # built with the matrix, the walk starts late enough
+    late = build_plan("X", [Stage(NS, 30), Stage(EW, 30)], auto, program_id="p", walkways=(WALK,), intergreens=signal.intergreens)
+    assert faults(late, signal, auto) == []
+
+
 def test_webster_counts_a_late_walk_as_its_vehicles_green(walk_cross):
     from dataclasses import replace
 
