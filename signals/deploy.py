@@ -50,7 +50,7 @@ class PlanSwitch:
     they are also written there as JSON when the run ends. ``walkways`` (per signal, its
     pedestrian crossings) times the pedestrian clearance of the change-over, ``intergreens``
     (per signal, :attr:`signals.model.Signal.intergreens`) its all-red when ``timing``
-    sizes it from geometry."""
+    sizes it from geometry, and the late walk of a crossing the new plan starts walking."""
 
     interval_s = 1.0
 
@@ -113,6 +113,7 @@ class PlanSwitch:
                     self.timing,
                     self.walkways.get(tls_id, ()),
                     self.intergreens.get(tls_id, Intergreens()),
+                    late_walks=True,  # into a fixed-time plan
                 )
                 if _is_green(shown)
                 else ()
