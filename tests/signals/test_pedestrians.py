@@ -370,3 +370,40 @@ def test_lookahead_sees_who_waits_at_each_crossing(grid):
     ignoring = AdaptiveController((approach,), Lookahead(pedestrian_weight=0.0), Timing())
     ignoring.start(sim)
     assert ignoring.observe(sim, approach, 0.0).walkers == []
+
+
+def test_a_plan_deployed_into_a_running_signal_starts_its_walk_late_too():
+    import libsumo
+
+    from signals.deploy import PlanSwitch
+    from signals.model import Intergreens
+    from tests.signals._fakes import FakeSim
+
+    class Running(FakeSim):
+        """North-south green, the old program at its last phase then back at phase 0."""
+
+        api = libsumo
+
+        def apply(self, domain, command, *args):
+            if command == "getPhase":
+                return 0 if self.now >= 1 else 1
+            if command == "getProgram":
+                return "0"
+            if command == "setProgram":
+                self.installed = self.now
+            return super().apply(domain, command, *args)
+
+    plan = build_plan("X", [Stage(EW, 30), Stage(NS, 30)], Timing(), program_id="new", walkways=(WALK,))
+    switch = PlanSwitch(
+        [plan], walkways={"X": (WALK,)}, intergreens={"X": Intergreens(walks=((0, 6, 4.4),))}
+    )
+    sim = Running(NS)
+    switch.start(sim)
+    shown = []
+    while sim.now < 20 and not hasattr(sim, "installed"):
+        switch.act(sim)
+        shown.append((sim.now, sim.shown))
+        sim.now += 1.0
+    # at the boundary (t = 1): the yellow, then east-west's vehicles without the walk, 5 s
+    assert [s for t, s in shown if t in (1.0, 4.0, 8.0)] == ["yyyyrrr", "rrrrGGr", "rrrrGGr"]
+    assert sim.installed == 9.0  # the new plan, walking, 3 + 5 s after the boundary
