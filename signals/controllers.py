@@ -96,6 +96,9 @@ def check_options(name: str, keys: Iterable[str]) -> None:
         On an unknown controller or option.
     """
     defaults = option_defaults(name)
+    if "split_phases" in set(keys) & set(defaults):
+        # make_controller's own argument (the command line's --split-phases switch)
+        raise InputError(f"controller {name}: split_phases is the --split-phases/--no-split-phases switch, not an option to set")
     unknown = sorted(set(keys) - set(defaults))
     if unknown:
         known = ", ".join(sorted(defaults)) or "none"

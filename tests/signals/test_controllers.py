@@ -395,6 +395,7 @@ def test_options_from_text_take_the_type_of_their_default():
         ("lookahead", {"yield_feeds": "maybe"}, "expected true or false"),
         ("lookahead", {"first_s": "/"}, "expected numbers separated by '/'"),
         ("max-pressure", {"reach_m": "inf"}, "expected a finite number"),
+        ("lookahead", {"split_phases": "false"}, "split_phases is the --split-phases/--no-split-phases switch"),
     ],
 )
 def test_bad_options_are_named(name, settings, message):
