@@ -107,7 +107,7 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     if timing.all_red_auto:
         for i, message in _short_intergreens(plan, signal, timing):
             add("short-intergreen", i, message)
-        for i, message in _short_intergreens(plan, signal, timing, walks=True):
+        for i, message in _short_intergreens(plan, signal, timing, walks=True) if timing.late_walks else ():
             add("early-walk", i, message)
     shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))

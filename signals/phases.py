@@ -68,6 +68,10 @@ class Timing:
     max_pedestrian_wait_s: float = 60.0
     """Adaptive controllers change to a green serving a crossing once someone has waited
     this long there (a pedestrian call no vehicle demand can hold off for good)."""
+    late_walks: bool = True
+    """Fixed-time plans start a walk once the last vehicle that has just lost its green
+    and crosses its path is past it (RiLSA; see :func:`transition`). False: the walk starts
+    with its stage's green, as in common US practice (the all-red is the only clearance)."""
 
     @property
     def intergreen_s(self) -> float:
@@ -124,7 +128,8 @@ def transition(
     losing green need before the conflicting links gaining it, in whole seconds up (at
     least ``timing.all_red_s``).
 
-    With ``late_walks`` (fixed-time plans, which cannot see a vehicle still crossing), a
+    With ``late_walks`` and ``timing.late_walks`` (fixed-time plans, which cannot see a
+    vehicle still crossing), a
     crossing starting its walk in ``following`` stays red while its vehicles already go,
     until the last vehicle of a link losing green and crossing its path is past it
     (``intergreens.walks``, less the all-red), in whole seconds up: one phase per distinct
@@ -162,7 +167,7 @@ def transition(
         if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
             phases.append(Phase(red, all_red, name="all-red"))
-        if late_walks:
+        if late_walks and timing.late_walks:
             waits = {
                 c: float(ceil(s - all_red - 1e-9))
                 for c, s in intergreens.late_walk_s(current, following).items()

@@ -58,6 +58,14 @@ MinWalkOpt = Annotated[
         help="Shortest walk a pedestrian crossing shows, s (default: the minimum green; MUTCD 7, or 4 where few walk).",
     ),
 ]
+LateWalkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--late-walk/--no-late-walk",
+        help="Fixed-time plans start a walk once the last vehicle crossing its path is past (RiLSA); "
+        "--no-late-walk starts it with its stage's green (common US practice).",
+    ),
+]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Parallel SUMO runs (default: cores).")
 ]
@@ -119,7 +127,12 @@ def _tls(value: str | None) -> list[str] | None:
 
 
 def _timing(
-    yellow: float, all_red: str, min_green: float, walking_speed: float = 1.2, min_walk: float | None = None
+    yellow: float,
+    all_red: str,
+    min_green: float,
+    walking_speed: float = 1.2,
+    min_walk: float | None = None,
+    late_walk: bool = True,
 ) -> Any:
     from signals.phases import Timing
 
@@ -139,6 +152,7 @@ def _timing(
         all_red_auto=auto,
         walking_speed_ms=walking_speed,
         min_walk_s=min_walk,
+        late_walks=late_walk,
     )
 
 
@@ -203,6 +217,7 @@ def optimize(
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
+    late_walk: LateWalkOpt = True,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
@@ -230,7 +245,7 @@ def optimize(
         )
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(
@@ -351,6 +366,7 @@ def capacity(
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
+    late_walk: LateWalkOpt = True,
 ) -> None:
     """How much green each signal needs for its flows, against what it can serve.
 
@@ -359,7 +375,7 @@ def capacity(
     for this network and demand unless --handbook is given."""
     _require_counts(counts)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
     with err.status("reading the flows"):
         flows = services.signal_flows(window, counts=counts)
     saturation = None if handbook else _measured(window, flows)
@@ -510,6 +526,7 @@ def evaluate(
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
+    late_walk: LateWalkOpt = True,
     teleport: Annotated[
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
     ] = -1,
@@ -532,7 +549,7 @@ def evaluate(
         raise InputError("--set applies to a controller; a plan file has its own timings")
     options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing, options=options)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
@@ -609,6 +626,7 @@ def tune(
     min_green: MinGreenOpt = 5.0,
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
+    late_walk: LateWalkOpt = True,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
 ) -> None:
@@ -627,7 +645,7 @@ def tune(
         grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
     check_grid(grid)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
     train = list(range(1, seeds + 1))
     test = list(range(first_held_out, first_held_out + held_out))
     if set(train) & set(test):

@@ -139,6 +139,18 @@ def test_webster_times_the_clearance_of_every_crossing(crossings_cfg, settings):
             assert clearances and max(p.duration for p in clearances) == math.ceil(
                 longest / timing.walking_speed_ms - timing.intergreen_s
             )
+    # a walk starting as a vehicle crossing its path has just lost green starts late, and
+    # the checker sizing intergreens from the geometry finds none too early; US practice
+    # (late_walks off) starts it with the green
+    from signals.model import LATE_WALK
+
+    late = [p for plan in outcome.plans for p in plan.phases if p.name == LATE_WALK]
+    assert late and all(1.0 <= p.duration <= 3.0 for p in late)
+    auto = Timing(all_red_auto=True)
+    for plan in signal_plans(window, "webster", timing=auto).plans:
+        assert [f for f in faults(plan, window.network.signals[plan.tls_id], auto) if f.kind == "early-walk"] == []
+    us = signal_plans(window, "webster", timing=Timing(late_walks=False)).plans
+    assert not [p for plan in us for p in plan.phases if p.name == LATE_WALK]
 
 
 @pytest.mark.sumo
