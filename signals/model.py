@@ -18,6 +18,7 @@ from its.errors import PlanError
 __all__ = [
     "GREEN",
     "LATE_WALK",
+    "LEADING_WALK",
     "PEDESTRIAN_CLEARANCE",
     "Crossing",
     "Intergreens",
@@ -56,12 +57,16 @@ PEDESTRIAN_CLEARANCE = "pedestrian clearance"
 #: crossing its path, is not past it yet (RiLSA's intergreen from vehicles to pedestrians).
 LATE_WALK = "late walk"
 
+#: Name of a phase at the start of a fixed-time green in which its walks already show and
+#: the vehicles crossing their paths still wait (a leading pedestrian interval).
+LEADING_WALK = "leading walk"
+
 
 def is_stage(phase: Phase) -> bool:
     """Whether a phase is a green stage: a green state that is not a pedestrian clearance
-    (which shows the vehicles of the stage before it still green) or a late walk (the
-    vehicles of the stage after it already green)."""
-    return is_green_state(phase.state) and phase.name not in (PEDESTRIAN_CLEARANCE, LATE_WALK)
+    (which shows the vehicles of the stage before it still green) or a late or leading
+    walk (some of the stage after it already green)."""
+    return is_green_state(phase.state) and phase.name not in (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from its.control import Phase, TimingPlan
 from signals.model import (
     GREEN,
     LATE_WALK,
+    LEADING_WALK,
     PEDESTRIAN_CLEARANCE,
     Crossing,
     Intergreens,
@@ -72,6 +73,9 @@ class Timing:
     """Fixed-time plans start a walk once the last vehicle that has just lost its green
     and crosses its path is past it (RiLSA; see :func:`transition`). False: the walk starts
     with its stage's green, as in common US practice (the all-red is the only clearance)."""
+    leading_walk_s: float = 0.0
+    """Fixed-time plans show a walk this long before the vehicles of its own stage that
+    cross its path get their green (a leading pedestrian interval; 0: none)."""
 
     @property
     def intergreen_s(self) -> float:
@@ -128,13 +132,15 @@ def transition(
     losing green need before the conflicting links gaining it, in whole seconds up (at
     least ``timing.all_red_s``).
 
-    With ``late_walks`` and ``timing.late_walks`` (fixed-time plans, which cannot see a
-    vehicle still crossing), a
+    With ``late_walks`` (fixed-time plans, which cannot see a vehicle still crossing) and
+    ``timing.late_walks``, a
     crossing starting its walk in ``following`` stays red while its vehicles already go,
     until the last vehicle of a link losing green and crossing its path is past it
     (``intergreens.walks``, less the all-red), in whole seconds up: one phase per distinct
     wait, crossings turning green in the order their waits end. (The adaptive controllers
-    hold the walk while such a vehicle is still inside the junction instead.)
+    hold the walk while such a vehicle is still inside the junction instead.) With
+    ``late_walks`` and ``timing.leading_walk_s``, the vehicles starting their green across
+    a walk starting wait that long after it (``leading walk`` phases).
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
@@ -167,18 +173,45 @@ def transition(
         if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
             phases.append(Phase(red, all_red, name="all-red"))
-        if late_walks and timing.late_walks:
-            waits = {
-                c: float(ceil(s - all_red - 1e-9))
-                for c, s in intergreens.late_walk_s(current, following).items()
-                if s > all_red + 1e-9
-            }
-            done = 0.0
-            for until in sorted(set(waits.values())):
-                state = "".join("r" if waits.get(k, 0.0) > done else a for k, a in enumerate(following))
-                phases.append(Phase(state, until - done, name=LATE_WALK))
-                done = until
+        if late_walks:
+            phases.extend(_walk_starts(current, following, timing, walkways, intergreens, all_red))
     return tuple(phases)
+
+
+def _walk_starts(
+    current: str,
+    following: str,
+    timing: Timing,
+    walkways: tuple[Crossing, ...],
+    intergreens: Intergreens,
+    all_red: float,
+) -> list[Phase]:
+    """The phases at the start of a fixed-time green before all of it shows: each crossing
+    starting its walk waits for its late walk (``timing.late_walks``); then, with
+    ``timing.leading_walk_s``, the vehicle links starting their green across its path wait
+    that long more (a leading pedestrian interval). One phase per distinct start: a late
+    walk while some walk still waits, a leading walk once only vehicles do."""
+    walk_at = (
+        {c: float(ceil(s - all_red - 1e-9)) for c, s in intergreens.late_walk_s(current, following).items() if s > all_red + 1e-9}
+        if timing.late_walks
+        else {}
+    )
+    start_at = dict(walk_at)
+    if timing.leading_walk_s > 0:
+        for c in walkways:
+            if following[c.index] in GREEN and current[c.index] not in GREEN:
+                lead = walk_at.get(c.index, 0.0) + timing.leading_walk_s
+                for k in c.foes:
+                    if following[k] in GREEN and current[k] not in GREEN:
+                        start_at[k] = max(start_at.get(k, 0.0), lead)
+    phases = []
+    done = 0.0
+    for until in sorted(set(start_at.values())):
+        held = {k for k, at in start_at.items() if at > done}
+        state = "".join("r" if k in held else a for k, a in enumerate(following))
+        phases.append(Phase(state, until - done, name=LATE_WALK if held & set(walk_at) else LEADING_WALK))
+        done = until
+    return phases
 
 
 @lru_cache(maxsize=8192)

@@ -58,6 +58,15 @@ MinWalkOpt = Annotated[
         help="Shortest walk a pedestrian crossing shows, s (default: the minimum green; MUTCD 7, or 4 where few walk).",
     ),
 ]
+LeadingWalkOpt = Annotated[
+    float,
+    typer.Option(
+        "--leading-walk",
+        min=0.0,
+        help="Fixed-time plans show a walk this long before the vehicles of its stage crossing its path go, s "
+        "(a leading pedestrian interval; 0: none).",
+    ),
+]
 LateWalkOpt = Annotated[
     bool,
     typer.Option(
@@ -133,6 +142,7 @@ def _timing(
     walking_speed: float = 1.2,
     min_walk: float | None = None,
     late_walk: bool = True,
+    leading_walk: float = 0.0,
 ) -> Any:
     from signals.phases import Timing
 
@@ -153,6 +163,7 @@ def _timing(
         walking_speed_ms=walking_speed,
         min_walk_s=min_walk,
         late_walks=late_walk,
+        leading_walk_s=leading_walk,
     )
 
 
@@ -218,6 +229,7 @@ def optimize(
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
     late_walk: LateWalkOpt = True,
+    leading_walk: LeadingWalkOpt = 0.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
@@ -245,7 +257,7 @@ def optimize(
         )
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(
@@ -367,6 +379,7 @@ def capacity(
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
     late_walk: LateWalkOpt = True,
+    leading_walk: LeadingWalkOpt = 0.0,
 ) -> None:
     """How much green each signal needs for its flows, against what it can serve.
 
@@ -375,7 +388,7 @@ def capacity(
     for this network and demand unless --handbook is given."""
     _require_counts(counts)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     with err.status("reading the flows"):
         flows = services.signal_flows(window, counts=counts)
     saturation = None if handbook else _measured(window, flows)
@@ -527,6 +540,7 @@ def evaluate(
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
     late_walk: LateWalkOpt = True,
+    leading_walk: LeadingWalkOpt = 0.0,
     teleport: Annotated[
         float, typer.Option("--time-to-teleport", help="SUMO's jam teleport time, s (-1: never).")
     ] = -1,
@@ -549,7 +563,7 @@ def evaluate(
         raise InputError("--set applies to a controller; a plan file has its own timings")
     options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     services.check_evaluation(window, plans_file=plan, controller=controller, timing=timing, options=options)
     seed_list = list(range(first_seed, first_seed + seeds))
     with progress_bar() as bar, JobRunner.from_settings(get_settings(), workers=workers) as runner:
@@ -627,6 +641,7 @@ def tune(
     walking_speed: WalkOpt = 1.2,
     min_walk: MinWalkOpt = None,
     late_walk: LateWalkOpt = True,
+    leading_walk: LeadingWalkOpt = 0.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
 ) -> None:
@@ -645,7 +660,7 @@ def tune(
         grid[key] = list(dict.fromkeys(parse_options(controller, {key: v})[key] for v in texts))
     check_grid(grid)
     window = _window(target, tls, begin, end)
-    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk)
+    timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     train = list(range(1, seeds + 1))
     test = list(range(first_held_out, first_held_out + held_out))
     if set(train) & set(test):

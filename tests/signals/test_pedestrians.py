@@ -265,6 +265,41 @@ def test_the_checker_catches_a_walk_starting_before_the_last_vehicle_across_it_i
     assert faults(late, signal, auto) == []
 
 
+def test_a_leading_walk_holds_the_vehicles_crossing_it_after_the_walk_starts(walk_cross):
+    from signals.model import LATE_WALK, LEADING_WALK, Intergreens
+
+    # east-west walks the north-arm crossing (6); its through (4) and right turn (5) do not
+    # cross it, so a leading walk holds nobody there; north-south's links 0-2 do
+    lead = Timing(leading_walk_s=3.0)
+    assert [p.name for p in transition(NS, EW, lead, (WALK,), Intergreens(), late_walks=True)] == ["yellow"]
+    crossing_ns = "ggggrrrG"  # a stage walking the crossing its north-south links give way to
+    walk = Crossing(7, 12.0, frozenset({0, 1, 2}), ":X_c1")
+    phases = transition("rrrrGGGr", crossing_ns, lead, (walk,), Intergreens(walks=((4, 7, 1.5),)), late_walks=True)
+    assert [(p.state, p.duration, p.name) for p in phases] == [
+        ("rrrryyyr", 3.0, "yellow"),
+        ("rrrgrrrr", 2.0, LATE_WALK),  # the walk waits for east-west's last vehicle ...
+        ("rrrgrrrG", 3.0, LEADING_WALK),  # ... then leads north-south's links across it
+    ]
+    # only in fixed-time plans, and not by default
+    assert [p.name for p in transition("rrrrGGGr", crossing_ns, lead, (walk,), late_walks=False)] == ["yellow"]
+    assert LEADING_WALK not in {p.name for p in transition("rrrrGGGr", crossing_ns, Timing(), (walk,), late_walks=True)}
+    # a plan with them passes the checker, and the timing sheet names them
+    from dataclasses import replace
+
+    program = TimingPlan("X", "0", (Phase("rrrrGGGr", 30.0), Phase("rrrryyyr", 3.0), Phase(crossing_ns, 30.0), Phase("yyyyrrrr", 3.0)))
+    signal = replace(
+        walk_cross,
+        size=8,
+        programs=(program,),
+        conflicts=walk_cross.conflicts | {(0, 7), (1, 7), (2, 7)},
+        crossings=frozenset({6, 7}),
+        walkways=(WALK, walk),
+    )
+    plan = build_plan("X", [Stage("rrrrGGGr", 20), Stage(crossing_ns, 20)], lead, program_id="p", walkways=signal.walkways)
+    assert [p.name for p in plan.phases].count(LEADING_WALK) == 1 and faults(plan, signal, lead) == []
+    assert "| leading walk |" in sheet_markdown(plan, signal)
+
+
 def test_webster_counts_a_late_walk_as_its_vehicles_green(walk_cross):
     from dataclasses import replace
 
