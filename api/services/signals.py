@@ -11,7 +11,7 @@ import contextlib
 import functools
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -734,6 +734,8 @@ def evaluate_signals(
         "time_to_teleport": teleport,
         "split_phases": None if plans_file is not None else split_phases,
         "controller_options": None if plans_file is not None else options,
+        # the clearances and green bounds the controller ran with (a plan file has its own)
+        "timing": None if plans_file is not None else asdict(timing),
         "baseline": baseline,
         "result": result,
         "change": change,

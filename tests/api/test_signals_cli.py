@@ -397,11 +397,17 @@ def test_tune_then_evaluate_with_the_chosen_options(tiny):
 
 
 def test_controller_options_on_the_command_line_are_checked(tiny, tmp_path):
-    done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--end", "07:10", "--set", "headway_s=2.1", "--json")
+    done = its(
+        "signals", "evaluate", tiny.root, "--seeds", "1", "--end", "07:10", "--set", "headway_s=2.1",
+        "--min-walk", "7", "--no-late-walk", "--json",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["result"]["label"] == "controller lookahead headway_s=2.1"
     assert report["controller_options"] == {"headway_s": 2.1}
+    # and the timing it ran with
+    assert report["timing"]["min_walk_s"] == 7.0 and report["timing"]["late_walks"] is False
+    assert report["timing"]["yellow_s"] == 3.0 and report["timing"]["leading_walk_s"] == 0.0
     assert_one_line_error(its("signals", "evaluate", tiny.root, "--set", "headway_s"), "--set 'headway_s': expected KEY=VALUE")
     assert_one_line_error(
         its("signals", "evaluate", tiny.root, "--controller", "greedy", "--set", "headway_s=2"),
