@@ -644,6 +644,13 @@ def tune(
     leading_walk: LeadingWalkOpt = 0.0,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
+    per_person: Annotated[
+        bool,
+        typer.Option(
+            "--per-person",
+            help="Compare the delay of everyone, walkers included (1.3 people a car), not vehicles' alone.",
+        ),
+    ] = False,
 ) -> None:
     """Tune an adaptive controller's options for this network, checked on held-out seeds.
 
@@ -679,12 +686,14 @@ def tune(
             runner=runner,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             split_phases=split_phases,
+            per_person=per_person,
         )
     if json_:
         print_json(report)
         return
     table = Table(
         title=f"{window.scenario.name}: {controller} on training seeds {train[0]}-{train[-1]}, best first"
+        + (" (delay per person, walkers included)" if per_person else "")
     )
     for column in ("options", "delay (s)", "per seed (s)"):
         table.add_column(column, justify="left" if column == "options" else "right")

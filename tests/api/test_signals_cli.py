@@ -432,3 +432,21 @@ def test_controller_options_on_the_command_line_are_checked(tiny, tmp_path):
         "held-out seeds 4-6 overlap the training seeds 1-5: give a --first-held-out above 5",
     )
     assert not out.exists()
+
+
+def test_tuning_per_person_counts_walkers_beside_the_people_in_cars():
+    from types import SimpleNamespace
+
+    from api.services.signals import PERSONS_PER_VEHICLE, _person_delay
+
+    # 100 vehicles at 20 s (130 people) and 70 walkers losing 40 s
+    run = SimpleNamespace(
+        kpis={
+            "delay_s": 20.0, "vehicles_arrived": 90, "vehicles_running": 8, "vehicles_never_inserted": 2,
+            "persons_arrived": 70, "mean_person_time_loss_s": 40.0,
+        }  # fmt: skip
+    )
+    people = 100 * PERSONS_PER_VEHICLE
+    assert _person_delay(run) == pytest.approx((20.0 * people + 40.0 * 70) / (people + 70))
+    # nobody walking: the vehicles' delay
+    assert _person_delay(SimpleNamespace(kpis={"delay_s": 20.0, "vehicles_arrived": 100})) == 20.0
