@@ -133,14 +133,13 @@ def transition(
     least ``timing.all_red_s``).
 
     With ``late_walks`` (fixed-time plans, which cannot see a vehicle still crossing) and
-    ``timing.late_walks``, a
-    crossing starting its walk in ``following`` stays red while its vehicles already go,
-    until the last vehicle of a link losing green and crossing its path is past it
-    (``intergreens.walks``, less the all-red), in whole seconds up: one phase per distinct
-    wait, crossings turning green in the order their waits end. (The adaptive controllers
-    hold the walk while such a vehicle is still inside the junction instead.) With
-    ``late_walks`` and ``timing.leading_walk_s``, the vehicles starting their green across
-    a walk starting wait that long after it (``leading walk`` phases).
+    ``timing.late_walks``, a crossing starting its walk in ``following`` stays red while its
+    vehicles already go, until the last vehicle of a link losing green and crossing its path
+    is past it (``intergreens.walks``, less the all-red), in whole seconds up: one phase per
+    distinct wait, crossings turning green in the order their waits end. (The adaptive
+    controllers hold the walk while such a vehicle is still inside the junction instead.)
+    With ``late_walks`` and ``timing.leading_walk_s``, the vehicles starting their green
+    across a walk starting wait that long after it (``leading walk`` phases).
     """
     if len(current) != len(following):
         raise ValueError("states of different lengths")
