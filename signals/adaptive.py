@@ -275,7 +275,7 @@ class AdaptiveController:
                 obs.neighbours = self._neighbours(sim, approach, now)
             choice = self.policy.choose(approach, obs, state, self.timing)
             if approach.walkways:
-                choice = self._pedestrian_call(sim, approach, choice)
+                choice = self._pedestrian_call(sim, approach, choice, obs)
                 walking = [state.lit[c.index] for c in approach.walkways if c.index in state.lit]
                 if choice != state.current and walking and now - max(walking) + 1e-6 < self.timing.walk_s:
                     # a walk shown lasts its minimum before its clearance begins
@@ -307,18 +307,19 @@ class AdaptiveController:
             out[tls] = (upstream, seen, shown, state.planned_until - now)
         return out
 
-    def _pedestrian_call(self, sim: SimHandle, approach: Approach, choice: int) -> int:
+    def _pedestrian_call(self, sim: SimHandle, approach: Approach, choice: int, obs: Observation) -> int:
         """``choice``, unless someone has waited ``max_pedestrian_wait_s`` at a crossing
         that green does not let them cross: then the green serving the
         most such crossings (the policy's own choice first among equals). Pedestrians are
         read from the walking areas at the crossings' ends only at decisions, and only at
-        signals with crossings."""
+        signals with crossings (from ``obs`` when the policy had them read there)."""
         served = approach.greens[choice]
-        due = {
-            c.index
-            for c in approach.walkways
-            if served[c.index] not in GREEN and self._waiting(sim, c, self.timing.max_pedestrian_wait_s)
-        }
+        longest = self.timing.max_pedestrian_wait_s
+        if self._walkers:
+            long_waits = {c for c, wait in obs.walkers if wait >= longest}
+            due = {c.index for c in approach.walkways if served[c.index] not in GREEN and c.index in long_waits}
+        else:
+            due = {c.index for c in approach.walkways if served[c.index] not in GREEN and self._waiting(sim, c, longest)}
         if not due:
             return choice
         greens = approach.greens

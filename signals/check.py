@@ -1,7 +1,8 @@
 """The plan safety checker: conflicting greens, greens below their minimum, missing or short
 yellows, intergreens shorter than the junction's geometry needs (when the timing sizes the
-all-red: between vehicles, and from vehicles to the crossings they cross), pedestrian clearances too short for the crossing, movements never green, cycles
-outside bounds, and plans that do not fit the network's signal.
+all-red: between vehicles, and from vehicles to the crossings they cross), pedestrian
+clearances too short for the crossing, movements never green, cycles outside bounds, and
+plans that do not fit the network's signal.
 
 :func:`faults` lists what is wrong with one plan; :func:`require_safe` raises
 :class:`its.errors.PlanError` naming every fault of a set of plans. Every method's output goes
@@ -107,8 +108,9 @@ def faults(plan: TimingPlan, signal: Signal, timing: Timing = Timing(), *, fixed
     if timing.all_red_auto:
         for i, message in _short_intergreens(plan, signal, timing):
             add("short-intergreen", i, message)
-        for i, message in _short_intergreens(plan, signal, timing, walks=True) if timing.late_walks else ():
-            add("early-walk", i, message)
+        if timing.late_walks:
+            for i, message in _short_intergreens(plan, signal, timing, walks=True):
+                add("early-walk", i, message)
     shipped = frozenset().union(*(green_indices(p.state) for p in signal.green_phases())) & signal.movements
     shown = frozenset().union(*(green_indices(p.state) for p in plan.phases))
     unserved = sorted(shipped - shown)

@@ -240,12 +240,12 @@ def size(
     n = len(states)
     per_stage_loss = startup_s - extension_s
 
+    # the seconds of each change in which vehicles are still or already green: (pedestrian
+    # clearance, the stage before's; late walk, the stage after's)
+    kept = {(a, b): _kept_green_s(a, b, timing, signal) for a in states for b in states}
+
     def lost_s(a: str, b: str) -> float:
-        return (
-            clearance_s(a, b, timing, signal.walkways, signal.intergreens, late_walks=True)
-            - _walk_end_s(a, b, timing, signal)
-            - _late_walk_s(a, b, timing, signal)
-        )
+        return clearance_s(a, b, timing, signal.walkways, signal.intergreens, late_walks=True) - sum(kept[a, b])
 
     intergreen = np.array(
         [float(np.mean([lost_s(states[i], states[j]) for j in range(n) if j != i])) if n > 1 else 0.0 for i in range(n)]
@@ -269,21 +269,10 @@ def size(
     # each stage's shortest vehicle green, on the same terms as the split below: its minimum
     # (the minimum walk where it walks a crossing), the pedestrian clearance after it and
     # the late walk before it
-    around = [
-        float(
-            np.mean(
-                [
-                    _walk_end_s(states[i], states[j], timing, signal) + _late_walk_s(states[j], states[i], timing, signal)
-                    for j in range(n)
-                    if j != i
-                ]
-            )
-        )
-        if n > 1
-        else 0.0
-        for i in range(n)
-    ]
-    stage_min = np.array([timing.stage_min_s(states[i], signal.crossings) + around[i] for i in range(n)])
+    around = [[kept[states[i], states[j]][0] + kept[states[j], states[i]][1] for j in range(n) if j != i] for i in range(n)]
+    stage_min = np.array(
+        [timing.stage_min_s(a, signal.crossings) + (float(np.mean(g)) if g else 0.0) for a, g in zip(states, around, strict=True)]
+    )
     probes = cycles if len(cycles) <= 3 else [cycles[0], cycles[len(cycles) // 2], cycles[-1]]
     found = {cycle: _choose_stages(flows, capacity, served, cycle, lost, stage_min) for cycle in probes}
     # Short cycles favour few stages, but the fewest may not fit the very shortest cycle
@@ -307,9 +296,8 @@ def size(
         # a stage's vehicles keep their green through the pedestrian clearance after it and
         # have it already in the late walk before it: that time serves them, and the
         # stage's own green (its walk) keeps its minimum
-        walk_ends = np.array([_walk_end_s(a, b, timing, signal) for a, b in pairs] or [0.0])
-        late = [_late_walk_s(a, b, timing, signal) for a, b in pairs] or [0.0]
-        walk_ends = walk_ends + np.roll(np.array(late), 1)
+        ends, lates = np.array([kept[pair] for pair in pairs] or [(0.0, 0.0)]).T
+        walk_ends = ends + np.roll(lates, 1)
         minimum = np.array([timing.stage_min_s(s, signal.crossings) for s in order]) + walk_ends
         for cycle in cycles:
             total = cycle - clearance
@@ -380,18 +368,15 @@ def most_served(
     return float(sum(x.solution_value() for x in served))
 
 
-def _walk_end_s(current: str, following: str, timing: Timing, signal: Signal) -> float:
-    """Seconds of pedestrian clearance in the change ``current -> following``: the walk has
-    ended but the stage's vehicles are still green."""
-    phases = transition(current, following, timing, signal.walkways, signal.intergreens)
-    return sum(p.duration for p in phases if p.name == PEDESTRIAN_CLEARANCE)
-
-
-def _late_walk_s(current: str, following: str, timing: Timing, signal: Signal) -> float:
-    """Seconds of late walk in the change ``current -> following`` of a fixed-time plan:
-    the following stage's vehicles are green, some of its crossings not yet."""
+def _kept_green_s(current: str, following: str, timing: Timing, signal: Signal) -> tuple[float, float]:
+    """Seconds of the fixed-time change ``current -> following`` in which vehicles are
+    green: its pedestrian clearance (the walk has ended, ``current``'s vehicles still go)
+    and its late walk (``following``'s vehicles go, some of its crossings not yet)."""
     phases = transition(current, following, timing, signal.walkways, signal.intergreens, late_walks=True)
-    return sum(p.duration for p in phases if p.name == LATE_WALK)
+    return (
+        sum(p.duration for p in phases if p.name == PEDESTRIAN_CLEARANCE),
+        sum(p.duration for p in phases if p.name == LATE_WALK),
+    )
 
 
 def _round(greens: np.ndarray, total: float, minimum: float | np.ndarray) -> np.ndarray:
