@@ -225,6 +225,13 @@ CONFLICT_DISTANCE_M = 2.0
 SLOWEST_MS = 5.0
 #: How fast a clearing vehicle speeds up across the junction (m/s², SUMO's passenger car).
 ACCELERATION_MS2 = 2.6
+#: How fast the last cyclist of a cycle lane clears a junction (m/s; RiLSA's clearing speed
+#: for cyclists, who are taken to clear with no length of their own, as RiLSA does). A cycle
+#: lane's speed limit is often the road's (SUMO's netconvert gives it the edge's), far above
+#: what a cyclist rides.
+CYCLIST_CLEARING_MS = 4.0
+#: The classes a lane may allow besides bicycles and still be a cycle lane.
+CYCLE_LANE_CLASSES = frozenset({"bicycle", "pedestrian", "scooter"})
 
 
 def _intergreens(
@@ -291,36 +298,42 @@ def _path(net: sumolib.net.Net, link: Link) -> shapely.LineString | None:
     return shapely.LineString(points) if len(points) >= 2 else None
 
 
-def _speeds(net: sumolib.net.Net, link: Link, lanes: dict[str, LaneGeom]) -> tuple[float, float]:
+def _speeds(net: sumolib.net.Net, link: Link, lanes: dict[str, LaneGeom]) -> tuple[float, float, float]:
     """How fast a vehicle on ``link`` crosses its stop line (its approach's limit, at most
-    the junction's) and crosses the junction (the internal lanes' limit, which SUMO sets
-    from a turn's radius, at least :data:`SLOWEST_MS`)."""
+    the junction's), how fast it crosses the junction (the internal lanes' limit, which SUMO
+    sets from a turn's radius, at least :data:`SLOWEST_MS`) and the length it clears with.
+    The last vehicle out of a cycle lane is a cyclist: :data:`CYCLIST_CLEARING_MS`, no
+    length. (Entering, every link keeps its limit: the earlier arrival is the safe side.)"""
     across = max(SLOWEST_MS, min(net.getLane(lane).getSpeed() for lane in link.via)) if link.via else SLOWEST_MS
-    return min(lanes[link.from_lane].speed, across), across
+    allowed = net.getLane(link.from_lane).getPermissions()
+    if "bicycle" in allowed and allowed <= CYCLE_LANE_CLASSES:
+        cyclist = min(CYCLIST_CLEARING_MS, lanes[link.from_lane].speed, across)
+        return cyclist, cyclist, 0.0
+    return min(lanes[link.from_lane].speed, across), across, VEHICLE_LENGTH_M
 
 
 def _all_red_s(
     clearing: shapely.LineString | None,
     entering: shapely.LineString | None,
-    v_r: tuple[float, float],
+    v_r: tuple[float, float, float],
     v_e: float,
 ) -> float:
     """RiLSA's ``t_r - t_e`` for one pair of paths (0 when they never come within
     :data:`CONFLICT_DISTANCE_M` of each other: foes by the junction's rules, but no vehicle
     of one can touch a vehicle of the other). The clearing vehicle crosses its stop line at
-    ``v_r[0]`` and speeds up to ``v_r[1]``; the entering one arrives at ``v_e`` (a flying
-    start, the safe side)."""
+    ``v_r[0]``, speeds up to ``v_r[1]`` and is ``v_r[2]`` metres long; the entering one
+    arrives at ``v_e`` (a flying start, the safe side)."""
     if clearing is None or entering is None:
         return 0.0
     far = _within(clearing, entering)
     near = _within(entering, clearing)
     if far is None or near is None:
         return 0.0
-    return _travel_s(far[-1] + VEHICLE_LENGTH_M, *v_r) - near[0] / v_e
+    return _travel_s(far[-1] + v_r[2], *v_r[:2]) - near[0] / v_e
 
 
 def _clearing_s(
-    clearing: shapely.LineString | None, walk: shapely.LineString, v_r: tuple[float, float], reach: float
+    clearing: shapely.LineString | None, walk: shapely.LineString, v_r: tuple[float, float, float], reach: float
 ) -> float:
     """RiLSA's ``t_r`` from a vehicle path to a crossing (``t_e = 0``): how long the last
     vehicle, crossing its stop line as its yellow ends, takes to be past the crossing's
@@ -328,7 +341,7 @@ def _clearing_s(
     if clearing is None:
         return 0.0
     far = _within(clearing, walk, reach)
-    return 0.0 if far is None else _travel_s(far[-1] + VEHICLE_LENGTH_M, *v_r)
+    return 0.0 if far is None else _travel_s(far[-1] + v_r[2], *v_r[:2])
 
 
 def _travel_s(distance: float, v0: float, top: float) -> float:

@@ -248,9 +248,11 @@ class AdaptiveController:
             if state.transition:
                 if now + 1e-6 < state.transition[0][1]:
                     continue
-                if len(state.transition) == 1 and self._box_busy(sim, approach, state, now):
+                upcoming = state.transition[1][0] if len(state.transition) > 1 else approach.greens[state.current]
+                if self._box_busy(sim, approach, state, upcoming, now):
                     red = state.transition[0][0].replace("y", "r")
-                    state.transition[0] = (red, now + 1.0)
+                    late = now + 1.0 - state.transition[0][1]
+                    state.transition = [(red, now + 1.0)] + [(shown, end + late) for shown, end in state.transition[1:]]
                     self._set(sim, approach, red, now)
                     continue
                 state.transition.pop(0)
@@ -491,15 +493,16 @@ class AdaptiveController:
             return self.states[j].shown
         return str(sim.apply("trafficlight", "getRedYellowGreenState", tls))
 
-    def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, now: float) -> bool:
+    def _box_busy(self, sim: SimHandle, approach: Approach, state: SignalState, upcoming: str, now: float) -> bool:
         """Whether vehicles of links losing their green are still inside the junction on a
-        path that crosses a link about to turn green (then the clearance is extended by a
-        second, up to ``timing.max_clearance_extension_s``)."""
+        path that crosses a link about to turn green in ``upcoming`` (the next phase of the
+        change, or its green: then the phase shown is extended by a second, the change by
+        at most ``timing.max_clearance_extension_s`` in all)."""
         if now - state.clearance_start >= state.clearance_s + self.timing.max_clearance_extension_s - 1e-6:
             return False
         target = approach.greens[state.current]
         shown = state.transition[0][0]
-        starting = [j for j, c in enumerate(target) if c in "Gg" and shown[j] not in "Gg"]
+        starting = [j for j, c in enumerate(upcoming) if c in "Gg" and shown[j] not in "Gg"]
         if not starting:
             return False
         for link, speed in self._in_box(sim, approach):

@@ -16,7 +16,9 @@ from its.control import Phase, TimingPlan
 from its.errors import PlanError
 
 __all__ = [
+    "CHANGE_GREENS",
     "GREEN",
+    "LATE_START",
     "LATE_WALK",
     "LEADING_WALK",
     "PEDESTRIAN_CLEARANCE",
@@ -61,12 +63,21 @@ LATE_WALK = "late walk"
 #: the vehicles crossing their paths still wait (a leading pedestrian interval).
 LEADING_WALK = "leading walk"
 
+#: Name of a phase at the start of a green, with ``--all-red auto``, in which the links whose
+#: conflicting links' last vehicles are still clearing stay red while the links clear of them
+#: already go: each link starts its green when the intergreen matrix lets it (RiLSA's
+#: intergreens per pair of signal groups, not one all-red for the whole change).
+LATE_START = "late start"
+
+#: The green states between two stages: partly the stage before, partly the one after.
+CHANGE_GREENS = (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK, LATE_START)
+
 
 def is_stage(phase: Phase) -> bool:
     """Whether a phase is a green stage: a green state that is not a pedestrian clearance
-    (which shows the vehicles of the stage before it still green) or a late or leading
-    walk (some of the stage after it already green)."""
-    return is_green_state(phase.state) and phase.name not in (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK)
+    (which shows the vehicles of the stage before it still green), a late or leading walk
+    or a late start (some of the stage after it already green)."""
+    return is_green_state(phase.state) and phase.name not in CHANGE_GREENS
 
 
 @dataclass(frozen=True)
@@ -116,17 +127,20 @@ class Intergreens:
                 out[c] = max(out.get(c, 0.0), s)
         return out
 
+    def late_start_s(self, current: str, following: str) -> dict[int, float]:
+        """For each link gaining green in ``current -> following``, the seconds after the
+        end of the yellow the last vehicles of the conflicting links losing green need to
+        be clear of its path (only the links with such a conflict)."""
+        out: dict[int, float] = {}
+        for i, j, s in self.needs:
+            if current[i] in GREEN and following[i] not in GREEN and following[j] in GREEN and current[j] not in GREEN:
+                out[j] = max(out.get(j, 0.0), s)
+        return out
+
     def all_red_s(self, current: str, following: str) -> float:
         """The longest all-red any link losing green in ``current -> following`` needs
         before a conflicting link gaining green (0 when none does)."""
-        return max(
-            (
-                s
-                for i, j, s in self.needs
-                if current[i] in GREEN and following[i] not in GREEN and following[j] in GREEN and current[j] not in GREEN
-            ),
-            default=0.0,
-        )
+        return max(self.late_start_s(current, following).values(), default=0.0)
 
     def worst(self, clearing: int | None = None) -> tuple[int, int, float] | None:
         """The pair needing the longest all-red (of those where ``clearing`` loses its

@@ -18,6 +18,7 @@ from math import ceil
 from its.control import Phase, TimingPlan
 from signals.model import (
     GREEN,
+    LATE_START,
     LATE_WALK,
     LEADING_WALK,
     PEDESTRIAN_CLEARANCE,
@@ -112,8 +113,8 @@ def transition(
     intergreens: Intergreens = Intergreens(),
     late_walks: bool = False,
 ) -> tuple[Phase, ...]:
-    """The phases between two green states: pedestrian clearance, yellow, all-red, and
-    with ``late_walks`` the late walks.
+    """The phases between two green states: pedestrian clearance, yellow, all-red, late
+    starts, and with ``late_walks`` the late walks.
 
     A link green in ``current`` and not in ``following`` turns yellow, then red; a link green
     in both stays green (as it is in ``current``); every other link keeps its current state.
@@ -128,9 +129,14 @@ def transition(
     phase, crossings red and the stage's vehicles still green (the flashing "don't walk" of
     a pedestrian signal, timed as HCM, RiLSA and SUMO's own programs do).
 
-    With ``timing.all_red_auto`` the all-red lasts what ``intergreens`` says the links
-    losing green need before the conflicting links gaining it, in whole seconds up (at
-    least ``timing.all_red_s``).
+    With ``timing.all_red_auto`` each link gaining green waits what ``intergreens`` says
+    the conflicting links losing green need before it, in whole seconds up: the all-red
+    lasts until the first of them may go (at least ``timing.all_red_s``), and the others
+    follow in ``late start`` phases, one per distinct wait, while the links already green
+    go (RiLSA's intergreens per pair of signal groups). The change ends when the last
+    conflict has cleared, as a single all-red for the worst pair would, but the links
+    clear of it do not wait for it. (A cyclist crossing a 50 m junction at 4 m/s holds
+    only the links crossing their path, not every link for 13 s.)
 
     With ``late_walks`` (fixed-time plans, which cannot see a vehicle still crossing) and
     ``timing.late_walks``, a crossing starting its walk in ``following`` stays red while its
@@ -166,49 +172,64 @@ def transition(
             "y" if vehicle else "r" if lose else a for a, lose, vehicle in zip(current, losing, vehicles, strict=True)
         )
         phases.append(Phase(yellow, timing.yellow_s, name="yellow"))
+        starts: dict[int, float] = {}
         all_red = timing.all_red_s
         if timing.all_red_auto:
-            all_red = max(all_red, float(ceil(intergreens.all_red_s(current, following) - 1e-9)))
+            starts = {j: float(ceil(s - 1e-9)) for j, s in intergreens.late_start_s(current, following).items()}
+            gaining = [k for k, (a, b) in enumerate(zip(current, following, strict=True)) if b in GREEN and a not in GREEN and k not in walks]
+            all_red = max(all_red, min((starts.get(k, 0.0) for k in gaining), default=0.0))
         if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
             phases.append(Phase(red, all_red, name="all-red"))
-        if late_walks:
-            phases.extend(_walk_starts(current, following, timing, walkways, intergreens, all_red))
+        phases.extend(_starts(current, following, timing, walkways, intergreens, all_red, starts, late_walks))
     return tuple(phases)
 
 
-def _walk_starts(
+def _starts(
     current: str,
     following: str,
     timing: Timing,
     walkways: tuple[Crossing, ...],
     intergreens: Intergreens,
     all_red: float,
+    starts: dict[int, float],
+    late_walks: bool,
 ) -> list[Phase]:
-    """The phases at the start of a fixed-time green before all of it shows: each crossing
-    starting its walk waits for its late walk (``timing.late_walks``); then, with
-    ``timing.leading_walk_s``, the vehicle links starting their green across its path wait
-    that long more (a leading pedestrian interval). One phase per distinct start: a late
-    walk while some walk still waits, a leading walk once only vehicles do."""
-    walk_at = (
-        {c: float(ceil(s - all_red - 1e-9)) for c, s in intergreens.late_walk_s(current, following).items() if s > all_red + 1e-9}
-        if timing.late_walks
-        else {}
-    )
-    start_at = dict(walk_at)
-    if timing.leading_walk_s > 0:
+    """The phases at the start of a green before all of it shows, one per distinct start:
+    each link gaining green waits for its own intergreen (``starts``, seconds after the
+    yellow; a late start, with the crossings starting their walk held too when
+    ``late_walks`` is false: adaptive control shows a walk itself once the change is over);
+    with ``late_walks``, each crossing starting its walk waits for its late walk
+    (``timing.late_walks``), and then, with ``timing.leading_walk_s``, the vehicle links
+    starting their green across its path wait that long more (a leading pedestrian
+    interval)."""
+    start_at = {k: s - all_red for k, s in starts.items() if s > all_red + 1e-9}
+    late = set(start_at)
+    walk_at: dict[int, float] = {}
+    if late_walks and timing.late_walks:
+        walk_at = {c: float(ceil(s - all_red - 1e-9)) for c, s in intergreens.late_walk_s(current, following).items() if s > all_red + 1e-9}
+    if late_walks:
+        for c, at in walk_at.items():
+            start_at[c] = max(start_at.get(c, 0.0), at)
+        if timing.leading_walk_s > 0:
+            for c in walkways:
+                if following[c.index] in GREEN and current[c.index] not in GREEN:
+                    lead = start_at.get(c.index, 0.0) + timing.leading_walk_s
+                    for k in c.foes:
+                        if following[k] in GREEN and current[k] not in GREEN:
+                            start_at[k] = max(start_at.get(k, 0.0), lead)
+    elif start_at:
+        last = max(start_at.values())
         for c in walkways:
             if following[c.index] in GREEN and current[c.index] not in GREEN:
-                lead = walk_at.get(c.index, 0.0) + timing.leading_walk_s
-                for k in c.foes:
-                    if following[k] in GREEN and current[k] not in GREEN:
-                        start_at[k] = max(start_at.get(k, 0.0), lead)
+                start_at[c.index] = last
     phases = []
     done = 0.0
     for until in sorted(set(start_at.values())):
         held = {k for k, at in start_at.items() if at > done}
         state = "".join("r" if k in held else a for k, a in enumerate(following))
-        phases.append(Phase(state, until - done, name=LATE_WALK if held & set(walk_at) else LEADING_WALK))
+        name = LATE_START if held & late else LATE_WALK if held & set(walk_at) else LEADING_WALK
+        phases.append(Phase(state, until - done, name=name))
         done = until
     return phases
 

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 
 from its.control import Phase, TimingPlan
-from signals.model import LATE_WALK, LEADING_WALK, PEDESTRIAN_CLEARANCE, Signal, is_green_state
+from signals.model import CHANGE_GREENS, Signal, is_green_state
 
 __all__ = ["intergreens_csv", "sheet_csv", "sheet_markdown"]
 
@@ -23,7 +23,7 @@ _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R":
 def _kind(phase: Phase) -> str:
     state = phase.state
     if is_green_state(state):
-        return phase.name if phase.name in (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK) else "green"
+        return phase.name if phase.name in CHANGE_GREENS else "green"
     if any(c in "yY" for c in state):
         return "yellow"
     if "u" in state:

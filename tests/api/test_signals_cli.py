@@ -131,16 +131,22 @@ def test_all_red_takes_seconds_or_auto(tiny, tmp_path):
     assert not out.exists()
     done = its("signals", "optimize", tiny.root, "--method", "webster", "--all-red", "auto:1", "--out", out)
     assert done.returncode == 0, done.stderr
-    # each change's all-red is what its conflicting movements need, at least the 1 s asked
+    # each change lasts what its conflicting movements need after the yellow (an all-red of
+    # at least the 1 s asked, then links starting late), and no longer
     network = read_signals(read_sumocfg(tiny.sumocfg).net)
     for plan in read_plans(out):
         intergreens = network.signals[plan.tls_id].intergreens
         greens = [p for p in plan.phases if p.name.startswith("stage")]
+        phases = plan.phases * 2
         for green, following in zip(greens, greens[1:] + greens[:1], strict=True):
             start = plan.phases.index(green)
-            red = plan.phases[start + 2]
-            assert red.name == "all-red"
-            assert red.duration == max(1.0, math.ceil(intergreens.all_red_s(green.state, following.state) - 1e-9))
+            end = phases.index(following, start + 1)
+            assert phases[start + 1].name == "yellow"
+            red, *late = phases[start + 2 : end]
+            assert red.name == "all-red" and red.duration >= 1.0
+            assert all(p.name == "late start" for p in late)
+            total = red.duration + sum(p.duration for p in late)
+            assert total == max(1.0, math.ceil(intergreens.all_red_s(green.state, following.state) - 1e-9))
     needs = [s for signal in network.signals.values() for _, _, s in signal.intergreens.needs]
     assert max(needs) > 1.0  # so the matrix, not the floor, sets some of them
 

@@ -19,6 +19,8 @@ from signals.model import is_green_state, read_signals
 from signals.sheets import intergreens_csv
 
 GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
+#: Braunschweig's research junction: the links leaving its four cycle lanes
+CYCLE_LINKS = {0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32}
 
 
 def test_conflicting_priority_greens_give_way_by_the_junctions_right_of_way(cross):
@@ -92,10 +94,11 @@ def test_sumo_refusing_a_configuration_says_why(tiny, tmp_path, settings):
 
 @pytest.mark.sumo
 def test_intergreens_grow_with_the_junction():
-    # Braunschweig's research junction (about 50 m across) against small OSM junctions
+    # Braunschweig's research junction (about 50 m across) against small OSM junctions; its
+    # worst pair is a cyclist's, about 50 m across at 4 m/s (below)
     big = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
     small = read_signals(GAME / "DRT" / "osm.net.xml").signals.values()
-    assert 4.0 < big.intergreens.worst()[2] < 7.0
+    assert 10.0 < big.intergreens.worst()[2] < 16.0
     worst = sorted(s.intergreens.worst()[2] for s in small if s.intergreens.needs)
     assert len(worst) >= 8 and worst[len(worst) // 2] < 3.0
     # every need is between conflicting links, each pair once per direction
@@ -119,7 +122,7 @@ def test_a_vehicle_clears_a_far_crossing_later_than_the_one_at_its_stop_line():
     # link 0 (edge -5.5 into edge 3) crosses its own arm's crossing (38) just past its stop
     # line and the exit arm's (45) across the junction: the far one needs more
     assert walks[(0, 38)] < 2.0 < walks[(0, 45)] < 7.0
-    assert max(walks.values()) < 8.0
+    assert max(s for (i, _), s in walks.items() if i not in CYCLE_LINKS) < 6.0
     # the matrix written beside a plan lists them after the vehicle pairs
     rows = list(csv.DictReader(io.StringIO(intergreens_csv([signal]))))
     late = [r for r in rows if r["walk_after_s"]]
@@ -129,22 +132,62 @@ def test_a_vehicle_clears_a_far_crossing_later_than_the_one_at_its_stop_line():
 
 
 @pytest.mark.sumo
+def test_the_last_cyclist_out_of_a_cycle_lane_clears_at_a_cyclists_speed():
+    # each arm of Braunschweig's junction has a cycle lane (lane 1, bicycles only, under the
+    # road's 13.9 m/s limit) beside its lanes for motor traffic
+    signal = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
+    assert {link.index for link in signal.links if link.from_lane.endswith("_1")} == CYCLE_LINKS
+    needs = {(i, j): s for i, j, s in signal.intergreens.needs}
+    walks = {(i, c): s for i, c, s in signal.intergreens.walks}
+    motor = max(s for (i, _), s in needs.items() if i not in CYCLE_LINKS)
+    assert 2.0 < motor < 4.0
+    # straight on across the junction (link 1, from edge -5.5 to edge 1) at 4 m/s: the
+    # cyclist clears the far side's left turns (link 30) about 12 s after its yellow, and the
+    # exit arm's crossing (43) three times later than the cars going straight beside it
+    assert 10.0 < needs[(1, 30)] < 15.0
+    assert needs[(1, 30)] > 3 * motor
+    assert walks[(1, 43)] > 3 * max(walks[(5, 43)], walks[(6, 43)])
+    # a cyclist's right turn just past the stop line still clears its own arm's crossing at once
+    assert walks[(0, 38)] < 2.0
+
+
+@pytest.mark.sumo
 def test_auto_all_red_follows_the_conflicts_of_each_change():
     from signals.phases import Timing, transition
 
     signal = read_signals(GAME / "fokr_bs_demo" / "fokr_bs.net.xml.gz").signals["38"]
     greens = [p.state for p in signal.green_phases()]
     auto = Timing(all_red_auto=True)
-    reds = {
-        (a, b): next((p.duration for p in transition(a, b, auto, signal.walkways, signal.intergreens) if p.name == "all-red"), 0.0)
-        for a in greens
-        for b in greens
-        if a != b
-    }
-    # each change clears for its own worst pair, so changes differ, none beyond the worst
-    assert len(set(reds.values())) > 1
-    assert max(reds.values()) <= math.ceil(signal.intergreens.worst()[2])
-    for (a, b), red in reds.items():
-        assert red == math.ceil(signal.intergreens.all_red_s(a, b) - 1e-9)
-        # without auto, the timing's own all-red (none by default)
-        assert all(p.name != "all-red" for p in transition(a, b, Timing(), signal.walkways, signal.intergreens))
+    waits = set()
+    for a in greens:
+        for b in greens:
+            if a == b:
+                continue
+            phases = transition(a, b, auto, signal.walkways, signal.intergreens)
+            needs = signal.intergreens.late_start_s(a, b)
+            all_red = next((p.duration for p in phases if p.name == "all-red"), 0.0)
+            names = [p.name for p in phases]
+            if "yellow" not in names:  # no vehicle link loses its green
+                assert not needs
+                continue
+            # when each link gaining green first shows it, in seconds after the yellow
+            first: dict[int, float] = {}
+            elapsed = 0.0
+            for p in phases[names.index("yellow") + 1 :]:
+                first.update({k: elapsed for k, c in enumerate(p.state) if c in "Gg" and a[k] not in "Gg" and k not in first})
+                elapsed += p.duration
+            walks = {c.index for c in signal.walkways}
+            for k, c in enumerate(b):
+                if c in "Gg" and a[k] not in "Gg" and k not in walks:
+                    start = first.get(k, elapsed)
+                    # never before its conflicts have cleared, and no later
+                    assert start == max(all_red, math.ceil(needs.get(k, 0.0) - 1e-9))
+                    waits.add(start)
+            # the change ends when its worst conflict has cleared, as one all-red would
+            assert elapsed == math.ceil(signal.intergreens.all_red_s(a, b) - 1e-9)
+    assert len(waits) > 2 and max(waits) <= math.ceil(signal.intergreens.worst()[2])
+    for a in greens:
+        for b in greens:
+            if a != b:
+                # without auto, the timing's own all-red (none by default)
+                assert all(p.name != "all-red" for p in transition(a, b, Timing(), signal.walkways, signal.intergreens))
