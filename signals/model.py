@@ -18,6 +18,7 @@ from its.errors import PlanError
 __all__ = [
     "CHANGE_GREENS",
     "GREEN",
+    "LATE_END",
     "LATE_START",
     "LATE_WALK",
     "LEADING_WALK",
@@ -69,8 +70,13 @@ LEADING_WALK = "leading walk"
 #: intergreens per pair of signal groups, not one all-red for the whole change).
 LATE_START = "late start"
 
+#: Name of a phase of a change, with ``--all-red auto``, in which links of the stage before
+#: keep their green while the yellow or all-red of others runs: their own vehicles clear
+#: soon, and the links they conflict with wait for another link's longer intergreen anyway.
+LATE_END = "late end"
+
 #: The green states between two stages: partly the stage before, partly the one after.
-CHANGE_GREENS = (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK, LATE_START)
+CHANGE_GREENS = (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK, LATE_START, LATE_END)
 
 
 def is_stage(phase: Phase) -> bool:
@@ -116,6 +122,10 @@ class Intergreens:
     walks: tuple[tuple[int, int, float], ...] = ()
     """``(vehicle link, crossing, seconds)``: the same for a pedestrian crossing whose path
     the link's vehicles cross, with ``t_e = 0`` (a walker steps off the kerb at the green)."""
+    conflicts: frozenset[tuple[int, int]] = frozenset()
+    """The signal's conflicting pairs ``(i, j)``, ``i < j``, those needing no all-red too
+    (foes by the junction's rules whose paths never meet): what a late end must not
+    overlap. Empty: no late ends."""
 
     def late_walk_s(self, current: str, following: str) -> dict[int, float]:
         """For each crossing starting its walk in ``current -> following``, the seconds

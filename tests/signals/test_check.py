@@ -152,3 +152,30 @@ def test_an_intergreen_shorter_than_the_geometry_needs(cross):
     # green phases between count at their minimum
     actuated = replace(plan, phases=(plan.phases[0], replace(plan.phases[1], duration=2.0), *plan.phases[2:]))
     assert kinds(actuated, signal, auto) == {"short-intergreen", "short-yellow"}
+
+
+def test_links_clearing_soon_keep_their_green_while_a_slow_one_clears(cross):
+    # the north through (0) clears slowly (a cyclist's 6 s), the other north-south links in
+    # 1 s: under auto they keep their green while it clears (a late end), and east-west
+    # starts no later than a single all-red for the worst pair would let it
+    slow = ((0, 4, 6.0), (0, 5, 6.0))
+    soon = tuple((i, j, 1.0) for i in (1, 2, 3) for j in (4, 5) if (min(i, j), max(i, j)) in cross.conflicts)
+    signal = replace(cross, intergreens=Intergreens(slow + soon, conflicts=cross.conflicts))
+    auto = Timing(all_red_auto=True)
+    plan = build_plan("X", [Stage("GgGgrr", 30), Stage("rrrrGG", 30)], auto, program_id="p", intergreens=signal.intergreens)
+    change = [(p.state, p.duration, p.name) for p in plan.phases[1:5]]
+    assert change == [
+        ("ygGgrr", 3.0, "yellow"),
+        ("rgGgrr", 2.0, "late end"),
+        ("ryyyrr", 3.0, "yellow"),
+        ("rrrrrr", 1.0, "all-red"),
+    ]
+    assert plan.phases[5].state == "rrrrGG"
+    assert faults(plan, signal, auto) == []
+    # without the conflict table no link may outlast the common yellow
+    blind = replace(signal, intergreens=Intergreens(slow + soon))
+    plan = build_plan("X", [Stage("GgGgrr", 30), Stage("rrrrGG", 30)], auto, program_id="p", intergreens=blind.intergreens)
+    assert [(p.state, p.duration) for p in plan.phases[1:3]] == [("yyyyrr", 3.0), ("rrrrrr", 6.0)]
+    # a late end that outlasts its intergreen is a fault
+    short = replace(plan, phases=(plan.phases[0], Phase("ygGgrr", 3.0), Phase("rgGgrr", 4.0), Phase("ryyyrr", 3.0), *plan.phases[3:]))
+    assert "short-intergreen" in kinds(short, signal, auto)
