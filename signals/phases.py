@@ -124,11 +124,13 @@ def transition(
     cluster junction lock on most seeds under max-pressure.)
 
     A pedestrian crossing of ``walkways`` losing its green turns red at once (pedestrian
-    signals have no yellow). When a vehicle link crossing its path turns priority green in
-    ``following``, the crossing's length at ``timing.walking_speed_ms`` must pass before
-    that: what the yellow and all-red do not cover comes first as a pedestrian clearance
-    phase, crossings red and the stage's vehicles still green (the flashing "don't walk" of
-    a pedestrian signal, timed as HCM, RiLSA and SUMO's own programs do).
+    signals have no yellow). Before a vehicle link crossing its path turns priority green,
+    the crossing's length at ``timing.walking_speed_ms`` must pass: in ``following``, or
+    in a later change, at the soonest once ``following`` has had its minimum green (the
+    pedestrian then may still be walking). What the yellow and all-red do not cover comes
+    first as a pedestrian clearance phase, crossings red and the stage's vehicles still
+    green (the flashing "don't walk" of a pedestrian signal, timed as HCM, RiLSA and
+    SUMO's own programs do).
 
     With ``timing.all_red_auto`` each link gaining green waits what ``intergreens`` says
     the conflicting links losing green need before it, in whole seconds up: the all-red
@@ -160,9 +162,9 @@ def transition(
     vehicles = [lose and k not in walks for k, lose in enumerate(losing)]
     needed = max(
         (
-            c.length_m / timing.walking_speed_ms
+            c.length_m / timing.walking_speed_ms - (0.0 if c.released(current, following) else timing.min_green_s)
             for c in walkways
-            if losing[c.index] and c.released(current, following)
+            if losing[c.index] and c.foes
         ),
         default=0.0,
     )

@@ -61,8 +61,13 @@ def test_a_walk_ending_is_cleared_for_the_crossing_length():
 def test_no_clearance_without_a_walk_shown_or_a_vehicle_crossing_its_path():
     # the walk was not shown (no pedestrian called): yellow only
     assert [p.state for p in transition("rrrrGGr", NS, Timing(), (WALK,))] == ["rrrryyr"]
-    # nothing that crosses the pedestrians' path turns green: the crossing just turns red
-    assert [p.state for p in transition(EW, "rrrrGrr", Timing(), (WALK,))] == ["rrrrGyr"]
+    # nothing that crosses the pedestrians' path turns green now, but may once the next
+    # green has had its 5 s minimum: the 10 s less that and the 3 s of yellow come first
+    assert [(p.state, p.duration) for p in transition(EW, "rrrrGrr", Timing(), (WALK,))] == [
+        ("rrrrGGr", 2.0),
+        ("rrrrGyr", 3.0),
+    ]
+    assert [p.state for p in transition(EW, "rrrrGrr", Timing(min_green_s=7.0), (WALK,))] == ["rrrrGyr"]
     # without the crossing's geometry the old transition (crossing yellow like a lane)
     assert [p.state for p in transition(EW, NS, Timing())] == ["rrrryyy"]
 
@@ -454,3 +459,18 @@ def test_a_plan_deployed_into_a_running_signal_starts_its_walk_late_too():
     # at the boundary (t = 1): the yellow, then east-west's vehicles without the walk, 5 s
     assert [s for t, s in shown if t in (1.0, 4.0, 8.0)] == ["yyyyrrr", "rrrrGGr", "rrrrGGr"]
     assert sim.installed == 9.0  # the new plan, walking, 3 + 5 s after the boundary
+
+
+def test_a_walk_ending_before_a_short_green_is_cleared_for_the_green_after_it(walk_cross):
+    # east-west with the walk across the north arm (its vehicles do not cross it), then
+    # east-west alone for its 5 s minimum, then north-south, whose throughs cross it: the
+    # walk's 10 s clearance must run before those get their green, so 5 s of it come
+    # before the short green (the checker refused such a plan: 5 + 3 s of yellow < 10 s)
+    stages = [Stage("rrrrGGG", 20), Stage("rrrrGGr", 5), Stage(NS, 20)]
+    plan = build_plan("X", stages, Timing(), program_id="p", walkways=walk_cross.walkways)
+    assert [(p.state, p.duration, p.name) for p in plan.phases[:3]] == [
+        ("rrrrGGG", 20.0, "stage 1"),
+        ("rrrrGGr", 5.0, PEDESTRIAN_CLEARANCE),
+        ("rrrrGGr", 5.0, "stage 2"),
+    ]
+    assert faults(plan, walk_cross) == []
