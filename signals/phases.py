@@ -125,12 +125,12 @@ def transition(
 
     A pedestrian crossing of ``walkways`` losing its green turns red at once (pedestrian
     signals have no yellow). Before a vehicle link crossing its path turns priority green,
-    the crossing's length at ``timing.walking_speed_ms`` must pass: in ``following``, or
-    in a later change, at the soonest once ``following`` has had its minimum green (the
-    pedestrian then may still be walking). What the yellow and all-red do not cover comes
-    first as a pedestrian clearance phase, crossings red and the stage's vehicles still
-    green (the flashing "don't walk" of a pedestrian signal, timed as HCM, RiLSA and
-    SUMO's own programs do).
+    the crossing's length at ``timing.walking_speed_ms`` must pass: in ``following``, and
+    with ``late_walks`` (a fixed-time plan) also in a later change, at the soonest once
+    ``following`` has had its minimum green. What the change does not cover comes first
+    as a pedestrian clearance phase, crossings red and the stage's vehicles still green
+    (the flashing "don't walk" of a pedestrian signal, timed as HCM, RiLSA and SUMO's own
+    programs do).
 
     With ``timing.all_red_auto`` each link gaining green waits what ``intergreens`` says
     the conflicting links losing green need before it, in whole seconds up: the all-red
@@ -160,19 +160,7 @@ def transition(
     if not any(losing):
         return ()
     vehicles = [lose and k not in walks for k, lose in enumerate(losing)]
-    needed = max(
-        (
-            c.length_m / timing.walking_speed_ms - (0.0 if c.released(current, following) else timing.min_green_s)
-            for c in walkways
-            if losing[c.index] and c.foes
-        ),
-        default=0.0,
-    )
-    covered = timing.intergreen_s if any(vehicles) else 0.0
-    phases = []
-    if needed > covered + 1e-9:
-        walking = "".join("r" if lose and k in walks else a for k, (a, lose) in enumerate(zip(current, losing, strict=True)))
-        phases.append(Phase(walking, float(ceil(needed - covered - 1e-9)), name=PEDESTRIAN_CLEARANCE))
+    change: list[Phase] = []
     if any(vehicles):
         yellow = "".join(
             "y" if vehicle else "r" if lose else a for a, lose, vehicle in zip(current, losing, vehicles, strict=True)
@@ -183,14 +171,30 @@ def transition(
             starts = {j: float(ceil(s - 1e-9)) for j, s in intergreens.late_start_s(current, following).items()}
             gaining = [k for k, (a, b) in enumerate(zip(current, following, strict=True)) if b in GREEN and a not in GREEN and k not in walks]
             all_red = max(all_red, min((starts.get(k, 0.0) for k in gaining), default=0.0))
-        change = [Phase(yellow, timing.yellow_s, name="yellow")]
+        change.append(Phase(yellow, timing.yellow_s, name="yellow"))
         if all_red > 0:
             red = "".join("r" if lose else a for a, lose in zip(current, losing, strict=True))
             change.append(Phase(red, all_red, name="all-red"))
         change.extend(_starts(current, following, timing, walkways, intergreens, all_red, starts, late_walks))
         if timing.all_red_auto and intergreens.conflicts:
             change = _late_ends(change, current, following, timing, walkways, intergreens)
-        phases.extend(change)
+    # a foe released now has the yellow and the timing's all-red after the walk's end; in a
+    # fixed plan, one released later this whole change and the next green's minimum
+    now = timing.intergreen_s if any(vehicles) else 0.0
+    later = sum(p.duration for p in change) + timing.min_green_s
+    needed = max(
+        (
+            c.length_m / timing.walking_speed_ms - (now if c.released(current, following) else later)
+            for c in walkways
+            if losing[c.index] and (c.released(current, following) or (late_walks and c.foes))
+        ),
+        default=0.0,
+    )
+    phases = []
+    if needed > 1e-9:
+        walking = "".join("r" if lose and k in walks else a for k, (a, lose) in enumerate(zip(current, losing, strict=True)))
+        phases.append(Phase(walking, float(ceil(needed - 1e-9)), name=PEDESTRIAN_CLEARANCE))
+    phases.extend(change)
     return tuple(phases)
 
 
