@@ -81,8 +81,8 @@ CHANGE_GREENS = (PEDESTRIAN_CLEARANCE, LATE_WALK, LEADING_WALK, LATE_START, LATE
 
 def is_stage(phase: Phase) -> bool:
     """Whether a phase is a green stage: a green state that is not a pedestrian clearance
-    (which shows the vehicles of the stage before it still green), a late or leading walk
-    or a late start (some of the stage after it already green)."""
+    or a late end (which show links of the stage before it still green), a late or leading
+    walk or a late start (some of the stage after it already green)."""
     return is_green_state(phase.state) and phase.name not in CHANGE_GREENS
 
 

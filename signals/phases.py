@@ -210,13 +210,15 @@ def _late_ends(
     link losing green turning yellow at once) with each vehicle link losing green kept
     green as long as every conflicting link starting its green, in this change or at the
     soonest as it ends, still gets the intergreen the matrix asks after its yellow (at
-    least ``timing.all_red_s``), in whole seconds: a late end. Where one link's vehicles need long to clear (a cyclist 50 m across), the
-    links clearing soon keep their green while it clears, instead of standing red, and no
-    link starts later than it did. A link crossing a pedestrian crossing keeps the common
-    yellow: its vehicles may stand inside the junction for walkers, where a late end
-    would leave them in the path of the links starting after it (on Braunschweig's
-    research junction with its bicycles, late ends there let lookahead lock the junction:
-    2,687 through instead of 5,091), and a late walk is timed from the common yellow."""
+    least ``timing.all_red_s``), in whole seconds: a late end.
+
+    Where one link's vehicles need long to clear (a cyclist 50 m across), the links
+    clearing soon keep their green while it clears, instead of standing red, and no link
+    starts later than it did. A link crossing a pedestrian crossing keeps the common
+    yellow: its vehicles may stand inside the junction for walkers, where a late end would
+    leave them in the path of the links starting after it (on Braunschweig's research
+    junction with its bicycles, late ends there let lookahead lock the junction: 2,687
+    through instead of 5,091), and a late walk is timed from the common yellow."""
     yellow_s = timing.yellow_s
     ends = [0.0]
     for phase in change:
