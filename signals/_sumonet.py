@@ -285,7 +285,7 @@ def _intergreens(
             )
             if seconds > 0.05:
                 walks.append((i, crossing.index, round(float(seconds), 1)))
-    return Intergreens(tuple(needs), tuple(walks), frozenset((min(a, b), max(a, b)) for a, b in conflicts))
+    return Intergreens(tuple(needs), tuple(walks), frozenset(conflicts))
 
 
 def _path(net: sumolib.net.Net, link: Link) -> shapely.LineString | None:

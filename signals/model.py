@@ -131,21 +131,13 @@ class Intergreens:
         """For each crossing starting its walk in ``current -> following``, the seconds
         after the end of the yellow the last vehicle of a link losing green needs to be past
         its path (only the crossings with such a vehicle)."""
-        out: dict[int, float] = {}
-        for i, c, s in self.walks:
-            if current[i] in GREEN and following[i] not in GREEN and following[c] in GREEN and current[c] not in GREEN:
-                out[c] = max(out.get(c, 0.0), s)
-        return out
+        return _entering_waits(self.walks, current, following)
 
     def late_start_s(self, current: str, following: str) -> dict[int, float]:
         """For each link gaining green in ``current -> following``, the seconds after the
         end of the yellow the last vehicles of the conflicting links losing green need to
         be clear of its path (only the links with such a conflict)."""
-        out: dict[int, float] = {}
-        for i, j, s in self.needs:
-            if current[i] in GREEN and following[i] not in GREEN and following[j] in GREEN and current[j] not in GREEN:
-                out[j] = max(out.get(j, 0.0), s)
-        return out
+        return _entering_waits(self.needs, current, following)
 
     def all_red_s(self, current: str, following: str) -> float:
         """The longest all-red any link losing green in ``current -> following`` needs
@@ -157,6 +149,16 @@ class Intergreens:
         green, when given)."""
         pairs = (need for need in self.needs if clearing is None or need[0] == clearing)
         return max(pairs, key=lambda need: (need[2], need[1]), default=None)
+
+
+def _entering_waits(pairs: tuple[tuple[int, int, float], ...], current: str, following: str) -> dict[int, float]:
+    """Of ``(clearing, entering, seconds)`` pairs, the longest wait of each index gaining
+    green in ``current -> following`` after an index losing it."""
+    out: dict[int, float] = {}
+    for i, j, s in pairs:
+        if current[i] in GREEN and following[i] not in GREEN and following[j] in GREEN and current[j] not in GREEN:
+            out[j] = max(out.get(j, 0.0), s)
+    return out
 
 
 @dataclass(frozen=True)

@@ -182,14 +182,14 @@ def transition(
     # fixed plan, one released later this whole change and the next green's minimum
     now = timing.intergreen_s if any(vehicles) else 0.0
     later = sum(p.duration for p in change) + timing.min_green_s
-    needed = max(
-        (
-            c.length_m / timing.walking_speed_ms - (now if c.released(current, following) else later)
-            for c in walkways
-            if losing[c.index] and (c.released(current, following) or (late_walks and c.foes))
-        ),
-        default=0.0,
-    )
+    needed = 0.0
+    for c in walkways:
+        if not losing[c.index]:
+            continue
+        if c.released(current, following):
+            needed = max(needed, c.length_m / timing.walking_speed_ms - now)
+        elif late_walks and c.foes:
+            needed = max(needed, c.length_m / timing.walking_speed_ms - later)
     phases = []
     if needed > 1e-9:
         walking = "".join("r" if lose and k in walks else a for k, (a, lose) in enumerate(zip(current, losing, strict=True)))

@@ -23,7 +23,7 @@ from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.flows import Flows, require_flows
 from signals.model import LATE_WALK, PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
-from signals.phases import Stage, Timing, build_plan, clearance_s, transition
+from signals.phases import Stage, Timing, build_plan, transition
 
 __all__ = ["Saturation", "Sizing", "most_served", "size", "splits", "webster"]
 
@@ -240,12 +240,13 @@ def size(
     n = len(states)
     per_stage_loss = startup_s - extension_s
 
-    # the seconds of each change in which vehicles are still or already green: (pedestrian
-    # clearance, the stage before's; late walk, the stage after's)
-    kept = {(a, b): _kept_green_s(a, b, timing, signal) for a in states for b in states}
+    # each change's length, and the seconds of it in which vehicles are still or already
+    # green (pedestrian clearance, the stage before's; late walk, the stage after's)
+    changes = {(a, b): _change_s(a, b, timing, signal) for a in states for b in states}
+    kept = {pair: times[1:] for pair, times in changes.items()}
 
     def lost_s(a: str, b: str) -> float:
-        return clearance_s(a, b, timing, signal.walkways, signal.intergreens, late_walks=True) - sum(kept[a, b])
+        return changes[a, b][0] - sum(kept[a, b])
 
     intergreen = np.array(
         [float(np.mean([lost_s(states[i], states[j]) for j in range(n) if j != i])) if n > 1 else 0.0 for i in range(n)]
@@ -368,12 +369,14 @@ def most_served(
     return float(sum(x.solution_value() for x in served))
 
 
-def _kept_green_s(current: str, following: str, timing: Timing, signal: Signal) -> tuple[float, float]:
-    """Seconds of the fixed-time change ``current -> following`` in which vehicles are
-    green: its pedestrian clearance (the walk has ended, ``current``'s vehicles still go)
-    and its late walk (``following``'s vehicles go, some of its crossings not yet)."""
+def _change_s(current: str, following: str, timing: Timing, signal: Signal) -> tuple[float, float, float]:
+    """Seconds of the fixed-time change ``current -> following``: all of it, then those in
+    which vehicles are green: its pedestrian clearance (the walk has ended, ``current``'s
+    vehicles still go) and its late walk (``following``'s vehicles go, some of its
+    crossings not yet)."""
     phases = transition(current, following, timing, signal.walkways, signal.intergreens, late_walks=True)
     return (
+        sum(p.duration for p in phases),
         sum(p.duration for p in phases if p.name == PEDESTRIAN_CLEARANCE),
         sum(p.duration for p in phases if p.name == LATE_WALK),
     )
