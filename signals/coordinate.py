@@ -174,6 +174,8 @@ def coordinate(
     if not found:
         out = tuple(replace(p, program_id=program_id, offset=0.0) for p in plans)
         return out, {"pairs": 0, "cycle_s": cycle, "delay_before": 0.0, "delay_after": 0.0}
+    start = {p.tls_id: int(round(p.offset)) % cycle for p in plans}
+    descended = _descend(found, tables, start, cycle)
     model = cp_model.CpModel()
     offsets = {tls: model.NewIntVar(0, cycle - 1, f"o_{i}") for i, tls in enumerate(sorted(by_id))}
     model.Add(offsets[sorted(by_id)[0]] == 0)
@@ -193,16 +195,15 @@ def coordinate(
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     status = solver.Solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - offsets always exist
-        raise InfeasibleError("no offsets found")
-    chosen = {tls: int(solver.Value(var)) for tls, var in offsets.items()}
-    before = sum(
-        float(t[(round(by_id[p.downstream].offset) - round(by_id[p.upstream].offset)) % cycle])
-        for p, t in zip(found, tables, strict=True)
-    )
-    after = sum(float(t[(chosen[p.downstream] - chosen[p.upstream]) % cycle]) for p, t in zip(found, tables, strict=True))
-    if after >= before:  # the costs are rounded for the solver: never ship offsets no better
-        chosen, after = {p.tls_id: int(round(p.offset)) % cycle for p in plans}, before
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = {tls: int(solver.Value(var)) for tls, var in offsets.items()}
+        if _delay(found, tables, descended, cycle) < _delay(found, tables, chosen, cycle):
+            chosen = descended  # the solver's costs are rounded
+    else:  # a large network where CP-SAT found nothing in its time: the descent's offsets
+        chosen = descended
+    before, after = _delay(found, tables, start, cycle), _delay(found, tables, chosen, cycle)
+    if after >= before:  # never ship offsets no better than the plans' own
+        chosen, after = start, before
     out = tuple(replace(p, program_id=program_id, offset=float(chosen[p.tls_id])) for p in plans)
     report = {
         "pairs": len(found),
@@ -210,6 +211,9 @@ def coordinate(
         "delay_before_veh_s_per_cycle": before,
         "delay_after_veh_s_per_cycle": after,
         "optimal": status == cp_model.OPTIMAL,
+        "solver": {cp_model.OPTIMAL: "cp-sat, optimal", cp_model.FEASIBLE: "cp-sat, time limit"}.get(
+            status, f"best response (CP-SAT found no offsets in {time_limit_s:g} s)"
+        ),
     }
     return out, report
 
@@ -245,6 +249,45 @@ def coordinated(
         plans.extend(offset_plans)
         reports.append({"signals": list(group), **report})
     return tuple(plans), reports
+
+
+def _delay(found: Sequence[Pair], tables: Sequence[np.ndarray], offsets: Mapping[str, int], cycle: int) -> float:
+    """The platoons' delay (vehicle-seconds per cycle) under ``offsets``."""
+    return sum(
+        float(t[(offsets[p.downstream] - offsets[p.upstream]) % cycle]) for p, t in zip(found, tables, strict=True)
+    )
+
+
+def _descend(
+    found: Sequence[Pair], tables: Sequence[np.ndarray], start: Mapping[str, int], cycle: int, *, sweeps: int = 100
+) -> dict[str, int]:
+    """Offsets by best response from ``start``: each signal in turn takes the offset that
+    costs its pairs least given its neighbours', until a sweep changes none.
+
+    A local optimum, found in well under a second on a 144-signal grid (1,056 pairs) where
+    CP-SAT found no solution in its time limit; it stands in for the solver then, and
+    replaces the solver's answer when it is better. Hand-written: best response over
+    tabulated pair costs is a few lines of numpy, which no solver library offers.
+    """
+    offsets = dict(start)
+    ends: dict[str, list[tuple[bool, str, np.ndarray]]] = {}
+    for pair, table in zip(found, tables, strict=True):
+        ends.setdefault(pair.downstream, []).append((True, pair.upstream, table))
+        ends.setdefault(pair.upstream, []).append((False, pair.downstream, table))
+    steps = np.arange(cycle)
+    for _ in range(sweeps):
+        moved = False
+        for tls in sorted(ends):
+            cost = np.zeros(cycle)
+            for downstream, other, table in ends[tls]:
+                # the pair's cost at relative offset (down - up) mod cycle, for each own offset
+                cost += table[(steps - offsets[other]) % cycle] if downstream else table[(offsets[other] - steps) % cycle]
+            best = int(np.argmin(cost))
+            if cost[best] < cost[offsets[tls]] - 1e-9:
+                offsets[tls], moved = best, True
+        if not moved:
+            break
+    return offsets
 
 
 def _components(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[list[str]]:
