@@ -6,7 +6,7 @@ offset: the platoon leaving upstream on its green (queue discharge at saturation
 arrival rate) travels at the speed limit to the downstream stop line and is delayed by a
 point queue there. OR-Tools CP-SAT then picks offsets minimising the flow-weighted delay over
 all pairs at once, both directions of a corridor and across the network, not only offsets
-from travel times. All coordinated signals share one cycle (SUMO's ``offset``: phase 0
+from travel times. All coordinated signals share one cycle, or run twice in it (SUMO's ``offset``: phase 0
 starts when ``(time - offset) mod cycle == 0``).
 """
 
@@ -20,9 +20,9 @@ import numpy as np
 from its.control import TimingPlan
 from its.errors import InfeasibleError
 from signals.flows import Flows
-from signals.model import GREEN, SignalNetwork
+from signals.model import GREEN, Signal, SignalNetwork
 from signals.phases import Timing
-from signals.webster import Saturation, webster
+from signals.webster import Saturation, Sizing, webster
 
 __all__ = ["Pair", "coordinate", "coordinated", "green_mask", "offset_costs", "pairs"]
 
@@ -157,15 +157,15 @@ def coordinate(
 
     by_id: Mapping[str, TimingPlan] = {p.tls_id: p for p in plans}
     cycles = {round(p.cycle_s) for p in plans}
-    if len(cycles) > 1:
-        raise InfeasibleError(f"coordinated plans need one cycle, got {sorted(cycles)} s")
-    cycle = cycles.pop()
+    cycle = max(cycles)
+    if any(cycle % c for c in cycles):
+        raise InfeasibleError(f"coordinated plans need one cycle (or halves of it), got {sorted(cycles)} s")
     found = pairs(network, flows, list(by_id))
     tables = []
     for pair in found:
         costs = offset_costs(
-            green_mask(by_id[pair.upstream], pair.feeding),
-            green_mask(by_id[pair.downstream], pair.receiving),
+            _cycle_mask(by_id[pair.upstream], pair.feeding, cycle),
+            _cycle_mask(by_id[pair.downstream], pair.receiving, cycle),
             travel_s=pair.travel_s,
             flow_veh_h=pair.flow_veh_h,
             saturation_veh_h=saturation_veh_h,
@@ -173,7 +173,14 @@ def coordinate(
         tables.append(costs)
     if not found:
         out = tuple(replace(p, program_id=program_id, offset=0.0) for p in plans)
-        return out, {"pairs": 0, "cycle_s": cycle, "delay_before": 0.0, "delay_after": 0.0}
+        return out, {
+            "pairs": 0,
+            "cycle_s": cycle,
+            "delay_before_veh_s_per_cycle": 0.0,
+            "delay_after_veh_s_per_cycle": 0.0,
+            "optimal": True,
+            "solver": "none (no signal pairs)",
+        }
     start = {p.tls_id: int(round(p.offset)) % cycle for p in plans}
     descended = _descend(found, tables, start, cycle)
     model = cp_model.CpModel()
@@ -204,7 +211,9 @@ def coordinate(
     before, after = _delay(found, tables, start, cycle), _delay(found, tables, chosen, cycle)
     if after >= before:  # never ship offsets no better than the plans' own
         chosen, after = start, before
-    out = tuple(replace(p, program_id=program_id, offset=float(chosen[p.tls_id])) for p in plans)
+    out = tuple(
+        replace(p, program_id=program_id, offset=float(chosen[p.tls_id] % round(p.cycle_s))) for p in plans
+    )
     report = {
         "pairs": len(found),
         "cycle_s": cycle,
@@ -230,8 +239,9 @@ def coordinated(
     """Webster plans on a common cycle per group of connected signals, with optimised offsets.
 
     Signals linked by traffic (see :func:`pairs`) form a group; each group runs the longest
-    cycle Webster chooses for any of its members (every member re-split on it), then
-    :func:`coordinate` sets the offsets. Returns the plans and one report per group.
+    cycle Webster chooses for any of its members (every member re-split on it, or on half
+    of it where that suits the member better: double cycling), then :func:`coordinate`
+    sets the offsets. Returns the plans and one report per group.
     """
     sat = saturation or Saturation()
     chosen = network.select(list(signals))
@@ -244,11 +254,19 @@ def coordinated(
     for group in groups:
         members = [network.signals[t] for t in group]
         cycle = max(cycle_of[t] for t in group)
-        group_plans, _ = webster(members, flows, timing, saturation=sat, cycle_s=cycle, program_id=program_id)
+        group_plans, group_sizings = webster(members, flows, timing, saturation=sat, cycle_s=cycle, program_id=program_id)
+        group_plans = _double_cycled(members, group_plans, group_sizings, cycle_of, flows, timing, sat, program_id)
         offset_plans, report = coordinate(network, group_plans, flows, saturation_veh_h=sat.base_veh_h, program_id=program_id)
         plans.extend(offset_plans)
-        reports.append({"signals": list(group), **report})
+        halves = [p.tls_id for p in offset_plans if round(p.cycle_s) < round(cycle)]
+        reports.append({"signals": list(group), **report, "half_cycle": halves})
     return tuple(plans), reports
+
+
+def _cycle_mask(plan: TimingPlan, links: Sequence[int], cycle: int) -> np.ndarray:
+    """:func:`green_mask` over the common ``cycle`` (a plan on half of it repeats)."""
+    mask = green_mask(plan, links)
+    return np.tile(mask, cycle // round(plan.cycle_s)) if len(mask) == round(plan.cycle_s) else mask
 
 
 def _delay(found: Sequence[Pair], tables: Sequence[np.ndarray], offsets: Mapping[str, int], cycle: int) -> float:
@@ -288,6 +306,39 @@ def _descend(
         if not moved:
             break
     return offsets
+
+
+def _double_cycled(
+    members: Sequence[Signal],
+    plans: Sequence[TimingPlan],
+    sizings: Sequence[Sizing],
+    cycle_of: Mapping[str, float],
+    flows: Flows,
+    timing: Timing,
+    saturation: Saturation,
+    program_id: str,
+) -> tuple[TimingPlan, ...]:
+    """``plans`` (on the group's cycle) with each member whose own Webster cycle fits in half
+    of it run on that half instead (double cycling), where Webster's delay estimate there is
+    lower: a lightly loaded junction in a group led by a busy one would otherwise wait out
+    the busy one's cycle, and with two greens per cycle it still meets the platoons."""
+    cycle = round(plans[0].cycle_s) if plans else 0
+    half = cycle / 2
+    if cycle % 2 or half < timing.min_cycle_s:
+        return tuple(plans)
+    out = []
+    for member, plan, sizing in zip(members, plans, sizings, strict=True):
+        if cycle_of[member.tls_id] <= half:
+            try:
+                (short,), (short_sizing,) = webster(
+                    [member], flows, timing, saturation=saturation, cycle_s=half, program_id=program_id
+                )
+            except InfeasibleError:
+                short_sizing = None
+            if short_sizing is not None and short_sizing.delay_s < sizing.delay_s and round(short.cycle_s) == half:
+                plan = short
+        out.append(plan)
+    return tuple(out)
 
 
 def _components(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[list[str]]:

@@ -450,7 +450,6 @@ def _write_outputs(
     """Write the plan, its timing sheets and the time-space diagram; everything is rendered
     first, so a failure leaves no half-written set of files."""
     import os
-    import tempfile
 
     from signals.diagram import time_space
     from signals.plans import write_plans
@@ -465,8 +464,7 @@ def _write_outputs(
     path.parent.mkdir(parents=True, exist_ok=True)
     picture: Path | None = None
     if not outcome.schedules and len(outcome.plans) > 1:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".png")
-        os.close(handle)
+        name = path.with_name(f".{stem}.{os.getpid()}.png")  # not mkstemp: its 0600 would stay
         try:
             picture = time_space(
                 outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}"

@@ -66,6 +66,10 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
         "tiny.intergreens.csv",
         "tiny.timespace.png",
     }
+    # every file as readable as any the user writes (not a temporary file's 0600)
+    (tmp_path / "out" / "usual.txt").write_text("")
+    usual = (tmp_path / "out" / "usual.txt").stat().st_mode
+    assert {Path(p).stat().st_mode for p in report["files"].values()} == {usual}
     assert len(read_plans(plan)) == 5
     done = its("signals", "evaluate", tiny.root, "--plan", plan, "--seeds", "2", "--json")
     assert done.returncode == 0, done.stderr

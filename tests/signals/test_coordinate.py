@@ -74,3 +74,19 @@ def test_best_response_reaches_the_optimum_of_a_chain():
     chain = [Pair(a, b, (0,), (0,), 10.0, 600.0, 150.0) for a, b in (("A", "B"), ("B", "C"))]
     offsets = _descend(chain, [table, table], {"A": 0, "B": 0, "C": 0}, cycle)
     assert (offsets["B"] - offsets["A"]) % cycle == 10 and (offsets["C"] - offsets["B"]) % cycle == 10
+
+
+def test_lightly_loaded_signals_run_twice_in_a_busy_neighbours_cycle(tiny_signals, tiny_flows):
+    # B1 three times as busy as counted, the others half: B1's Webster cycle leads the group,
+    # and its neighbours, whose own cycles fit in half of it, are double cycled
+    links = {k: tuple(f * (3.0 if k == "B1" else 0.5) for f in v) for k, v in tiny_flows.links.items()}
+    plans, (report,) = coordinated(tiny_signals, list(tiny_signals.signals), replace(tiny_flows, links=links), Timing())
+    cycle = report["cycle_s"]
+    by_id = {p.tls_id: p for p in plans}
+    assert by_id["B1"].cycle_s == cycle and "B1" not in report["half_cycle"]
+    assert sorted(report["half_cycle"]) == ["A1", "B0", "B2", "C1"]
+    for tls in report["half_cycle"]:
+        assert by_id[tls].cycle_s == cycle / 2 and 0 <= by_id[tls].offset < cycle / 2
+    for plan in plans:
+        assert faults(plan, tiny_signals.signals[plan.tls_id]) == []
+    assert report["delay_after_veh_s_per_cycle"] <= report["delay_before_veh_s_per_cycle"]

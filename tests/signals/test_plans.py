@@ -72,6 +72,8 @@ def test_write_is_atomic(tmp_path):
         write_plans([], path)
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["plan.add.xml"]
+    (tmp_path / "usual.txt").write_text("")
+    assert path.stat().st_mode == (tmp_path / "usual.txt").stat().st_mode  # not mkstemp's 0600
 
 
 def test_actuated_program_keeps_order_and_bounds(tiny_signals):
