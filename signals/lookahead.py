@@ -577,28 +577,30 @@ def _plans(
     green ``x`` to the horizon. Greens are ``0..n-1``; the change from ``a`` to ``b`` is
     ``n + a * n + b`` (links green in both keep their green through it)."""
     n = len(greens)
+    changes: dict[tuple[int, int], int] = {}
 
     def lost(a: int, b: int) -> int:
-        return int(np.ceil((clearance_s(greens[a], greens[b], timing, intergreens=intergreens) + startup_s) / dt - 1e-9))
+        steps_lost = changes.get((a, b))
+        if steps_lost is None:  # once per change: hashing the timing per call cost more than all else
+            clearance = clearance_s(greens[a], greens[b], timing, intergreens=intergreens)
+            steps_lost = changes[a, b] = int(np.ceil((clearance + startup_s) / dt - 1e-9))
+        return steps_lost
 
     firsts = sorted({min(steps, int(round(g / dt))) for g in first_s})
     seconds = sorted({max(int(np.ceil(timing.min_green_s / dt)), int(round(g / dt))) for g in second_s})
-    rows: list[list[int]] = []
-    first_of: list[int] = []
+    rows: dict[tuple[int, ...], int] = {}  # each distinct plan once, first seen first, with its g1
     for g1 in firsts:
         for b in chosen:
+            to_b = [current] * g1 + [n + current * n + b] * lost(current, b)
             for g2 in seconds:
+                served = to_b + [b] * g2
                 for x in (current, *chosen):
                     if x == b:
                         continue
-                    seq = [current] * g1 + [n + current * n + b] * lost(current, b) + [b] * g2
-                    seq += [n + b * n + x] * lost(b, x)
+                    seq = served + [n + b * n + x] * lost(b, x)
                     seq += [x] * max(0, steps - len(seq))
-                    rows.append(seq[:steps])
-                    first_of.append(g1)
-    plans = np.array(rows, dtype=np.int64)
-    _, keep = np.unique(plans, axis=0, return_index=True)
-    keep.sort()
-    plans, firsts_arr = plans[keep], np.array(first_of)[keep]
+                    rows.setdefault(tuple(seq[:steps]), g1)
+    plans = np.array(list(rows), dtype=np.int64)
+    firsts_arr = np.array(list(rows.values()))
     plans.setflags(write=False)
     return plans, firsts_arr
