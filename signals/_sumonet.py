@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.sax
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import shapely
@@ -12,6 +13,7 @@ import sumolib
 
 from its.control import Phase, TimingPlan
 from its.errors import InputError
+from its.xmlfile import open_xml
 from signals.model import Crossing, Intergreens, LaneGeom, Link, Signal, SignalNetwork
 
 
@@ -22,6 +24,7 @@ def read(path: Path) -> SignalNetwork:
         net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True)
     except (xml.sax.SAXParseException, ValueError, KeyError, AttributeError) as error:
         raise InputError(f"{path}: not a readable SUMO network: {error}") from None
+    across = ("r", "R") if _lefthand(path) else ("l", "L")  # the turns across oncoming traffic
     lanes: dict[str, LaneGeom] = {}
     lane_next: dict[str, tuple[str, ...]] = {}
     prev: dict[str, list[str]] = {}
@@ -70,6 +73,7 @@ def read(path: Path) -> SignalNetwork:
                         to_edge=c.getTo().getID(),
                         direction=str(c.getDirection()),
                         junction=c.getJunction().getID(),
+                        across=str(c.getDirection()) in across,
                         via=_via(net, c),
                     )
                     for c in connections
@@ -138,6 +142,15 @@ def read(path: Path) -> SignalNetwork:
         edge_from_node={edge.getID(): edge.getFromNode().getID() for edge in net.getEdges(withInternal=False)},
         yields=_yields(net),
     )
+
+
+def _lefthand(path: Path) -> bool:
+    """Whether the network drives on the left (the root's ``lefthand``; sumolib does not
+    read it)."""
+    with open_xml(path) as stream:
+        for _, element in ElementTree.iterparse(stream, events=("start",)):
+            return element.get("lefthand", "false").lower() in ("true", "1")
+    return False
 
 
 def _yields(net: sumolib.net.Net) -> dict[str, tuple[str, ...]]:

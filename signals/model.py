@@ -177,6 +177,15 @@ class Link:
     junction: str
     via: tuple[str, ...] = ()
     """The internal lanes a vehicle crosses the junction on."""
+    across: bool | None = None
+    """Whether the turn crosses oncoming traffic: left where traffic drives on the right,
+    right where it drives on the left (the network's ``lefthand``); ``None``: by
+    ``direction`` as on the right."""
+
+    @property
+    def crosses_oncoming(self) -> bool:
+        """A turn across oncoming traffic (a U-turn is not counted here)."""
+        return self.across if self.across is not None else self.direction in ("l", "L")
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,12 @@ class Saturation:
 
     base_veh_h: float = 1800.0
     right: float = 0.85
+    """A turn to the kerb side (right, or left where traffic drives on the left)."""
     left: float = 0.95
+    """A turn across oncoming traffic (left, or right where traffic drives on the left)."""
     u_turn: float = 0.6
     permissive: float = 0.5
-    """Extra factor of a left or U-turn on a permissive (``g``) green."""
+    """Extra factor of a turn across oncoming traffic or a U-turn on a permissive (``g``) green."""
     measured: Mapping[tuple[str, str], float] = field(default_factory=dict, hash=False, compare=False)
 
     def factor(self, link: Link, signal: str) -> float:
@@ -55,9 +57,13 @@ class Saturation:
         measured = self.measured.get((link.from_lane, link.to_lane))
         if measured is not None:
             turn = measured / self.base_veh_h
+        elif direction == "t":
+            turn = self.u_turn
+        elif direction in ("l", "L", "r", "R"):  # on the left-hand side of the road the mirror
+            turn = self.left if link.crosses_oncoming else self.right
         else:
-            turn = {"r": self.right, "R": self.right, "l": self.left, "L": self.left, "t": self.u_turn}.get(direction, 1.0)
-        if signal == "g" and direction in ("l", "L", "t"):
+            turn = 1.0
+        if signal == "g" and (direction == "t" or link.crosses_oncoming):
             turn *= self.permissive
         return turn
 

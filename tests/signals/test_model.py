@@ -8,6 +8,7 @@ from its.errors import InputError, PlanError
 from signals.approach import WATCH_IN, WATCH_UP, approaches
 from signals.model import read_signals
 from signals.phases import Timing, transition
+from signals.webster import Saturation
 
 
 def test_tiny_signals(tiny_signals):
@@ -91,3 +92,20 @@ def test_a_network_with_pedestrian_crossings(tmp_path):
         assert faults(plan, network.signals[plan.tls_id]) == []  # every crossing still gets its green
     (b1,) = [p for p in plans if p.tls_id == "B1"]
     assert all(any(p.state[i] == "G" for p in b1.phases) for i in crossings)
+
+
+def test_a_network_driving_on_the_left_turns_right_across_oncoming_traffic(tmp_path):
+    from simulation._tools import run_tool
+
+    args = ["--grid", "--grid.number", "3", "--grid.length", "200", "--default.lanenumber", "2", "--tls.guess"]
+    for side, flag in (("right", []), ("left", ["--lefthand"])):
+        run_tool("netgenerate", [*args, *flag, "-o", f"{side}.net.xml"], cwd=tmp_path)
+        signal = read_signals(tmp_path / f"{side}.net.xml").signals["B1"]
+        turns = {link.direction: link for link in signal.links if link.direction in ("l", "r")}
+        across, kerb = ("l", "r") if side == "right" else ("r", "l")
+        assert turns[across].crosses_oncoming and not turns[kerb].crosses_oncoming
+        sat = Saturation()
+        # the turn across oncoming traffic gets the left-turn factor, and the permissive one on a g
+        assert sat.factor(turns[across], "G") == sat.left and sat.factor(turns[kerb], "G") == sat.right
+        assert sat.factor(turns[across], "g") == sat.left * sat.permissive
+        assert sat.factor(turns[kerb], "g") == sat.right
