@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from its.control import Phase, TimingPlan
 from its.errors import InputError
 from signals.check import faults
 from signals.derive import derive, served, time_of_day
+from signals.model import Signal, is_stage
 from signals.phases import Timing
 
 
@@ -102,3 +106,43 @@ def test_a_floor_lengthens_the_cycle_and_keeps_the_split(cross):
     plan = derive(cross, greens, Timing(), begin=0, end=3600, min_cycle_s=90)
     main, side = (p.duration for p in plan.phases if p.state in ("GgGgrr", "rrrrGG"))
     assert plan.cycle_s == pytest.approx(90, abs=1) and main == pytest.approx(2 * side, abs=2)
+
+
+def _with_program(signal: Signal, *states: str) -> Signal:
+    phases = tuple(p for s in states for p in (Phase(s, 20.0), Phase(s.replace("G", "y").replace("g", "y"), 3.0)))
+    return replace(signal, programs=(TimingPlan(signal.tls_id, "0", phases),))
+
+
+def _cycles(*greens: tuple[str, float], start: float = 0.0, end: float = 3600.0, every: int = 1, rare: tuple[str, float] | None = None):
+    records, t, k = [], start, 0
+    while t < end:
+        for state, green in (*greens, *((rare,) if rare and k % every == 0 else ())):
+            records += [(t, "X", state), (t + green, "X", state.replace("G", "y").replace("g", "y"))]
+            t += green + 3
+        k += 1
+    return served(records, end=end)
+
+
+def test_a_seldom_shown_stage_whose_movements_have_green_elsewhere_is_left_out(cross):
+    # the protected lefts (1, 3 on G) come once in ten cycles; they also turn on g in the
+    # main stage, so a fixed plan leaves their stage out and keeps the main split
+    signal = _with_program(cross, "GgGgrr", "rGrGrr", "rrrrGG")
+    greens = _cycles(("GgGgrr", 30), ("rrrrGG", 15), every=10, rare=("rGrGrr", 5))
+    plan = derive(signal, greens, Timing(), begin=0, end=3600)
+    assert [p.state for p in plan.phases if is_stage(p)] == ["GgGgrr", "rrrrGG"]
+    main, side = (p.duration for p in plan.phases if is_stage(p))
+    assert main == pytest.approx(30, abs=1) and side == pytest.approx(15, abs=1)
+    # shown in every cycle, it stays
+    every = derive(signal, _cycles(("GgGgrr", 30), ("rGrGrr", 5), ("rrrrGG", 15)), Timing(), begin=0, end=3600)
+    assert [p.state for p in every.phases if is_stage(p)] == ["GgGgrr", "rGrGrr", "rrrrGG"]
+    assert faults(every, signal) == []
+
+
+def test_a_stage_lifted_to_its_minimum_lengthens_the_cycle_not_cutting_the_others(cross):
+    # east-west (only in its own stage) gets 4 s once in four cycles: 1 s a cycle on
+    # average, lifted to the 5 s minimum; the main road keeps its 30 s
+    greens = _cycles(("GgGgrr", 30), every=4, rare=("rrrrGG", 4))
+    plan = derive(cross, greens, Timing(), begin=0, end=3600)
+    main, side = (p.duration for p in plan.phases if is_stage(p))
+    assert side == Timing().min_green_s and main == pytest.approx(30, abs=1.5)
+    assert faults(plan, cross) == []
