@@ -14,8 +14,9 @@ value is reported beside it); minimum greens are respected.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -212,7 +213,9 @@ def size(
     Stages no movement needs (each of theirs also green in another stage) are dropped so the
     cycle loses no time to them; the cycle is the one within ``timing``'s bounds with the
     least estimated delay (HCM's uniform plus random delay), which is Webster's optimum
-    where his formula holds; ``cycle_s`` fixes it instead (for coordination). In that
+    where his formula holds (at a junction with signalised crossings no longer than
+    ``timing.max_walk_cycle_s`` where one that short serves every lane); ``cycle_s`` fixes
+    it instead (for coordination). In that
     estimate every lane counts at least ``min_flow_veh_h`` (a vehicle every five minutes):
     a lane nobody was counted on is still driven on, and pricing it at zero made a nearly
     idle junction take the longest cycle (its busy stage gains a little from every extra
@@ -228,6 +231,20 @@ def size(
     InfeasibleError
         If the stages cannot serve every lane with traffic within the cycle bounds.
     """
+    if cycle_s is None and signal.crossings and timing.max_walk_cycle_s < timing.max_cycle_s:
+        walkable = replace(timing, max_cycle_s=max(timing.max_walk_cycle_s, timing.min_cycle_s))
+        with contextlib.suppress(InfeasibleError):  # else the longer cycles it needs
+            return size(
+                signal,
+                link_flows,
+                walkable,
+                stages=stages,
+                saturation=saturation,
+                startup_s=startup_s,
+                extension_s=extension_s,
+                cycle_step_s=cycle_step_s,
+                min_flow_veh_h=min_flow_veh_h,
+            )
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")

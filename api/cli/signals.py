@@ -3,6 +3,7 @@ search, adaptive controllers) and their evaluation in SUMO over several seeds.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -230,6 +231,15 @@ def optimize(
     min_walk: MinWalkOpt = None,
     late_walk: LateWalkOpt = True,
     leading_walk: LeadingWalkOpt = 0.0,
+    max_walk_cycle: Annotated[
+        float | None,
+        typer.Option(
+            "--max-walk-cycle",
+            min=30.0,
+            help="Longest cycle Webster and derived plans choose at a junction with pedestrian "
+            "crossings, where one that short fits, s (default: no cap below the longest cycle).",
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
@@ -258,6 +268,8 @@ def optimize(
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
+    if max_walk_cycle is not None:
+        timing = replace(timing, max_walk_cycle_s=max_walk_cycle)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(

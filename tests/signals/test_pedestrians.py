@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -475,3 +476,21 @@ def test_a_walk_ending_before_a_short_green_is_cleared_for_the_green_after_it(wa
         ("rrrrGGr", 5.0, "stage 2"),
     ]
     assert faults(plan, walk_cross) == []
+
+
+@pytest.mark.sumo
+def test_webster_keeps_a_junction_with_crossings_to_a_walkable_cycle(grid):
+    from signals.webster import size
+
+    centre = grid.signals["B1"]
+    flows = tuple(0.0 if i in centre.crossings else 500.0 for i in range(centre.size))
+    # busy enough that the cars alone take a long cycle (no cap by default); walkers would
+    # wait nearly all of it
+    uncapped = size(centre, flows, Timing()).cycle_s
+    assert uncapped > 100 and Timing().max_walk_cycle_s == math.inf
+    assert size(centre, flows, Timing(max_walk_cycle_s=90)).cycle_s == 90
+    # a cap no cycle serving every lane fits is passed over, not an error
+    assert size(centre, flows, Timing(max_walk_cycle_s=31)).cycle_s == uncapped
+    # a junction without crossings is not capped
+    bare = replace(centre, crossings=frozenset())
+    assert size(bare, flows, Timing(max_walk_cycle_s=90)).cycle_s > 90
