@@ -234,17 +234,8 @@ def size(
     if cycle_s is None and signal.crossings and timing.max_walk_cycle_s < timing.max_cycle_s:
         walkable = replace(timing, max_cycle_s=max(timing.max_walk_cycle_s, timing.min_cycle_s))
         with contextlib.suppress(InfeasibleError):  # else the longer cycles it needs
-            return size(
-                signal,
-                link_flows,
-                walkable,
-                stages=stages,
-                saturation=saturation,
-                startup_s=startup_s,
-                extension_s=extension_s,
-                cycle_step_s=cycle_step_s,
-                min_flow_veh_h=min_flow_veh_h,
-            )
+            options = {"startup_s": startup_s, "extension_s": extension_s, "cycle_step_s": cycle_step_s}
+            return size(signal, link_flows, walkable, stages=stages, saturation=saturation, min_flow_veh_h=min_flow_veh_h, **options)
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")
