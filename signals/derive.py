@@ -108,11 +108,18 @@ def derive(
         # own: it alternates with that stage, and counting both would halve the cycle
         stage = g.state if g.state in totals else _nearest(g.state, order)
         if stage is not None:
-            totals[stage] += min(g.end, end) - max(g.begin, begin)
+            seconds = min(g.end, end) - max(g.begin, begin)
+            totals[stage] += seconds
             if stage == g.state:
                 counts[stage] += 1
             else:
                 added[stage] += 1
+                # movements of the split green its stage does not show keep that time in
+                # the stages that do show them (a right turn let go with the cross street)
+                orphans = (green_indices(g.state) - green_indices(stage)) & signal.movements
+                for other in order:
+                    if other != stage and orphans & green_indices(other):
+                        totals[other] += seconds
     for s in order:
         if not counts[s] and added[s]:
             counts[s] = added[s]

@@ -146,3 +146,15 @@ def test_a_stage_lifted_to_its_minimum_lengthens_the_cycle_not_cutting_the_other
     main, side = (p.duration for p in plan.phases if is_stage(p))
     assert side == Timing().min_green_s and main == pytest.approx(30, abs=1.5)
     assert faults(plan, cross) == []
+
+
+def test_a_movement_the_controller_let_go_in_a_split_green_keeps_that_time_in_its_own_stage(cross):
+    # each cycle: the main stage 20 s, then a split green showing it with east's through
+    # (4) for 15 s more, then east-west 5 s; the split counts to the main stage, and its
+    # 15 s of east's green to the east-west stage, the one stage that shows 4 (ingolstadt7's
+    # gneJ143: a side road's right turn let go with the cross street, 69.3 -> 53.8 s)
+    greens = _cycles(("GgGgrr", 20), ("GgGgGr", 15), ("rrrrGG", 5))
+    plan = derive(cross, greens, Timing(), begin=0, end=3600)
+    main, side = (p.duration for p in plan.phases if is_stage(p))
+    assert main == pytest.approx(35, abs=1.5) and side == pytest.approx(20, abs=1.5)
+    assert faults(plan, cross) == []
