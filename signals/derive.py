@@ -91,7 +91,9 @@ def derive(
     ``[begin, end)``: stages in the junction's order, greens in proportion to the time each
     got, on the mean cycle (time over the services of the most-served stage, at least
     ``min_cycle_s``, and long enough that a stage lifted to its minimum green takes no
-    green from the others), within bounds.
+    green from the others), within bounds. A split green the controller added counts to
+    the program stage most like it, and its other movements' time to the stages showing
+    them; a stage it seldom showed is left out when its movements have green elsewhere.
 
     Raises
     ------
@@ -108,8 +110,8 @@ def derive(
         # own: it alternates with that stage, and counting both would halve the cycle
         stage = g.state if g.state in totals else _nearest(g.state, order)
         if stage is not None:
-            seconds = min(g.end, end) - max(g.begin, begin)
-            totals[stage] += seconds
+            span = min(g.end, end) - max(g.begin, begin)
+            totals[stage] += span
             if stage == g.state:
                 counts[stage] += 1
             else:
@@ -119,7 +121,7 @@ def derive(
                 orphans = (green_indices(g.state) - green_indices(stage)) & signal.movements
                 for other in order:
                     if other != stage and orphans & green_indices(other):
-                        totals[other] += seconds
+                        totals[other] += span
     for s in order:
         if not counts[s] and added[s]:
             counts[s] = added[s]
