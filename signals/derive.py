@@ -159,8 +159,8 @@ def derive(
     mean = {s: totals[s] / services for s in used}
     lifted = clearance + sum(max(low, mean[s]) for s, low in zip(used, least, strict=True))
     cycle = max((end - begin) / services, min_cycle_s, lifted)
-    longest = min(timing.max_cycle_s, timing.max_walk_cycle_s) if signal.crossings else timing.max_cycle_s
-    cycle = min(timing.max_cycle_s, max(min(longest, max(timing.min_cycle_s, cycle)), clearance + sum(least)))
+    cycle = min(timing.longest_cycle_s(bool(signal.crossings)), max(timing.min_cycle_s, cycle))
+    cycle = min(timing.max_cycle_s, max(cycle, clearance + sum(least)))  # the stages must fit
     whole = math.floor(cycle + 1e-9)  # whole seconds: the greens are rounded to them
     cycle = float(whole if whole >= timing.min_cycle_s - 1e-9 else math.ceil(timing.min_cycle_s))
     available = cycle - clearance

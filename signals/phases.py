@@ -97,6 +97,13 @@ class Timing:
         """The shortest walk (``min_walk_s``, else the minimum green)."""
         return self.min_green_s if self.min_walk_s is None else self.min_walk_s
 
+    def longest_cycle_s(self, walked: bool) -> float:
+        """The longest cycle a fixed plan may choose at a junction, ``walked`` when it has
+        signalised crossings (``max_walk_cycle_s`` then, never below ``min_cycle_s``)."""
+        if not walked:
+            return self.max_cycle_s
+        return max(self.min_cycle_s, min(self.max_cycle_s, self.max_walk_cycle_s))
+
     def stage_min_s(self, state: str, crossings: frozenset[int]) -> float:
         """The shortest green of a stage showing ``state``: the minimum green, and the
         minimum walk when it walks one of ``crossings``."""

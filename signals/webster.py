@@ -231,8 +231,9 @@ def size(
     InfeasibleError
         If the stages cannot serve every lane with traffic within the cycle bounds.
     """
-    if cycle_s is None and signal.crossings and timing.max_walk_cycle_s < timing.max_cycle_s:
-        walkable = replace(timing, max_cycle_s=max(timing.max_walk_cycle_s, timing.min_cycle_s))
+    longest = timing.longest_cycle_s(bool(signal.crossings))
+    if cycle_s is None and longest < timing.max_cycle_s:
+        walkable = replace(timing, max_cycle_s=longest)
         with contextlib.suppress(InfeasibleError):  # else the longer cycles it needs
             options = {"startup_s": startup_s, "extension_s": extension_s, "cycle_step_s": cycle_step_s}
             return size(signal, link_flows, walkable, stages=stages, saturation=saturation, min_flow_veh_h=min_flow_veh_h, **options)
