@@ -74,9 +74,9 @@ class Timing:
     pedestrian crossings, where a feasible one is that short (a coordinated group's common
     cycle may be longer; ``inf``: no cap). A walker who just missed the walk waits nearly a
     cycle: on a mid-block crossing Webster chose 180 s for the cars, and walkers lost 108 s
-    each (62 s with a 90 s cap, the cars 1 s more). Not the default: on Braunschweig's
-    twelve-crossing junction a 90 s cap cost the cars 36 s for 2 s less walking. Guidelines
-    for walkable streets keep cycles at 60-90 s (NACTO)."""
+    each (62 s with a 90 s cap, the cars 1 s more). A choice already under the cap stays.
+    Not the default: measured biting on that one hand-built crossing only. Guidelines for
+    walkable streets keep cycles at 60-90 s (NACTO)."""
     max_pedestrian_wait_s: float = 60.0
     """Adaptive controllers change to a green serving a crossing once someone has waited
     this long there (a pedestrian call no vehicle demand can hold off for good)."""

@@ -15,6 +15,7 @@ value is reported beside it); minimum greens are respected.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -233,10 +234,16 @@ def size(
     """
     longest = timing.longest_cycle_s(bool(signal.crossings))
     if cycle_s is None and longest < timing.max_cycle_s:
-        walkable = replace(timing, max_cycle_s=longest)
+        # sized without the cap first: a narrower range of cycles compares other stage sets
+        # (its probes differ), and a choice already under the cap must not change with it
+        options = {"startup_s": startup_s, "extension_s": extension_s, "cycle_step_s": cycle_step_s}
+        args = {"stages": stages, "saturation": saturation, "min_flow_veh_h": min_flow_veh_h, **options}
+        free = size(signal, link_flows, replace(timing, max_walk_cycle_s=math.inf), **args)
+        if free.cycle_s <= longest + 1e-9:
+            return free
         with contextlib.suppress(InfeasibleError):  # else the longer cycles it needs
-            options = {"startup_s": startup_s, "extension_s": extension_s, "cycle_step_s": cycle_step_s}
-            return size(signal, link_flows, walkable, stages=stages, saturation=saturation, min_flow_veh_h=min_flow_veh_h, **options)
+            return size(signal, link_flows, replace(timing, max_cycle_s=longest), **args)
+        return free
     states = list(stages) if stages is not None else [p.state for p in signal.green_phases()]
     if len(link_flows) != signal.size:
         raise InputError(f"{signal.tls_id}: {len(link_flows)} link flows for {signal.size} links")

@@ -9,6 +9,7 @@ import io
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -494,3 +495,23 @@ def test_webster_keeps_a_junction_with_crossings_to_a_walkable_cycle(grid):
     # a junction without crossings is not capped
     bare = replace(centre, crossings=frozenset())
     assert size(bare, flows, Timing(max_walk_cycle_s=90)).cycle_s > 90
+
+
+def test_a_walkable_cycle_cap_leaves_a_choice_already_under_it_alone():
+    # Braunschweig's junction (SUMO's game), flows drawn at random: unconstrained, Webster
+    # picks 90 s with two stages; a search over 30-90 s alone compares other stage sets and
+    # picked three at 88 s, so the cap changed a choice it did not bind
+    import random
+
+    import sumo
+
+    from signals.model import read_signals
+    from signals.webster import size
+
+    net = Path(sumo.SUMO_HOME) / "tools" / "game" / "fokr_bs_demo" / "fokr_bs.net.xml.gz"
+    (signal,) = (s for s in read_signals(net).signals.values() if s.crossings)
+    draw = random.Random(3)
+    flows = tuple(0.0 if i in signal.crossings else float(draw.choice([0, 50, 100, 200, 300, 400])) for i in range(signal.size))
+    free = size(signal, flows, Timing())
+    assert free.cycle_s <= 90
+    assert size(signal, flows, Timing(max_walk_cycle_s=90)) == free
