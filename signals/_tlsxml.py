@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -83,12 +83,16 @@ def render(
     *,
     comment: str = "",
     schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]] = (),
+    switch_points: Mapping[tuple[str, str], float] | None = None,
 ) -> str:
     """The additional file holding ``plans`` (SUMO activates the last program it loads).
 
     ``schedules`` are time-of-day switches per signal, ``(tls_id, [(time, program id), ...])``,
-    written as SUMO WAUTs (the first program runs from the start).
+    written as SUMO WAUTs (the first program runs from the start). With ``switch_points``
+    (seconds into the cycle per ``(tls_id, program id)``) a signal switches there, with SUMO's
+    GSP procedure, keeping the new program in step with its offset.
     """
+    points = dict(switch_points or {})
     lines = ['<?xml version="1.0" encoding="UTF-8"?>']
     if comment:
         lines.append(f"<!-- {comment.replace('--', '- -')} -->")
@@ -98,6 +102,9 @@ def render(
             f"    <tlLogic id={quoteattr(plan.tls_id)} type={quoteattr(plan.type)} "
             f"programID={quoteattr(plan.program_id)} offset=\"{plan.offset:g}\">"
         )
+        point = points.get((plan.tls_id, plan.program_id))
+        if point is not None:
+            lines.append(f'        <param key="GSP" value="{point:g}"/>')
         for phase in plan.phases:
             extra = ""
             if phase.min_dur is not None:
@@ -113,7 +120,9 @@ def render(
         lines.append(f'    <WAUT refTime="0" id="{waut}" startProg={quoteattr(switches[0][1])}>')
         lines += [f'        <wautSwitch time="{t:g}" to={quoteattr(program)}/>' for t, program in switches]
         lines.append("    </WAUT>")
-        lines.append(f'    <wautJunction wautID="{waut}" junctionID={quoteattr(tls_id)}/>')
+        switching = any((tls_id, program) in points for _, program in switches)
+        procedure = ' procedure="GSP" synchron="true"' if switching else ""
+        lines.append(f'    <wautJunction wautID="{waut}" junctionID={quoteattr(tls_id)}{procedure}/>')
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
 

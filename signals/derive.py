@@ -19,6 +19,7 @@ from its.control import TimingPlan
 from its.errors import InputError
 from signals.model import Signal, green_indices, is_green_state
 from signals.phases import Stage, Timing, build_plan, clearance_s
+from signals.plans import switchable
 
 __all__ = ["Record", "Served", "TimeOfDay", "derive", "read_log", "served", "time_of_day"]
 
@@ -198,7 +199,8 @@ def time_of_day(
     program_id: str = "its-tod",
 ) -> TimeOfDay:
     """One derived plan per period of ``period_s`` seconds (periods without service keep the
-    previous period's plan)."""
+    previous period's plan, as do periods whose plan the signal could not switch to without
+    cutting a green short: see :func:`signals.plans.switch_points`)."""
     switches, plans = [], []
     start = begin
     k = 1
@@ -208,7 +210,7 @@ def time_of_day(
             plan = derive(signal, greens, timing, begin=start, end=stop, program_id=f"{program_id}-{k}")
         except InputError:
             plan = None
-        if plan is not None:
+        if plan is not None and switchable([*plans, plan]):
             switches.append(start)
             plans.append(plan)
             k += 1

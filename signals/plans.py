@@ -12,9 +12,18 @@ from pathlib import Path
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
 from signals import _tlsxml
-from signals.model import SignalNetwork, is_stage
+from signals.model import SignalNetwork, green_indices, is_stage
 
-__all__ = ["as_actuated", "match", "network_plans", "read_plans", "with_program_id", "write_plans"]
+__all__ = [
+    "as_actuated",
+    "match",
+    "network_plans",
+    "read_plans",
+    "switch_points",
+    "switchable",
+    "with_program_id",
+    "write_plans",
+]
 
 
 def network_plans(network: SignalNetwork, tls_ids: Iterable[str] | None = None) -> tuple[TimingPlan, ...]:
@@ -46,13 +55,100 @@ def write_plans(
 ) -> Path:
     """Write ``plans`` as a SUMO additional file (atomically); returns the path.
 
-    ``schedules`` switch programs by time of day: ``(tls_id, [(time s, program id), ...])``.
+    ``schedules`` switch programs by time of day: ``(tls_id, [(time s, program id), ...])``;
+    each switch waits for a point of the running program where the next can take over with
+    no light changing unsafely (see :func:`switch_points`).
+
+    Raises
+    ------
+    PlanError
+        If there is nothing to write, or a schedule names a program not among ``plans`` or
+        switches between programs with no safe point to do so.
     """
     plans = tuple(plans)
     if not plans:
         raise PlanError(f"no plans to write to {path}")
-    _tlsxml.write(path, _tlsxml.render(plans, comment=comment, schedules=schedules))
+    schedules = tuple((tls, tuple(switches)) for tls, switches in schedules)
+    by_id = {(p.tls_id, p.program_id): p for p in plans}
+    points: dict[tuple[str, str], float] = {}
+    for tls, switches in schedules:
+        order = list(dict.fromkeys(program for _, program in switches))
+        missing = [program for program in order if (tls, program) not in by_id]
+        if missing:
+            raise PlanError(f"{tls}: the schedule switches to program {missing[0]!r}, which is not among the plans")
+        if len(order) > 1:
+            chosen = switch_points([by_id[tls, program] for program in order])
+            points.update({(tls, program): at for program, at in zip(order, chosen, strict=True)})
+    _tlsxml.write(path, _tlsxml.render(plans, comment=comment, schedules=schedules, switch_points=points))
     return path
+
+
+def switch_points(programs: Sequence[TimingPlan]) -> tuple[float, ...]:
+    """Where in its cycle each of a signal's time-of-day ``programs`` (in the order they
+    run) is left for the next and entered from the one before (seconds from the start of
+    the cycle, at the start of a green stage).
+
+    SUMO's plain program switch jumps into the new program wherever its clock stands, and
+    can turn a green red with no yellow or start a green across one still running. Switching
+    at a good switching point (SUMO's GSP procedure) instead leaves a program at the start
+    of one of its greens and enters the next at the start of a green that shows at least
+    the same links (the same stage, or one adding movements that stage's links do not
+    conflict with: they are green together in the new program), so nothing loses its green
+    and no conflicting green starts. The next program's first green then lasts until it is
+    back in step with its offset. A program's point is the same for entering and leaving
+    it, so the points form a chain; the start of the first green is preferred.
+
+    Raises
+    ------
+    PlanError
+        If no such chain exists (no green of a program shows every link of a green of the
+        program before it).
+    """
+    if not programs:
+        return ()
+    options = [_green_starts(p) for p in programs]
+    # reach[k]: for each green start of program k reachable through the chain, the green
+    # start of program k-1 it follows
+    reach: list[dict[float, float | None]] = [{at: None for at, _ in options[0]}]
+    for k in range(1, len(programs)):
+        before = {at: shown for at, shown in options[k - 1] if at in reach[k - 1]}
+        step: dict[float, float | None] = {}
+        for at, shown in options[k]:
+            # the earliest green of the program before that this one covers, the same stage first
+            covered = [(shown != prior, prior_at) for prior_at, prior in before.items() if prior <= shown]
+            if covered:
+                step[at] = min(covered)[1]
+        if not step:
+            raise PlanError(
+                f"{programs[k].tls_id}: no safe point to switch from program {programs[k - 1].program_id!r} "
+                f"to {programs[k].program_id!r}: no green of the second shows every link of a green of the first"
+            )
+        reach.append(step)
+    chain = [min(reach[-1])]
+    for k in range(len(programs) - 1, 0, -1):
+        prior = reach[k][chain[-1]]
+        assert prior is not None
+        chain.append(prior)
+    return tuple(reversed(chain))
+
+
+def switchable(programs: Sequence[TimingPlan]) -> bool:
+    """Whether a signal can run ``programs`` one after the other (see :func:`switch_points`)."""
+    try:
+        switch_points(programs)
+    except PlanError:
+        return False
+    return True
+
+
+def _green_starts(plan: TimingPlan) -> list[tuple[float, frozenset[int]]]:
+    """Each green stage of ``plan``: when it starts in the cycle and which links it shows."""
+    out, at = [], 0.0
+    for phase in plan.phases:
+        if is_stage(phase):
+            out.append((round(at, 3), green_indices(phase.state)))
+        at += phase.duration
+    return out
 
 
 def match(plans: Iterable[TimingPlan], network: SignalNetwork, *, where: str = "plan") -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from its.control import Phase, TimingPlan
+from its.units import clock
 from signals.model import CHANGE_GREENS, Signal, is_green_state
 
-__all__ = ["intergreens_csv", "sheet_csv", "sheet_markdown"]
+__all__ = ["intergreens_csv", "schedule_markdown", "sheet_csv", "sheet_markdown"]
 
 _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R": "half right", "t": "U-turn"}
 
@@ -31,6 +32,17 @@ def _kind(phase: Phase) -> str:
     if all(c in "rRs" for c in state):
         return "all-red"
     return "other"
+
+
+def schedule_markdown(schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]]) -> str:
+    """The time-of-day schedule as Markdown: per junction, which program runs from when
+    (empty without one). A program takes over at the first point of its cycle where the
+    one before can hand over safely, so up to a cycle after the time shown."""
+    rows = [f"| {tls} | " + " · ".join(f"{clock(at)[:5]} `{program}`" for at, program in switches) + " |" for tls, switches in schedules]
+    if not rows:
+        return ""
+    head = ["## Time of day", "", "| junction | from (program) |", "|---|---|"]
+    return "\n".join([*head, *rows, "", ""])
 
 
 def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:

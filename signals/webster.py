@@ -423,9 +423,10 @@ def webster(
     program_id: str = "its-webster",
     cycle_s: float | None = None,
     skip_empty: bool = False,
+    stages: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[tuple[TimingPlan, ...], tuple[Sizing, ...]]:
     """Webster plans (and their numbers) for ``signals`` from ``flows``, each cycling
-    through the junction's own green stages.
+    through the junction's own green stages (or those ``stages`` gives for it).
 
     With ``skip_empty`` signals whose approaches carry no traffic are left out (they keep
     their program); otherwise they are an error, as is a set where none carries traffic.
@@ -437,7 +438,8 @@ def webster(
     require_flows(flows, signals)
     plans, sizings = [], []
     for signal in signals:
-        sizing = size(signal, flows.of(signal.tls_id), timing, saturation=saturation, cycle_s=cycle_s)
+        own = (stages or {}).get(signal.tls_id)
+        sizing = size(signal, flows.of(signal.tls_id), timing, saturation=saturation, cycle_s=cycle_s, stages=own)
         plan = build_plan(
             signal.tls_id,
             [

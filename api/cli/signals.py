@@ -16,6 +16,7 @@ from its.control import TimingPlan
 from its.errors import InputError
 from its.jobs import JobRunner
 from its.settings import get_settings
+from its.units import clock
 
 app = typer.Typer(
     help="Signal timing: optimise plans from flows and evaluate them in SUMO.", no_args_is_help=True
@@ -220,7 +221,8 @@ def optimize(
         str | None,
         typer.Option(
             "--period",
-            help="Time-of-day plans, one per period (adaptive methods), e.g. 15min, 900 or 1h.",
+            help="Time-of-day plans, one per period (webster and coordinate from each period's flows, "
+            "the adaptive methods from their run), e.g. 15min, 900 or 1h.",
         ),
     ] = None,
     measure_saturation: MeasureOpt = False,
@@ -270,6 +272,8 @@ def optimize(
     timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     if max_walk_cycle is not None:
         timing = replace(timing, max_walk_cycle_s=max_walk_cycle)
+    if period:
+        services.require_periodic(method)
     period_s = parse_duration(period, field="--period") if period else None
     if period_s is not None and not 0 < period_s < window.end - window.begin:
         raise InputError(
@@ -299,6 +303,7 @@ def optimize(
             saturation=saturation,
             split_phases=split_phases,
             options=options,
+            live_days=live_days,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -315,6 +320,10 @@ def optimize(
                     None if flows is None else "measured in SUMO" if saturation else "handbook"
                 ),
                 "plans": [_plan_json(p) for p in outcome.plans],
+                "schedules": {
+                    tls: [{"from_s": at, "program_id": program} for at, program in switches]
+                    for tls, switches in outcome.schedules
+                },
                 "report": outcome.report,
                 "files": files,
             }
@@ -323,16 +332,19 @@ def optimize(
     table = Table(
         title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})"
     )
-    for column in ("signal", "program", "cycle (s)", "offset (s)", "greens (s)"):
-        table.add_column(column, justify="left" if column in ("signal", "program") else "right")
+    starts = {(tls, program): at for tls, switches in outcome.schedules for at, program in switches}
+    columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("signal", "program", "from") else "right")
     for plan in outcome.plans:
         greens = " / ".join(
             f"{p.duration:g}"
             for p in plan.phases
             if "y" not in p.state.lower() and any(c in "Gg" for c in p.state)
         )
+        since = (clock(starts[plan.tls_id, plan.program_id])[:5],) if starts else ()
         table.add_row(
-            plan.tls_id[:40], plan.program_id, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens
+            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens
         )
     out.print(table)
     search = outcome.report.get("search")
@@ -465,12 +477,12 @@ def _write_outputs(
 
     from signals.diagram import time_space
     from signals.plans import write_plans
-    from signals.sheets import intergreens_csv, sheet_csv, sheet_markdown
+    from signals.sheets import intergreens_csv, schedule_markdown, sheet_csv, sheet_markdown
 
     stem = path.name.removesuffix(".xml").removesuffix(".add")
     signals = window.network.signals
     sheets = "\n".join(sheet_markdown(p, signals[p.tls_id]) for p in outcome.plans)
-    markdown = f"# Timing sheets: {window.scenario.name}, method {method}\n\n{sheets}"
+    markdown = f"# Timing sheets: {window.scenario.name}, method {method}\n\n{schedule_markdown(outcome.schedules)}{sheets}"
     table = sheet_csv(outcome.plans)
     matrix = intergreens_csv(signals[p.tls_id] for p in outcome.plans)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ _HOME = {
     "ADAPTIVE_METHODS": "signals",
     "IngestResult": "live",
     "PLAN_METHODS": "signals",
+    "PERIODIC_METHODS": "signals",
+    "require_periodic": "signals",
     "Place": "live",
     "PlanOutcome": "signals",
     "RoadAnswer": "live",

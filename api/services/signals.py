@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -336,36 +337,82 @@ def _live_counts(window: SignalWindow, days: float) -> tuple[dict[str, float], s
 
 
 def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
+    """Mean flow per lane (veh/h) of a counts CSV in the window.
+
+    A row names a ``lane`` (or a ``detector`` of the scenario) and gives ``flow_veh_h`` or
+    ``vehicles``. With ``begin`` and ``end`` (seconds or HH:MM[:SS] of the day) only the
+    rows overlapping the window count, each for the share of its interval inside it (a day
+    of 15-minute counts times any hour of it); ``vehicles`` needs them.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, lacks the columns, has a value that is not a number or
+        time (naming its row), names lanes the network does not have, or counts nothing in
+        the window.
+    """
     import pandas as pd
 
     from api.services.live import detector_lanes
+    from its.units import clock, parse_time
 
     try:
-        table = pd.read_csv(path, sep=None, engine="python")
+        table = pd.read_csv(path, sep=None, engine="python", dtype=str, skipinitialspace=True)
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot read the counts: {error}") from None
     if "lane" not in table.columns:
         if "detector" not in table.columns:
             raise InputError(f"{path}: the counts need a 'lane' or a 'detector' column")
         lanes_of = detector_lanes(window.scenario)
-        table["lane"] = [
-            lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]
-        ]
-    if "flow_veh_h" in table.columns:
-        flows = table.groupby("lane")["flow_veh_h"].mean()
-    elif {"vehicles", "begin", "end"} <= set(table.columns):
-        span = (table.groupby("lane")["end"].max() - table.groupby("lane")["begin"].min()).clip(
-            lower=1.0
-        )
-        flows = table.groupby("lane")["vehicles"].sum() / span * 3600.0
-    else:
+        table["lane"] = [lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]]
+    value = "flow_veh_h" if "flow_veh_h" in table.columns else "vehicles"
+    timed = {"begin", "end"} <= set(table.columns)
+    if value not in table.columns or (value == "vehicles" and not timed):
+        raise InputError(f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'")
+    rows: list[tuple[str, float, float]] = []  # lane, vehicles or flow, seconds in the window
+    first, last = math.inf, -math.inf
+    for number, row in enumerate(table.itertuples(index=False), start=2):  # line 1: the header
+        where = f"{path}: line {number}"
+        record = row._asdict()
+        try:
+            amount = float(record[value])
+        except (TypeError, ValueError):
+            amount = math.nan
+        if not math.isfinite(amount) or amount < 0:
+            raise InputError(f"{where}: {value} must be a number >= 0, not {record[value]!r}")
+        share = 1.0
+        if timed:
+            begin = parse_time(str(record["begin"]), field=f"{where}: begin")
+            end = parse_time(str(record["end"]), field=f"{where}: end")
+            if end <= begin:
+                raise InputError(f"{where}: end {record['end']} is not after begin {record['begin']}")
+            first, last = min(first, begin), max(last, end)
+            inside = min(end, window.end) - max(begin, window.begin)
+            if inside <= 0:
+                continue
+            share = inside / (end - begin)
+            if value == "vehicles":
+                amount *= share  # the vehicles of the part inside, spread evenly
+            rows.append((str(record["lane"]).strip(), amount, inside))
+        else:
+            rows.append((str(record["lane"]).strip(), amount, 1.0))
+    if not rows:
+        span = f" (they cover {clock(first)} to {clock(last)})" if timed and first < last else ""
         raise InputError(
-            f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'"
+            f"{path}: no counts between {clock(window.begin)} and {clock(window.end)}{span}; "
+            "choose the window with --begin and --end"
         )
-    unknown = sorted(set(flows.index) - set(window.network.lanes))
+    unknown = sorted({lane for lane, _, _ in rows} - set(window.network.lanes))
     if unknown:
         raise InputError(f"{path}: lane(s) not in the network: {', '.join(unknown[:5])}")
-    return {str(k): float(v) for k, v in flows.items()}
+    amounts: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for lane, amount, inside in rows:
+        # flows weigh by the time each covers; vehicles add up over the time counted
+        amounts[lane] = amounts.get(lane, 0.0) + (amount * inside if value == "flow_veh_h" else amount)
+        seconds[lane] = seconds.get(lane, 0.0) + inside
+    scale = 1.0 if value == "flow_veh_h" else 3600.0
+    return {lane: amounts[lane] / seconds[lane] * scale for lane in amounts}
 
 
 def signal_plans(
@@ -384,9 +431,11 @@ def signal_plans(
     saturation: Saturation | None = None,
     split_phases: bool = True,
     options: Mapping[str, Any] | None = None,
+    live_days: float | None = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
-    ``ADAPTIVE_METHODS``), checked safe before they are returned. ``flows`` (from
+    ``ADAPTIVE_METHODS``), checked safe before they are returned; with ``period_s``, one
+    plan per period and signal with the schedule switching them. ``flows`` (from
     :func:`signal_flows`) saves reading the demand again; ``saturation`` (from
     :func:`signal_saturation`) replaces the handbook saturation flows of the sizing;
     ``split_phases=False`` keeps an adaptive method's derived plan to the shipped stages;
@@ -399,9 +448,6 @@ def signal_plans(
         have, or no flows at a named junction.
     """
     from signals.check import require_safe
-    from signals.coordinate import coordinated
-    from signals.plans import as_actuated
-    from signals.webster import Saturation, webster
 
     timing = timing or Timing()
     if method not in PLAN_METHODS + ADAPTIVE_METHODS:
@@ -409,7 +455,6 @@ def signal_plans(
         raise InputError(f"unknown method {method!r}; known: {known}")
     if options and method not in ADAPTIVE_METHODS:
         raise InputError(f"controller options apply to the adaptive methods ({', '.join(ADAPTIVE_METHODS)}), not {method}")
-    explicit = len(window.tls_ids) < len(window.network.signals)
     if method in ADAPTIVE_METHODS:
         return _derived_plans(
             window,
@@ -421,7 +466,72 @@ def signal_plans(
             split_phases=split_phases,
             options=options or {},
         )
-    flows = flows or signal_flows(window, counts=counts)
+    if period_s:
+        return _periodic_plans(
+            window,
+            method,
+            timing,
+            period_s=period_s,
+            counts=counts,
+            live_days=live_days,
+            saturation=saturation,
+            progress=progress,
+        )
+    flows = flows or signal_flows(window, counts=counts, live_days=live_days)
+    plans, report = _fixed_plans(
+        window,
+        method,
+        flows,
+        timing,
+        saturation=saturation,
+        explicit=len(window.tls_ids) < len(window.network.signals),
+    )
+    if method == "optimize":
+        result = _search(
+            window,
+            plans,
+            timing,
+            seeds=seeds,
+            held_out=held_out,
+            rounds=rounds,
+            runner=runner,
+            progress=progress,
+        )
+        plans = tuple(replace(p, program_id="its-optimized") for p in result.plans)
+        report["search"] = {
+            "train_seeds": list(seeds),
+            "held_out_seeds": list(held_out),
+            "start_train_delay_s": result.start_train,
+            "best_train_delay_s": result.best_train,
+            "start_held_out_delay_s": result.start_test,
+            "best_held_out_delay_s": result.best_test,
+            "accepted": result.accepted,
+            "simulations": result.evaluations,
+            "history": result.history,
+        }
+    skipped = sorted(set(window.tls_ids) - {p.tls_id for p in plans})
+    if skipped:
+        report["kept_as_shipped"] = skipped
+    require_safe(plans, window.network, timing)
+    return PlanOutcome(method, tuple(plans), flows.source, flows.detail, report)
+
+
+def _fixed_plans(
+    window: SignalWindow,
+    method: str,
+    flows: Flows,
+    timing: Timing,
+    *,
+    saturation: Saturation | None,
+    explicit: bool,
+) -> tuple[tuple[TimingPlan, ...], dict[str, Any]]:
+    """Webster's plans (``webster``, and as SUMO actuated programs ``actuated``) or
+    coordinated ones (``coordinate`` and the start of ``optimize``) for the window's signals;
+    unless ``explicit``, signals without flows keep their programs."""
+    from signals.coordinate import coordinated
+    from signals.plans import as_actuated
+    from signals.webster import Saturation, webster
+
     signals = [window.network.signals[t] for t in window.tls_ids]
     report: dict[str, Any] = {}
     if method == "webster" or method == "actuated":
@@ -448,34 +558,145 @@ def signal_plans(
             window.network, used, flows, timing, program_id="its-coordinated", saturation=saturation
         )
         report["groups"] = groups
-        if method == "optimize":
-            result = _search(
-                window,
-                plans,
-                timing,
-                seeds=seeds,
-                held_out=held_out,
-                rounds=rounds,
-                runner=runner,
-                progress=progress,
-            )
-            plans = tuple(replace(p, program_id="its-optimized") for p in result.plans)
-            report["search"] = {
-                "train_seeds": list(seeds),
-                "held_out_seeds": list(held_out),
-                "start_train_delay_s": result.start_train,
-                "best_train_delay_s": result.best_train,
-                "start_held_out_delay_s": result.start_test,
-                "best_held_out_delay_s": result.best_test,
-                "accepted": result.accepted,
-                "simulations": result.evaluations,
-                "history": result.history,
+    return tuple(plans), report
+
+
+#: Methods whose plans ``--period`` makes one per period from that period's flows.
+PERIODIC_METHODS = ("webster", "coordinate")
+
+
+def require_periodic(method: str) -> None:
+    """Raise :class:`InputError` unless ``method`` makes time-of-day plans."""
+    if method not in PERIODIC_METHODS + ADAPTIVE_METHODS:
+        raise InputError(
+            f"--period makes time-of-day plans with {', '.join(PERIODIC_METHODS + ADAPTIVE_METHODS)}, not {method}"
+            + (": search one period at a time with --begin and --end" if method == "optimize" else "")
+        )
+
+
+def _periodic_plans(
+    window: SignalWindow,
+    method: str,
+    timing: Timing,
+    *,
+    period_s: float,
+    counts: Path | None,
+    live_days: float | None,
+    saturation: Saturation | None,
+    progress: Callable[[str, float], None] | None,
+) -> PlanOutcome:
+    """Time-of-day plans: ``method``'s plans for each period of ``period_s`` from that
+    period's flows (counts or the demand in it), each signal switching to its next plan at
+    the start of the period. A signal with no flows in a period keeps the plan before.
+
+    Raises
+    ------
+    InputError
+        If ``method`` makes no time-of-day plans or a signal has flows in no period.
+    """
+    from signals.check import require_safe
+    from signals.plans import switchable
+
+    require_periodic(method)
+    starts = [window.begin]
+    while starts[-1] + period_s < window.end - 1e-9:
+        starts.append(starts[-1] + period_s)
+    plans: dict[str, list[TimingPlan]] = {tls: [] for tls in window.tls_ids}
+    switches: dict[str, list[tuple[float, str]]] = {tls: [] for tls in window.tls_ids}
+    periods = []
+    sources: list[str] = []
+    for k, start in enumerate(starts, 1):
+        part = replace(window, begin=start, end=min(window.end, start + period_s))
+        try:
+            flows = signal_flows(part, counts=counts, live_days=live_days)
+            made, report = _fixed_plans(part, method, flows, timing, saturation=saturation, explicit=False)
+        except InputError as error:  # nothing counted or departing in this period
+            periods.append({"begin_s": part.begin, "end_s": part.end, "plans": 0, "note": str(error)})
+            continue
+        program = f"its-{method}-{k}"
+        restaged, kept = [], []
+        for plan in made:
+            plan = replace(plan, program_id=program)
+            before = plans[plan.tls_id]
+            if before and not switchable([*before, plan]):
+                # no green of the new plan shows what one of the plan before does: the
+                # signal could not switch without cutting a green short; its stages then
+                # stay those of the plan before, timed for this period's flows
+                plan = _restaged(
+                    window.network.signals[plan.tls_id],
+                    plan,
+                    before[-1],
+                    flows,
+                    timing,
+                    saturation,
+                    keep_cycle=method == "coordinate",
+                )
+                if plan is None or not switchable([*before, plan]):
+                    kept.append(before[-1].tls_id)
+                    continue
+                restaged.append(plan.tls_id)
+            before.append(plan)
+            switches[plan.tls_id].append((part.begin, program))
+        periods.append(
+            {
+                "begin_s": part.begin,
+                "end_s": part.end,
+                "plans": len(made) - len(kept),
+                "flows_detail": flows.detail,
+                **report,
+                **({"stages_of_the_plan_before": restaged} if restaged else {}),
+                **({"plan_before_kept": kept} if kept else {}),
             }
-    skipped = sorted(set(window.tls_ids) - {p.tls_id for p in plans})
-    if skipped:
-        report["kept_as_shipped"] = skipped
-    require_safe(plans, window.network, timing)
-    return PlanOutcome(method, tuple(plans), flows.source, flows.detail, report)
+        )
+        sources.append(flows.source)
+        if progress is not None:
+            progress(method, k / len(starts))
+    empty = [tls for tls, made in switches.items() if not made]
+    if empty and (len(window.tls_ids) < len(window.network.signals) or len(empty) == len(switches)):
+        raise InputError(
+            f"no flows for junction {empty[0]} in any period between {window.begin:g} and {window.end:g} s"
+        )
+    every = [plan for made in plans.values() for plan in made]
+    require_safe(every, window.network, timing)
+    schedules = tuple((tls, tuple(made)) for tls, made in switches.items() if made)
+    report = {"periods": periods}
+    if empty:
+        report["kept_as_shipped"] = sorted(empty)
+    source = sources[0] if len(set(sources)) == 1 else " and ".join(dict.fromkeys(sources))
+    detail = f"{len(starts)} periods of {period_s / 60:g} min, each from its own flows"
+    return PlanOutcome(method, tuple(every), source, detail, report, schedules)
+
+
+def _restaged(
+    signal: Signal,
+    plan: TimingPlan,
+    before: TimingPlan,
+    flows: Flows,
+    timing: Timing,
+    saturation: Saturation | None,
+    *,
+    keep_cycle: bool,
+) -> TimingPlan | None:
+    """``plan`` sized again on the stages of ``before``, keeping its offset and, with
+    ``keep_cycle``, its cycle (a coordinated plan keeps its place in its group); None when
+    those stages cannot serve the flows."""
+    from signals.model import is_stage
+    from signals.webster import Saturation, webster
+
+    stages = list(dict.fromkeys(p.state for p in before.phases if is_stage(p)))
+    try:
+        (made,), _ = webster(
+            [signal],
+            flows,
+            timing,
+            saturation=saturation or Saturation(),
+            program_id=plan.program_id,
+            cycle_s=plan.cycle_s if keep_cycle else None,
+            stages={signal.tls_id: stages},
+        )
+    except (InputError, InfeasibleError):
+        return None
+    return replace(made, offset=plan.offset % made.cycle_s if made.cycle_s > 0 else 0.0)
 
 
 def _sizing_json(sizing: Any) -> dict[str, Any]:

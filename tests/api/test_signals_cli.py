@@ -97,6 +97,71 @@ def test_time_of_day_plans_from_our_controller(tiny, tmp_path):
     )
 
 
+def _counts(path, rows):
+    """A counts CSV of B1's approaches: ``rows`` of (begin, end, vehicles north-south, east-west)."""
+    lines = ["lane,begin,end,vehicles"]
+    for begin, end, ns, ew in rows:
+        for arm, vehicles in (("B2B1", ns), ("B0B1", ns), ("C1B1", ew), ("A1B1", ew)):
+            lines += [f"{arm}_{lane},{begin},{end},{vehicles}" for lane in (0, 1)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_time_of_day_webster_plans_from_each_periods_counts(tiny, tmp_path):
+    # north-south busy in the first five minutes, east-west in the next; nothing counted after
+    counts = _counts(tmp_path / "counts.csv", [("07:00", "07:05", 60, 10), ("07:05:00", "25800", 10, 60), ("09:00", "09:15", 99, 99)])
+    window = services.signal_window(tiny, tls=["B1"])
+    outcome = services.signal_plans(window, "webster", counts=counts, period_s=300)
+    first, second = outcome.plans
+    assert outcome.schedules == (("B1", ((25200.0, "its-webster-1"), (25500.0, "its-webster-2"))),)
+    assert [p["plans"] for p in outcome.report["periods"]] == [1, 1, 0]
+    assert "no counts between 07:10:00 and 07:15:00" in outcome.report["periods"][2]["note"]
+
+    def green(plan, state):
+        return sum(p.duration for p in plan.phases if p.state == state)
+
+    ns, ew = (p.state for p in window.network.signals["B1"].green_phases())
+    assert green(first, ns) > green(first, ew) and green(second, ew) > green(second, ns)
+    # the file switches at a green both programs show, and evaluate runs it
+    plan = tmp_path / "tod.add.xml"
+    done = its("signals", "optimize", tiny.root, "--tls", "B1", "--method", "webster", "--counts", counts, "--period", "5min", "--out", plan, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["schedules"]["B1"] == [
+        {"from_s": 25200.0, "program_id": "its-webster-1"},
+        {"from_s": 25500.0, "program_id": "its-webster-2"},
+    ]
+    assert 'procedure="GSP"' in plan.read_text() and "## Time of day" in Path(report["files"]["timing_sheet"]).read_text()
+    done = its("signals", "evaluate", tiny.root, "--plan", plan, "--seeds", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"]["teleports"] == 0
+
+
+def test_counts_outside_the_window_or_not_numbers_are_refused(tiny, tmp_path):
+    out = tmp_path / "plan.add.xml"
+    late = _counts(tmp_path / "late.csv", [("16:00", "17:00", 600, 600)])
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--counts", late, "--out", out),
+        "no counts between 07:00:00 and 07:15:00 (they cover 16:00:00 to 17:00:00)",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lane,flow_veh_h\nB2B1_0,600\nB2B1_1,lots\n")
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--counts", bad, "--out", out),
+        "bad.csv: line 3: flow_veh_h must be a number >= 0, not 'lots'",
+    )
+    backwards = _counts(tmp_path / "backwards.csv", [("07:10", "07:00", 60, 60)])
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--counts", backwards, "--out", out),
+        "line 2: end 07:00 is not after begin 07:10",
+    )
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "optimize", "--period", "5min", "--out", out),
+        "--period makes time-of-day plans with webster, coordinate, lookahead, max-pressure, greedy, not optimize",
+    )
+    assert not out.exists()
+
+
 def test_evaluate_runs_our_controller_by_default(tiny):
     done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--json")
     assert done.returncode == 0, done.stderr

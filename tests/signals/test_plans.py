@@ -10,7 +10,7 @@ import pytest
 
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
-from signals.plans import as_actuated, network_plans, read_plans, write_plans
+from signals.plans import as_actuated, network_plans, read_plans, switch_points, write_plans
 
 PLAN = TimingPlan(
     "B1",
@@ -42,6 +42,45 @@ def test_time_of_day_schedule_is_written_as_a_waut(tmp_path):
     text = path.read_text()
     assert '<wautSwitch time="3600" to="its-test-2"/>' in text and 'junctionID="B1"' in text
     assert len(read_plans(path)) == 2
+
+
+NS, EW = PLAN.phases[0].state, PLAN.phases[2].state
+
+
+def _program(program_id, *stages, offset=0.0):
+    """A fixed-time program of B1 through ``stages`` ((state, green s)), each with a 3 s yellow."""
+    phases = []
+    for state, green in stages:
+        phases += [Phase(state, green, 5, None, "stage"), Phase(state.replace("G", "y").replace("g", "y"), 3)]
+    return TimingPlan("B1", program_id, tuple(phases), offset=offset)
+
+
+def test_switch_points_meet_at_a_green_both_programs_show():
+    first = _program("a", (NS, 31), (EW, 19))
+    turned = _program("b", (EW, 20), (NS, 25))  # the other stage first
+    assert switch_points([first, turned]) == (34.0, 0.0)  # east-west's green in both
+    wider = NS[:4] + "G" + NS[5:]  # north-south with one more link, which does not conflict with it
+    assert switch_points([first, _program("c", (wider, 30), (EW, 20))]) == (0.0, 0.0)
+    assert switch_points([first, turned, first]) == (0.0, 23.0, 0.0)  # north-south throughout
+    # the chain can leave a program only where it entered it
+    split = _program("d", ("GGGGrrrrrrrrrrrr", 20), ("rrrrrrrrGGGGrrrr", 20), (EW, 20))
+    assert switch_points([first, split]) == (34.0, 46.0)
+    # north's own green is part of north-south's: the links joining it start as it starts
+    north = _program("e", ("GGGGrrrrrrrrrrrr", 20), ("rrrrrrrrGGGGrrrr", 20))
+    assert switch_points([split, north, first]) == (0.0, 0.0, 0.0)
+    with pytest.raises(PlanError, match="B1: no safe point to switch from program 'e' to 'f'"):
+        switch_points([split, north, _program("f", (EW, 30))])
+
+
+def test_a_schedule_switches_at_its_points(tmp_path):
+    first, turned = _program("a", (NS, 31), (EW, 19)), _program("b", (EW, 20), (NS, 25))
+    text = write_plans([first, turned], tmp_path / "tod.add.xml", schedules=[("B1", [(0.0, "a"), (600.0, "b")])]).read_text()
+    assert text.count('<param key="GSP" value="34"/>') == 1 and text.count('<param key="GSP" value="0"/>') == 1
+    assert 'junctionID="B1" procedure="GSP" synchron="true"' in text
+    with pytest.raises(PlanError, match="switches to program 'z', which is not among the plans"):
+        write_plans([first], tmp_path / "bad.add.xml", schedules=[("B1", [(0.0, "a"), (600.0, "z")])])
+    assert not (tmp_path / "bad.add.xml").exists()
+
 
 
 def test_bad_plan_files(tmp_path, tiny_signals):
@@ -105,6 +144,16 @@ class ProgramProbe:
         self.path.write_text(json.dumps(self.seen))
 
 
+class StateProbe(ProgramProbe):
+    """Records, every second inside the simulation, the program and state of B1."""
+
+    interval_s = 1.0
+
+    def act(self, sim) -> None:
+        shown = sim.apply("trafficlight", "getRedYellowGreenState", "B1")
+        self.seen.append([sim.time(), sim.apply("trafficlight", "getProgram", "B1"), shown])
+
+
 @pytest.mark.sumo
 def test_sumo_runs_a_written_plan_unchanged(tiny, tmp_path):
     from simulation.config import RunConfig
@@ -143,3 +192,24 @@ def test_programs_an_additional_file_loads_are_the_ones_shipped(tmp_path, tiny, 
     stranger = TimingPlan("atlantis", "0", own.phases)
     with pytest.raises(PlanError, match="tlLogic 'atlantis' is not a traffic light of"):
         read_signals(net, [write_plans([stranger], tmp_path / "stranger.add.xml")])
+
+
+@pytest.mark.sumo
+def test_a_time_of_day_switch_gives_every_ending_green_its_yellow(tiny, tmp_path):
+    from simulation.config import RunConfig
+    from simulation.run import run
+
+    # at 07:00:36 the first program (a 56 s cycle) is 2 s into its east-west green, where
+    # the second's clock (a 51 s cycle) stands 19 s into its north-south green: switching
+    # there at once would turn east-west red with no yellow and north-south green across it
+    first, turned = _program("a", (NS, 31), (EW, 19)), _program("b", (EW, 20), (NS, 25))
+    path = write_plans([first, turned], tmp_path / "tod.add.xml", schedules=[("B1", [(25200.0, "a"), (25236.0, "b")])])
+    probe = tmp_path / "states.json"
+    run(tiny, RunConfig(seed=1, begin=25200, end=25500, additional_files=(path,), controllers=(StateProbe(probe),)))
+    seen = json.loads(probe.read_text())
+    assert {program for _, program, _ in seen[:30]} == {"a"} and seen[-1][1] == "b"
+    for (_, _, before), (t, _, after) in zip(seen, seen[1:], strict=False):
+        cut = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a in "Gg" and b in "rs"]
+        assert not cut, f"{t}: links {cut} went from green to red with no yellow"
+    switched = next(t for t, program, _ in seen if program == "b")
+    assert switched >= 25236
