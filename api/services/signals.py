@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its.control import TimingPlan
-from its.errors import InfeasibleError, InputError, ScenarioError
+from its.errors import InfeasibleError, InputError, PlanError, ScenarioError
 from its.jobs import JobRunner
 from its.scenario import Scenario
 from its.settings import get_settings
@@ -1131,8 +1131,11 @@ def plan_switch(
     Raises
     ------
     PlanError
-        If the file does not match the scenario's signals or a plan is not safe.
+        If the file does not match the scenario's signals, a plan is not safe, or it holds
+        several programs of a signal (a time-of-day plan: the twin is given one program).
     """
+    from collections import Counter
+
     from signals.check import require_safe
     from signals.deploy import PlanSwitch
     from signals.model import read_signals
@@ -1143,6 +1146,14 @@ def plan_switch(
     cfg = read_sumocfg(scenario.sumocfg)
     network = read_signals(cfg.net, cfg.additionals)
     plans = read_plans(plans_file, network)
+    counted = Counter(p.tls_id for p in plans)
+    several = next((tls for tls, n in counted.items() if n > 1), None)
+    if several is not None:
+        programs = ", ".join(p.program_id for p in plans if p.tls_id == several)
+        raise PlanError(
+            f"{plans_file}: holds {counted[several]} programs of {several} ({programs}; a time-of-day "
+            "plan): deploy one program at a time, or run the file with its signals evaluate --plan"
+        )
     require_safe(plans, network, timing, fixed_time=all(p.type == "static" for p in plans))
     signals = {p.tls_id: network.signals[p.tls_id] for p in plans}
     return PlanSwitch(

@@ -392,6 +392,17 @@ def test_a_plan_that_does_not_fit_is_refused_before_deploying(tiny, tmp_path):
                    '<phase duration="30" state="G"/></tlLogic></additional>')  # fmt: skip
     done = its("twin", "run", tiny.root, "--speed", "0", "--duration", "60", "--deploy", bad)
     assert_one_line_error(done, "nowhere")
+    # a time-of-day plan has several programs per signal; the twin takes one at a time
+    tod = tmp_path / "tod.add.xml"
+    programs = "".join(
+        f'<tlLogic id="B1" programID="p{k}" offset="0" type="static"><phase duration="30" state="GGGgrrrrGGGgrrrr"/>'
+        '<phase duration="3" state="yyyyrrrryyyyrrrr"/><phase duration="30" state="rrrrGGGgrrrrGGGg"/>'
+        '<phase duration="3" state="rrrryyyyrrrryyyy"/></tlLogic>'
+        for k in (1, 2)
+    )
+    tod.write_text(f"<additional>{programs}</additional>")
+    done = its("twin", "run", tiny.root, "--speed", "0", "--duration", "60", "--deploy", tod)
+    assert_one_line_error(done, "holds 2 programs of B1 (p1, p2; a time-of-day plan)")
 
 
 def test_capacity_reports_each_signal_and_webster_takes_measured_saturation(tiny, tmp_path):
