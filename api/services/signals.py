@@ -351,6 +351,8 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
         time (naming its row), names lanes the network does not have, or counts nothing in
         the window.
     """
+    import csv
+
     import pandas as pd
 
     from api.services.live import detector_lanes
@@ -358,8 +360,10 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
 
     try:
         table = pd.read_csv(path, sep=None, engine="python", dtype=str, skipinitialspace=True)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, csv.Error) as error:  # csv.Error: no delimiter (an empty file)
         raise InputError(f"{path}: cannot read the counts: {error}") from None
+    if table.empty:
+        raise InputError(f"{path}: holds no counts (a header and no rows)")
     if "lane" not in table.columns:
         if "detector" not in table.columns:
             raise InputError(f"{path}: the counts need a 'lane' or a 'detector' column")

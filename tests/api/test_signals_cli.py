@@ -150,6 +150,9 @@ def test_counts_outside_the_window_or_not_numbers_are_refused(tiny, tmp_path):
         its("signals", "optimize", tiny.root, "--counts", bad, "--out", out),
         "bad.csv: line 3: flow_veh_h must be a number >= 0, not 'lots'",
     )
+    for text, message in (("", "cannot read the counts"), ("lane,flow_veh_h\n", "holds no counts")):
+        (tmp_path / "empty.csv").write_text(text)
+        assert_one_line_error(its("signals", "optimize", tiny.root, "--counts", tmp_path / "empty.csv", "--out", out), message)
     backwards = _counts(tmp_path / "backwards.csv", [("07:10", "07:00", 60, 60)])
     assert_one_line_error(
         its("signals", "optimize", tiny.root, "--counts", backwards, "--out", out),
