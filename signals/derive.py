@@ -87,6 +87,7 @@ def derive(
     end: float,
     program_id: str = "its-derived",
     min_cycle_s: float = 0.0,
+    merge: str | None = None,
 ) -> TimingPlan:
     """A fixed-time plan reproducing what the adaptive controller did at ``signal`` in
     ``[begin, end)``: stages in the junction's order, greens in proportion to the time each
@@ -95,6 +96,13 @@ def derive(
     green from the others), within bounds. A split green the controller added counts to
     the program stage most like it, and its other movements' time to the stages showing
     them; a stage it seldom showed is left out when its movements have green elsewhere.
+
+    ``merge`` leaves out more stages whose movements all have green in other stages (a plan
+    of fewer stages loses less time to changes): with ``"served"`` every such stage, the
+    least served first; with ``"cost"`` one at a time while that saves time (see
+    :func:`_merged`). The greens are then the least that give each movement as much green
+    as the controller gave it. Which serves a junction best depends on its traffic (see
+    :func:`signals.webster.estimated_delay`).
 
     Raises
     ------
@@ -144,17 +152,15 @@ def derive(
     most = max(counts[s] for s in used)
     for rare in sorted(used, key=lambda s: counts[s]):
         others = frozenset().union(*(green_indices(s) for s in used if s != rare))
-        if len(used) > 2 and counts[rare] < 0.25 * most and green_indices(rare) & signal.movements <= others:
+        seldom = merge == "served" or counts[rare] < 0.25 * most
+        if len(used) > 2 and seldom and green_indices(rare) & signal.movements <= others:
             used.remove(rare)
+    if merge == "cost":
+        used = _merged(signal, own, used, timing, cycles=max(counts[s] for s in used), begin=begin, end=end)
+    if merge:
+        totals.update(_least_cover(signal, own, used, begin=begin, end=end))
     least = [timing.stage_min_s(s, signal.crossings) for s in used]
-    clearance = (
-        sum(
-            clearance_s(used[i], used[(i + 1) % len(used)], timing, signal.walkways, signal.intergreens, late_walks=True)
-            for i in range(len(used))
-        )
-        if len(used) > 1
-        else 0.0
-    )
+    clearance = _clearance(used, signal, timing)
     services = max(counts[s] for s in used)
     # a fixed plan serves each stage once a cycle: greens in proportion to the time each got
     mean = {s: totals[s] / services for s in used}
@@ -177,6 +183,74 @@ def derive(
     return build_plan(
         signal.tls_id, stages, timing, program_id=program_id, walkways=signal.walkways, intergreens=signal.intergreens
     )
+
+
+def _merged(
+    signal: Signal,
+    greens: Sequence[Served],
+    stages: list[str],
+    timing: Timing,
+    *,
+    cycles: int,
+    begin: float,
+    end: float,
+) -> list[str]:
+    """``stages`` without those a plan does better without: one at a time, the stage whose
+    movements all have green elsewhere and whose removal saves the most time (its changes,
+    ``cycles`` times, against the green its movements then need in the other stages)."""
+
+    def cost(kept: list[str]) -> float:
+        return sum(_least_cover(signal, greens, kept, begin=begin, end=end).values()) + cycles * _clearance(
+            kept, signal, timing
+        )
+
+    current = cost(stages)
+    while len(stages) > 2:
+        options = []
+        for stage in stages:
+            rest = [s for s in stages if s != stage]
+            others = frozenset().union(*(green_indices(s) for s in rest))
+            if green_indices(stage) & signal.movements <= others:
+                options.append((cost(rest), rest))
+        if not options or min(options)[0] >= current - 1e-6:
+            return stages
+        current, stages = min(options)
+    return stages
+
+
+def _clearance(stages: Sequence[str], signal: Signal, timing: Timing) -> float:
+    """Seconds of change in one cycle through ``stages``."""
+    if len(stages) < 2:
+        return 0.0
+    return sum(
+        clearance_s(a, stages[(i + 1) % len(stages)], timing, signal.walkways, signal.intergreens, late_walks=True)
+        for i, a in enumerate(stages)
+    )
+
+
+def _least_cover(
+    signal: Signal, greens: Sequence[Served], stages: Sequence[str], *, begin: float, end: float
+) -> dict[str, float]:
+    """Green seconds per stage, as few in all as give every movement at least the green the
+    controller showed it in ``[begin, end)``: a small linear programme (OR-Tools' GLOP).
+    Each movement keeps its green time, now in fewer stages."""
+    from ortools.linear_solver import pywraplp
+
+    shown: dict[int, float] = {}
+    for g in greens:
+        span = min(g.end, end) - max(g.begin, begin)
+        for movement in green_indices(g.state) & signal.movements:
+            shown[movement] = shown.get(movement, 0.0) + span
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    seconds = {s: solver.NumVar(0.0, solver.infinity(), s) for s in stages}
+    for movement, need in shown.items():
+        serving = [seconds[s] for s in stages if movement in green_indices(s)]
+        if serving:
+            solver.Add(sum(serving) >= need)
+    solver.Minimize(sum(seconds.values()))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:  # pragma: no cover - all greens at the needs is feasible
+        raise InputError(f"{signal.tls_id}: no merged greens found")
+    return {s: seconds[s].solution_value() for s in stages}
 
 
 def _nearest(state: str, order: Sequence[str]) -> str | None:

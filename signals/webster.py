@@ -27,7 +27,7 @@ from signals.flows import Flows, require_flows
 from signals.model import LATE_WALK, PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
 from signals.phases import Stage, Timing, build_plan, transition
 
-__all__ = ["Saturation", "Sizing", "most_served", "size", "splits", "webster"]
+__all__ = ["Saturation", "Sizing", "estimated_delay", "most_served", "size", "splits", "webster"]
 
 
 @dataclass(frozen=True)
@@ -353,6 +353,25 @@ def size(
         saturation=worst,
         delay_s=delay,
     )
+
+
+def estimated_delay(
+    signal: Signal, plan: TimingPlan, link_flows: Sequence[float], saturation: Saturation = Saturation()
+) -> float:
+    """Mean delay per vehicle (s) that Webster's model (HCM uniform plus random delay)
+    expects of the fixed-time ``plan`` at ``signal`` under ``link_flows``: how sizings are
+    compared, here for any plan. Each green stage serves at its own length; the changes'
+    greens (clearances, late walks) count as lost."""
+    from signals.model import is_stage
+
+    stages = [p for p in plan.phases if is_stage(p)]
+    if not stages or plan.cycle_s <= 0:
+        raise InputError(f"{plan.tls_id}: program {plan.program_id!r} has no green stage to estimate")
+    flows, capacity = _lane_table(signal, [p.state for p in stages], link_flows, saturation)
+    if not (flows > 0).any():
+        raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")
+    greens = np.array([p.duration for p in stages])
+    return _delay(flows, capacity, greens, plan.cycle_s, 12.0)[0]
 
 
 def most_served(

@@ -53,6 +53,60 @@ def test_time_of_day_follows_the_periods(cross):
     assert [p.program_id for p in tod.plans] == ["its-tod-1", "its-tod-2"]
 
 
+def test_merging_keeps_each_movements_green_in_fewer_stages(cross):
+    # a protected north stage (its through and left turn) beside north-south with permissive
+    # lefts: the controller shows it every cycle, so it stays unless merged
+    north = "GGrrrr"
+    program = TimingPlan(
+        "X", "0", (Phase("GgGgrr", 20), Phase("yyyyrr", 3), Phase(north, 10), Phase("yyrrrr", 3), Phase("rrrrGG", 20), Phase("rrrryy", 3))
+    )
+    signal = replace(cross, programs=(program,))
+    records, t = [], 0.0
+    while t < 3600:
+        records += [(t, "X", "GgGgrr"), (t + 20, "X", "yyyyrr"), (t + 23, "X", north), (t + 33, "X", "yyrrrr")]
+        records += [(t + 36, "X", "rrrrGG"), (t + 56, "X", "rrrryy")]
+        t += 59
+    greens = served(records, end=3600)
+    kept = derive(signal, greens, Timing(), begin=0, end=3600)
+    assert [p.state for p in kept.phases if is_stage(p)] == ["GgGgrr", north, "rrrrGG"]
+    merged = derive(signal, greens, Timing(), begin=0, end=3600, merge="served")
+    stages = {p.state: p.duration for p in merged.phases if is_stage(p)}
+    # north's through and left had 30 s a cycle, now all in north-south's green
+    assert list(stages) == ["GgGgrr", "rrrrGG"]
+    assert stages["GgGgrr"] == pytest.approx(30, abs=1) and stages["rrrrGG"] == pytest.approx(20, abs=1)
+    # on the controller's cycle, the change no longer needed is green time
+    green = sum(p.duration for p in kept.phases if is_stage(p))
+    assert merged.cycle_s == kept.cycle_s and sum(stages.values()) == green + 3
+    assert faults(merged, signal) == []
+
+
+def test_merging_by_cost_keeps_a_stage_serving_two_others_movements(cross):
+    # north's own stage runs both its through and its left turn; without it the through
+    # stage and the protected-left stage would each need its green
+    through, lefts, north, east_west = "GrGrrr", "rGrGrr", "GGrrrr", "rrrrGG"
+    phases = []
+    for state in (through, lefts, north, east_west):
+        phases += [Phase(state, 10), Phase("".join("y" if c == "G" else c for c in state), 3)]
+    signal = replace(cross, programs=(TimingPlan("X", "0", tuple(phases)),))
+    records, t = [], 0.0
+    while t < 3600:
+        for state, green in ((through, 15), (lefts, 5), (north, 15), (east_west, 20)):
+            records += [(t, "X", state), (t + green, "X", "".join("y" if c == "G" else c for c in state))]
+            t += green + 3
+    greens = served(records, end=3600)
+
+    def stages(merge):
+        plan = derive(signal, greens, Timing(), begin=0, end=3600, merge=merge)
+        assert faults(plan, signal) == []
+        return {p.state: p.duration for p in plan.phases if is_stage(p)}
+
+    assert list(stages("cost")) == [through, lefts, north, east_west]
+    merged = stages("served")
+    assert list(merged) == [through, lefts, east_west]
+    # north's 15 s went to both: its through to the through stage, its left to the lefts'
+    assert merged[through] == pytest.approx(30, abs=2) and merged[lefts] == pytest.approx(20, abs=2)
+
+
 def test_no_service_in_the_period(cross):
     with pytest.raises(InputError, match="served no green"):
         derive(cross, [], Timing(), begin=0, end=600)

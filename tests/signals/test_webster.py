@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from its.control import Phase, TimingPlan
 from its.errors import InputError
 from signals.check import faults
 from signals.flows import Flows
@@ -183,3 +184,15 @@ def test_most_served_is_what_the_green_time_discharges_when_the_flows_exceed_it(
     assert left_only == pytest.approx(1800 * 0.95 * 0.5)
     # only the stages given count: with the east-west stage alone nothing north moves
     assert most_served(cross, link_flows, 0.9, stages=["rrrrGG"]) == pytest.approx(1000)
+
+
+def test_estimated_delay_prefers_greens_that_follow_the_flows(cross):
+    from signals.webster import estimated_delay
+
+    def plan(main, side):
+        return TimingPlan("X", "p", (Phase("GgGgrr", main), Phase("yyyyrr", 3), Phase("rrrrGG", side), Phase("rrrryy", 3)))
+
+    busy_main = flows(500, 50, 500, 50, 150, 150)
+    assert estimated_delay(cross, plan(30, 12), busy_main) < estimated_delay(cross, plan(12, 30), busy_main)
+    with pytest.raises(InputError, match="no flows for junction X"):
+        estimated_delay(cross, plan(30, 12), [0.0] * 6)
