@@ -22,7 +22,7 @@ from its.jobs import JobRunner
 from its.scenario import Scenario
 from its.settings import get_settings
 from signals.flows import Flows
-from signals.model import Signal, SignalNetwork, is_green_state
+from signals.model import Signal, SignalNetwork
 from signals.phases import Timing
 
 if TYPE_CHECKING:
@@ -824,69 +824,6 @@ def _person_delay(result: Any) -> float:
     return (drive * people + float(loss) * walkers) / (people + walkers)
 
 
-def _webster_cycle(signal: Signal, plan: TimingPlan, demand: Flows | None, timing: Timing) -> float:
-    """Webster's cycle for the stages of a derived plan and the demand (0 when there is
-    none). An adaptive controller's greens fit the queues it finds and its mean cycle can be
-    short; a fixed plan on it has no slack for the traffic's ups and downs, and in heavy
-    traffic it serves less than the demand (RiLSA example 3: 277 s of delay on its 60 s
-    mean cycle, against 254 s for the shipped plan)."""
-    from signals.webster import size
-
-    link_flows = demand.of(signal.tls_id) if demand is not None else None
-    if not link_flows or not any(link_flows):
-        return 0.0
-    stages = list(dict.fromkeys(p.state for p in plan.phases if is_green_state(p.state)))
-    try:
-        return size(signal, link_flows, timing, stages=stages).cycle_s
-    except (InfeasibleError, InputError):
-        return 0.0
-
-
-def _derived_plan(
-    signal: Signal,
-    greens: Sequence[Any],
-    timing: Timing,
-    window: SignalWindow,
-    method: str,
-    demand: Flows | None,
-) -> tuple[TimingPlan, bool]:
-    """The fixed-time plan derived at ``signal``, and whether its stages are merged: the
-    controller's stages, or with the demand known, whichever of them and their two merges
-    (see :func:`signals.derive.derive`) Webster's delay model expects least of. Each on at
-    least Webster's cycle for its stages.
-
-    Neither merge is best everywhere: merging every stage covered elsewhere took
-    ingolstadt7's derived plan from 53.8 s to 40.6 s and arterial4x4's from 903 s to 856 s,
-    but at grid4x4's corners it kept one-approach-at-a-time stages over the paired ones and
-    cost 6 s; merging only while it saves the controller's green time does the reverse."""
-    from signals.derive import derive
-    from signals.webster import estimated_delay
-
-    link_flows = demand.of(signal.tls_id) if demand is not None else None
-    options = (None, "served", "cost") if link_flows and any(link_flows) else (None,)
-    candidates = []
-    for merge in options:
-        derived = functools.partial(
-            derive,
-            signal,
-            greens,
-            timing,
-            begin=window.begin,
-            end=window.end,
-            program_id=f"its-{method}",
-            merge=merge,
-        )
-        plan = derived()
-        floor = _webster_cycle(signal, plan, demand, timing)  # for the stages derive chose
-        candidates.append(derived(min_cycle_s=floor) if floor > plan.cycle_s else plan)
-    if len(candidates) == 1:
-        return candidates[0], False
-    assert link_flows is not None
-    scores = [estimated_delay(signal, plan, link_flows) for plan in candidates]
-    best = scores.index(min(scores))
-    return candidates[best], best > 0
-
-
 def _derived_plans(
     window: SignalWindow,
     method: str,
@@ -901,7 +838,7 @@ def _derived_plans(
     """Run adaptive controller ``method`` once and derive a fixed-time (or, with
     ``period_s``, time-of-day) plan from what it did."""
     from signals.controllers import make_controller
-    from signals.derive import read_log, served, time_of_day
+    from signals.derive import best_derived, read_log, served, time_of_day
 
     with tempfile.TemporaryDirectory(prefix="its-derive-") as tmp:
         log = Path(tmp) / "states.jsonl"
@@ -911,15 +848,25 @@ def _derived_plans(
         (result,) = _runs(window, [_config(window, seed, controller=controller)], runner=None)
         records = read_log(log) if log.is_file() else []
     greens = served(records, end=window.end)
-    demand = None  # sizes the fixed plan's cycle floor (routing the demand: only when needed);
-    if not period_s:  # without any, the plan keeps the controller's mean cycle
+
+    @functools.cache
+    def demand(begin: float, end: float) -> Flows | None:
+        """The demand's flows in a period (None without any): they size each plan's cycle
+        floor and choose its stages (see :func:`signals.derive.best_derived`)."""
         with contextlib.suppress(InputError):
-            demand = signal_flows(window)
+            return signal_flows(replace(window, begin=begin, end=end))
+        return None
+
+    def link_flows(tls: str, begin: float, end: float) -> tuple[float, ...] | None:
+        flows = demand(begin, end)
+        return flows.of(tls) if flows is not None else None
+
     plans: list[TimingPlan] = []
     merged_at: list[str] = []
     schedules: list[tuple[str, tuple[tuple[float, str], ...]]] = []
     for tls in window.tls_ids:
         signal = window.network.signals[tls]
+        flows_of = functools.partial(link_flows, tls)
         if period_s:
             tod = time_of_day(
                 signal,
@@ -929,23 +876,32 @@ def _derived_plans(
                 end=window.end,
                 period_s=period_s,
                 program_id=f"its-{method}",
+                flows_of=flows_of,
             )
             plans.extend(tod.plans)
             schedules.append(
                 (tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True)))
             )
+            merged_at += [tls] if tod.merged else []
         else:
-            plan, merged = _derived_plan(signal, greens, timing, window, method, demand)
+            plan, merged = best_derived(
+                signal,
+                greens,
+                timing,
+                begin=window.begin,
+                end=window.end,
+                program_id=f"its-{method}",
+                link_flows=flows_of(window.begin, window.end),
+            )
             plans.append(plan)
-            if merged:
-                merged_at.append(tls)
+            merged_at += [tls] if merged else []
     if progress is not None:
         progress("derive", 1.0)
     report = {
         "derived_from": f"controller {method} run in SUMO, seed {seed}",
         "controller_delay_s": _delay(result),
         "controller_options": dict(options),
-        **({"merged_stages": merged_at} if not period_s else {}),
+        "merged_stages": merged_at,
         "note": "the controller itself runs with: its signals evaluate TARGET --controller "
         + method
         + _set_flags(options),

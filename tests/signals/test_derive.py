@@ -53,20 +53,27 @@ def test_time_of_day_follows_the_periods(cross):
     assert [p.program_id for p in tod.plans] == ["its-tod-1", "its-tod-2"]
 
 
-def test_merging_keeps_each_movements_green_in_fewer_stages(cross):
-    # a protected north stage (its through and left turn) beside north-south with permissive
-    # lefts: the controller shows it every cycle, so it stays unless merged
-    north = "GGrrrr"
+NORTH = "GGrrrr"
+
+
+def _with_north_stage(cross):
+    """The crossroads with a protected north stage (its through and left turn) beside
+    north-south with permissive lefts, and an hour of a controller showing it every cycle."""
     program = TimingPlan(
-        "X", "0", (Phase("GgGgrr", 20), Phase("yyyyrr", 3), Phase(north, 10), Phase("yyrrrr", 3), Phase("rrrrGG", 20), Phase("rrrryy", 3))
+        "X", "0", (Phase("GgGgrr", 20), Phase("yyyyrr", 3), Phase(NORTH, 10), Phase("yyrrrr", 3), Phase("rrrrGG", 20), Phase("rrrryy", 3))
     )
-    signal = replace(cross, programs=(program,))
     records, t = [], 0.0
     while t < 3600:
-        records += [(t, "X", "GgGgrr"), (t + 20, "X", "yyyyrr"), (t + 23, "X", north), (t + 33, "X", "yyrrrr")]
+        records += [(t, "X", "GgGgrr"), (t + 20, "X", "yyyyrr"), (t + 23, "X", NORTH), (t + 33, "X", "yyrrrr")]
         records += [(t + 36, "X", "rrrrGG"), (t + 56, "X", "rrrryy")]
         t += 59
-    greens = served(records, end=3600)
+    return replace(cross, programs=(program,)), served(records, end=3600)
+
+
+def test_merging_keeps_each_movements_green_in_fewer_stages(cross):
+    # the controller shows the north stage every cycle, so it stays unless merged
+    signal, greens = _with_north_stage(cross)
+    north = NORTH
     kept = derive(signal, greens, Timing(), begin=0, end=3600)
     assert [p.state for p in kept.phases if is_stage(p)] == ["GgGgrr", north, "rrrrGG"]
     merged = derive(signal, greens, Timing(), begin=0, end=3600, merge="served")
@@ -105,6 +112,25 @@ def test_merging_by_cost_keeps_a_stage_serving_two_others_movements(cross):
     assert list(merged) == [through, lefts, east_west]
     # north's 15 s went to both: its through to the through stage, its left to the lefts'
     assert merged[through] == pytest.approx(30, abs=2) and merged[lefts] == pytest.approx(20, abs=2)
+
+
+def test_the_best_derived_plan_is_the_one_the_delay_model_expects_least_of(cross):
+    from signals.derive import best_derived
+    from signals.webster import estimated_delay
+
+    signal, greens = _with_north_stage(cross)
+    north = NORTH
+    # without flows, the controller's own stages
+    plan, merged = best_derived(signal, greens, Timing(), begin=0, end=3600)
+    assert not merged and plan == derive(signal, greens, Timing(), begin=0, end=3600)
+    # north's left turn has little traffic: its own stage is not worth its change
+    flows = (500.0, 30.0, 450.0, 20.0, 300.0, 300.0)
+    plan, merged = best_derived(signal, greens, Timing(), begin=0, end=3600, link_flows=flows)
+    others = [derive(signal, greens, Timing(), begin=0, end=3600, merge=m) for m in (None, "served", "cost")]
+    assert merged and north not in {p.state for p in plan.phases}
+    assert estimated_delay(signal, plan, flows) <= min(estimated_delay(signal, o, flows) for o in others) + 1e-9
+    tod = time_of_day(signal, greens, Timing(), begin=0, end=3600, period_s=1800, flows_of=lambda b, e: flows)
+    assert tod.merged and all(north not in {p.state for p in plan.phases} for plan in tod.plans)
 
 
 def test_no_service_in_the_period(cross):
