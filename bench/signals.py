@@ -204,6 +204,10 @@ def cycle_adaptation(window: services.SignalWindow, folder: Path, routes: list[P
     return out
 
 
+#: The bench's name for the fixed-time plan derived from lookahead's run.
+DERIVED = "fixed plan from lookahead (ours)"
+
+
 def verdicts(summary: dict[str, dict[str, Any]], name: str) -> list[str]:
     lines = []
     ours = summary["lookahead"]
@@ -231,6 +235,12 @@ def verdicts(summary: dict[str, dict[str, Any]], name: str) -> list[str]:
             f"{ours['vehicles_arrived'] / REFERENCE_ARRIVED[name]:.3f} (goal >= 1.10)"
         )
     lines.append(f"{name}: lookahead gridlocked seeds = {ours['gridlocked']} (goal 0)")
+    derived = summary.get(DERIVED)
+    if derived is not None:
+        lines.append(
+            f"{name}: ratio fixed plan derived from lookahead / Webster (ours) delay = "
+            f"{derived['delay_s'] / webster_ours['delay_s']:.3f}, / shipped = {derived['delay_s'] / fixed['delay_s']:.3f}"
+        )
     tuned = summary.get("lookahead (tuned)")
     if tuned is not None:
         lines.append(
@@ -320,6 +330,8 @@ def main() -> None:
             flows = services.signal_flows(window)
             ours_webster = services.signal_plans(window, "webster", flows=flows)
             ours_coordinated = services.signal_plans(window, "coordinate", flows=flows)
+            # the deployable fixed plan derived from lookahead's run on the first training seed
+            ours_derived = services.signal_plans(window, "lookahead", seeds=(train[0],))
             methods = [
                 Method("fixed (shipped)", "baseline"),
                 Method("actuated (SUMO)", "baseline", plan=sumo_actuated),
@@ -330,6 +342,7 @@ def main() -> None:
                 Method("coordinate (ours)", "ours", plan=write_plans(ours_coordinated.plans, folder / "coordinate.add.xml")),
                 Method("actuated (ours)", "ours", controller="actuated"),
                 Method("lookahead", "ours", controller="lookahead"),
+                Method(DERIVED, "ours", plan=write_plans(ours_derived.plans, folder / "derived.add.xml")),
             ]
             ours_tuning = tuned = None
             if args.tune_ours:
