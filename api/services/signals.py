@@ -157,7 +157,11 @@ def routed_demand(scenario: Scenario, folder: Path) -> list[Path]:
 
 
 def signal_flows(
-    window: SignalWindow, *, counts: Path | None = None, live_days: float | None = None
+    window: SignalWindow,
+    *,
+    counts: Path | None = None,
+    live_days: float | None = None,
+    routes: Sequence[Path] | None = None,
 ) -> Flows:
     """Flows at the signals, from the best source there is.
 
@@ -165,6 +169,8 @@ def signal_flows(
     ``vehicles`` (``counts``), or the detector readings in the live store over the last
     ``live_days`` days at the window's time of day (``live_days``). Else the scenario's
     demand. The demand's turning movements split a lane's count over its links either way.
+    ``routes`` (from :func:`routed_demand`) saves routing the demand again for each of
+    several windows.
 
     Raises
     ------
@@ -175,7 +181,8 @@ def signal_flows(
     from signals.flows import demand_flows, from_lane_counts
 
     with tempfile.TemporaryDirectory(prefix="its-flows-") as tmp:
-        routes = routed_demand(window.scenario, Path(tmp))
+        if routes is None:
+            routes = routed_demand(window.scenario, Path(tmp))
         demand = (
             demand_flows(window.network, routes, begin=window.begin, end=window.end)
             if routes
@@ -609,52 +616,54 @@ def _periodic_plans(
     switches: dict[str, list[tuple[float, str]]] = {tls: [] for tls in window.tls_ids}
     periods = []
     sources: list[str] = []
-    for k, start in enumerate(starts, 1):
-        part = replace(window, begin=start, end=min(window.end, start + period_s))
-        try:
-            flows = signal_flows(part, counts=counts, live_days=live_days)
-            made, report = _fixed_plans(part, method, flows, timing, saturation=saturation, explicit=False)
-        except InputError as error:  # nothing counted or departing in this period
-            periods.append({"begin_s": part.begin, "end_s": part.end, "plans": 0, "note": str(error)})
-            continue
-        program = f"its-{method}-{k}"
-        restaged, kept = [], []
-        for plan in made:
-            plan = replace(plan, program_id=program)
-            before = plans[plan.tls_id]
-            if before and not switchable([*before, plan]):
-                # no green of the new plan shows what one of the plan before does: the
-                # signal could not switch without cutting a green short; its stages then
-                # stay those of the plan before, timed for this period's flows
-                plan = _restaged(
-                    window.network.signals[plan.tls_id],
-                    plan,
-                    before[-1],
-                    flows,
-                    timing,
-                    saturation,
-                    keep_cycle=method == "coordinate",
-                )
-                if plan is None or not switchable([*before, plan]):
-                    kept.append(before[-1].tls_id)
-                    continue
-                restaged.append(plan.tls_id)
-            before.append(plan)
-            switches[plan.tls_id].append((part.begin, program))
-        periods.append(
-            {
-                "begin_s": part.begin,
-                "end_s": part.end,
-                "plans": len(made) - len(kept),
-                "flows_detail": flows.detail,
-                **report,
-                **({"stages_of_the_plan_before": restaged} if restaged else {}),
-                **({"plan_before_kept": kept} if kept else {}),
-            }
-        )
-        sources.append(flows.source)
-        if progress is not None:
-            progress(method, k / len(starts))
+    with tempfile.TemporaryDirectory(prefix="its-periods-") as tmp:
+        routes = routed_demand(window.scenario, Path(tmp))  # once, for every period
+        for k, start in enumerate(starts, 1):
+            part = replace(window, begin=start, end=min(window.end, start + period_s))
+            try:
+                flows = signal_flows(part, counts=counts, live_days=live_days, routes=routes)
+                made, report = _fixed_plans(part, method, flows, timing, saturation=saturation, explicit=False)
+            except InputError as error:  # nothing counted or departing in this period
+                periods.append({"begin_s": part.begin, "end_s": part.end, "plans": 0, "note": str(error)})
+                continue
+            program = f"its-{method}-{k}"
+            restaged, kept = [], []
+            for plan in made:
+                plan = replace(plan, program_id=program)
+                before = plans[plan.tls_id]
+                if before and not switchable([*before, plan]):
+                    # no green of the new plan shows what one of the plan before does: the
+                    # signal could not switch without cutting a green short; its stages then
+                    # stay those of the plan before, timed for this period's flows
+                    plan = _restaged(
+                        window.network.signals[plan.tls_id],
+                        plan,
+                        before[-1],
+                        flows,
+                        timing,
+                        saturation,
+                        keep_cycle=method == "coordinate",
+                    )
+                    if plan is None or not switchable([*before, plan]):
+                        kept.append(before[-1].tls_id)
+                        continue
+                    restaged.append(plan.tls_id)
+                before.append(plan)
+                switches[plan.tls_id].append((part.begin, program))
+            periods.append(
+                {
+                    "begin_s": part.begin,
+                    "end_s": part.end,
+                    "plans": len(made) - len(kept),
+                    "flows_detail": flows.detail,
+                    **report,
+                    **({"stages_of_the_plan_before": restaged} if restaged else {}),
+                    **({"plan_before_kept": kept} if kept else {}),
+                }
+            )
+            sources.append(flows.source)
+            if progress is not None:
+                progress(method, k / len(starts))
     empty = [tls for tls, made in switches.items() if not made]
     if empty and (len(window.tls_ids) < len(window.network.signals) or len(empty) == len(switches)):
         raise InputError(
@@ -849,52 +858,57 @@ def _derived_plans(
         records = read_log(log) if log.is_file() else []
     greens = served(records, end=window.end)
 
-    @functools.cache
-    def demand(begin: float, end: float) -> Flows | None:
-        """The demand's flows in a period (None without any): they size each plan's cycle
-        floor and choose its stages (see :func:`signals.derive.best_derived`)."""
-        with contextlib.suppress(InputError):
-            return signal_flows(replace(window, begin=begin, end=end))
-        return None
+    routed: dict[str, list[Path]] = {}
+    with tempfile.TemporaryDirectory(prefix="its-derive-demand-") as folder:
 
-    def link_flows(tls: str, begin: float, end: float) -> tuple[float, ...] | None:
-        flows = demand(begin, end)
-        return flows.of(tls) if flows is not None else None
+        @functools.cache
+        def demand(begin: float, end: float) -> Flows | None:
+            """The demand's flows in a period (None without any): they size each plan's cycle
+            floor and choose its stages (see :func:`signals.derive.best_derived`)."""
+            with contextlib.suppress(InputError):
+                if "routes" not in routed:  # routed once, when first needed
+                    routed["routes"] = routed_demand(window.scenario, Path(folder))
+                return signal_flows(replace(window, begin=begin, end=end), routes=routed["routes"])
+            return None
 
-    plans: list[TimingPlan] = []
-    merged_at: list[str] = []
-    schedules: list[tuple[str, tuple[tuple[float, str], ...]]] = []
-    for tls in window.tls_ids:
-        signal = window.network.signals[tls]
-        flows_of = functools.partial(link_flows, tls)
-        if period_s:
-            tod = time_of_day(
-                signal,
-                greens,
-                timing,
-                begin=window.begin,
-                end=window.end,
-                period_s=period_s,
-                program_id=f"its-{method}",
-                flows_of=flows_of,
-            )
-            plans.extend(tod.plans)
-            schedules.append(
-                (tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True)))
-            )
-            merged_at += [tls] if tod.merged else []
-        else:
-            plan, merged = best_derived(
-                signal,
-                greens,
-                timing,
-                begin=window.begin,
-                end=window.end,
-                program_id=f"its-{method}",
-                link_flows=flows_of(window.begin, window.end),
-            )
-            plans.append(plan)
-            merged_at += [tls] if merged else []
+        def link_flows(tls: str, begin: float, end: float) -> tuple[float, ...] | None:
+            flows = demand(begin, end)
+            return flows.of(tls) if flows is not None else None
+
+        plans: list[TimingPlan] = []
+        merged_at: list[str] = []
+        schedules: list[tuple[str, tuple[tuple[float, str], ...]]] = []
+        for tls in window.tls_ids:
+            signal = window.network.signals[tls]
+            flows_of = functools.partial(link_flows, tls)
+            if period_s:
+                tod = time_of_day(
+                    signal,
+                    greens,
+                    timing,
+                    begin=window.begin,
+                    end=window.end,
+                    period_s=period_s,
+                    program_id=f"its-{method}",
+                    flows_of=flows_of,
+                )
+                plans.extend(tod.plans)
+                schedules.append(
+                    (tls, tuple(zip(tod.switches, (p.program_id for p in tod.plans), strict=True)))
+                )
+                merged_at += [tls] if tod.merged else []
+            else:
+                plan, merged = best_derived(
+                    signal,
+                    greens,
+                    timing,
+                    begin=window.begin,
+                    end=window.end,
+                    program_id=f"its-{method}",
+                    link_flows=flows_of(window.begin, window.end),
+                )
+                plans.append(plan)
+                merged_at += [tls] if merged else []
     if progress is not None:
         progress("derive", 1.0)
     report = {
