@@ -1,9 +1,11 @@
-"""Time–space diagrams of a corridor of consecutive signals (PNG).
+"""Pictures of plans (PNG): time–space diagrams of a corridor and time-of-day charts.
 
-Distance along the corridor runs up, time to the right; each signal shows, as a bar, what its
-corridor movement sees (green, yellow, red) in each direction, and vehicles released at the
-first signal are drawn at the speed limit, stopping where they meet red: the green band the
-offsets give (or fail to give) is what engineers look for.
+In a time–space diagram distance along the corridor runs up, time to the right; each signal
+shows, as a bar, what its corridor movement sees (green, yellow, red) in each direction, and
+vehicles released at the first signal are drawn at the speed limit, stopping where they meet
+red: the green band the offsets give (or fail to give) is what engineers look for. A
+time-of-day chart shows which plan each junction runs when: one bar per plan, coloured by its
+cycle and labelled with its cycle and greens.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import numpy as np
 
 from its.control import TimingPlan
 from its.errors import InputError
+from its.units import clock
 from signals.coordinate import Pair, pairs
 from signals.flows import Flows
-from signals.model import GREEN, SignalNetwork
+from signals.model import GREEN, SignalNetwork, is_stage
 
-__all__ = ["corridor", "time_space"]
+__all__ = ["corridor", "time_of_day_chart", "time_space"]
 
 
 def _all_links(network: SignalNetwork) -> Flows:
@@ -145,6 +148,65 @@ def time_space(
     axes.set_ylabel("distance along the corridor (m)")
     axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
     axes.set_title(title or "Time–space diagram (solid bars: forward movement, light bars: reverse)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def time_of_day_chart(
+    plans: Sequence[TimingPlan],
+    schedules: Sequence[tuple[str, Sequence[tuple[float, str]]]],
+    path: Path,
+    *,
+    end: float,
+    title: str = "",
+) -> Path:
+    """Draw which plan each junction of ``schedules`` runs from when until ``end`` (seconds
+    of the day) into ``path`` (PNG): a row per junction, a bar per plan coloured by its cycle.
+
+    Raises
+    ------
+    InputError
+        If there is no schedule, or one names a program not among ``plans``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not schedules:
+        raise InputError("no time-of-day schedule to draw")
+    by_id = {(p.tls_id, p.program_id): p for p in plans}
+    missing = [(tls, program) for tls, switches in schedules for _, program in switches if (tls, program) not in by_id]
+    if missing:
+        raise InputError(f"{missing[0][0]}: the schedule names program {missing[0][1]!r}, which is not among the plans")
+    cycles = [by_id[tls, program].cycle_s for tls, switches in schedules for _, program in switches]
+    low, high = min(cycles), max(cycles)
+    colours = plt.get_cmap("viridis")
+    figure, axes = plt.subplots(figsize=(11, 1.2 + 0.45 * len(schedules)))
+    begin = min(at for _, switches in schedules for at, _ in switches)
+    for row, (tls, switches) in enumerate(schedules):
+        for k, (at, program) in enumerate(switches):
+            until = switches[k + 1][0] if k + 1 < len(switches) else end
+            plan = by_id[tls, program]
+            share = (plan.cycle_s - low) / (high - low) if high > low else 0.5
+            axes.barh(row, until - at, left=at, height=0.7, color=colours(share), edgecolor="white")
+            greens = "/".join(f"{p.duration:g}" for p in plan.phases if is_stage(p))
+            axes.text(
+                (at + until) / 2, row, f"{plan.cycle_s:g} s: {greens}", ha="center", va="center", fontsize=7,
+                color="white" if share < 0.6 else "black", clip_on=True,
+            )  # fmt: skip
+    ticks = np.linspace(begin, end, min(9, max(2, int((end - begin) // 900) + 1)))
+    axes.set_xticks(ticks, [clock(t)[:5] for t in ticks])
+    axes.set_xlim(begin, end)
+    axes.set_yticks(range(len(schedules)), [tls[:24] for tls, _ in schedules], fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlabel("time of day (each plan takes over at the first safe point of its cycle after the time shown)")
+    scale = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high if high > low else low + 1))
+    figure.colorbar(scale, ax=axes, label="cycle (s)")
+    axes.set_title(title or "Time-of-day plans: cycle and greens (s) of each plan")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)

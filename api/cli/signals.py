@@ -475,7 +475,7 @@ def _write_outputs(
     first, so a failure leaves no half-written set of files."""
     import os
 
-    from signals.diagram import time_space
+    from signals.diagram import time_of_day_chart, time_space
     from signals.plans import write_plans
     from signals.sheets import intergreens_csv, schedule_markdown, sheet_csv, sheet_markdown
 
@@ -512,6 +512,21 @@ def _write_outputs(
         final = path.with_name(f"{stem}.timespace.png")
         os.replace(picture, final)
         files["time_space"] = str(final)
+    if outcome.schedules:
+        chart = path.with_name(f".{stem}.{os.getpid()}.tod.png")
+        try:
+            time_of_day_chart(
+                outcome.plans,
+                outcome.schedules,
+                chart,
+                end=window.end,
+                title=f"{window.scenario.name}: {method}, time of day (cycle and greens, s)",
+            )
+            final = path.with_name(f"{stem}.timeofday.png")
+            os.replace(chart, final)
+            files["time_of_day"] = str(final)
+        finally:
+            chart.unlink(missing_ok=True)
     return files
 
 

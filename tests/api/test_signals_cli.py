@@ -132,6 +132,8 @@ def test_time_of_day_webster_plans_from_each_periods_counts(tiny, tmp_path):
         {"from_s": 25500.0, "program_id": "its-webster-2"},
     ]
     assert 'procedure="GSP"' in plan.read_text() and "## Time of day" in Path(report["files"]["timing_sheet"]).read_text()
+    assert Path(report["files"]["time_of_day"]).name == "tod.timeofday.png" and "time_space" not in report["files"]
+    assert Path(report["files"]["time_of_day"]).read_bytes().startswith(b"\x89PNG")
     done = its("signals", "evaluate", tiny.root, "--plan", plan, "--seeds", "1", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["result"]["teleports"] == 0

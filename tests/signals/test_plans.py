@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from its.control import Phase, TimingPlan
-from its.errors import PlanError
+from its.errors import InputError, PlanError
 from signals.plans import as_actuated, network_plans, read_plans, switch_points, write_plans
 
 PLAN = TimingPlan(
@@ -70,6 +70,18 @@ def test_switch_points_meet_at_a_green_both_programs_show():
     assert switch_points([split, north, first]) == (0.0, 0.0, 0.0)
     with pytest.raises(PlanError, match="B1: no safe point to switch from program 'e' to 'f'"):
         switch_points([split, north, _program("f", (EW, 30))])
+
+
+def test_a_time_of_day_chart_draws_each_schedule(tmp_path):
+    from signals.diagram import time_of_day_chart
+
+    first, turned = _program("a", (NS, 31), (EW, 19)), _program("b", (EW, 20), (NS, 25))
+    schedule = [("B1", [(25200.0, "a"), (27000.0, "b")])]
+    path = time_of_day_chart([first, turned], schedule, tmp_path / "tod.png", end=28800.0)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(InputError, match="B1: the schedule names program 'z'"):
+        time_of_day_chart([first], [("B1", [(25200.0, "a"), (27000.0, "z")])], tmp_path / "bad.png", end=28800.0)
+    assert not (tmp_path / "bad.png").exists()
 
 
 def test_a_schedule_switches_at_its_points(tmp_path):
