@@ -148,11 +148,7 @@ def time_space(
     axes.set_ylabel("distance along the corridor (m)")
     axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
     axes.set_title(title or "Time–space diagram (solid bars: forward movement, light bars: reverse)")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def time_of_day_chart(
@@ -207,6 +203,12 @@ def time_of_day_chart(
     scale = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high if high > low else low + 1))
     figure.colorbar(scale, ax=axes, label="cycle (s)")
     axes.set_title(title or "Time-of-day plans: cycle and greens (s) of each plan")
+    return _save(figure, path)
+
+
+def _save(figure, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
