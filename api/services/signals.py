@@ -13,11 +13,13 @@ import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from its.control import TimingPlan
-from its.errors import InfeasibleError, InputError, PlanError, ScenarioError
+from its.errors import FeedError, InfeasibleError, InputError, PlanError, ScenarioError
 from its.jobs import JobRunner
 from its.scenario import Scenario
 from its.settings import get_settings
@@ -347,9 +349,11 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
     """Mean flow per lane (veh/h) of a counts CSV in the window.
 
     A row names a ``lane`` (or a ``detector`` of the scenario) and gives ``flow_veh_h`` or
-    ``vehicles``. With ``begin`` and ``end`` (seconds or HH:MM[:SS] of the day) only the
-    rows overlapping the window count, each for the share of its interval inside it (a day
-    of 15-minute counts times any hour of it); ``vehicles`` needs them.
+    ``vehicles``. With ``begin`` and ``end`` (seconds or HH:MM[:SS] of the day), or a
+    ``time`` (ISO 8601 or Unix seconds, read in the configured time zone, as the detector
+    feeds take it) with ``interval_s`` (default 300), only the rows overlapping the window's
+    time of day count, each for the share of its interval inside it (a day of 15-minute
+    counts times any hour of it; several days' average); ``vehicles`` needs times.
 
     Raises
     ------
@@ -363,7 +367,7 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
     import pandas as pd
 
     from api.services.live import detector_lanes
-    from its.units import clock, parse_time
+    from its.units import clock
 
     try:
         table = pd.read_csv(path, sep=None, engine="python", dtype=str, skipinitialspace=True)
@@ -377,9 +381,14 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
         lanes_of = detector_lanes(window.scenario)
         table["lane"] = [lanes_of.get(str(d), str(d).removeprefix("det_")) for d in table["detector"]]
     value = "flow_veh_h" if "flow_veh_h" in table.columns else "vehicles"
-    timed = {"begin", "end"} <= set(table.columns)
+    spans = {"begin", "end"} <= set(table.columns)
+    stamped = not spans and "time" in table.columns
+    timed = spans or stamped
     if value not in table.columns or (value == "vehicles" and not timed):
-        raise InputError(f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end'")
+        raise InputError(
+            f"{path}: the counts need a 'flow_veh_h' column, or 'vehicles' with 'begin' and 'end' (or 'time')"
+        )
+    zone = ZoneInfo(get_settings().timezone)
     rows: list[tuple[str, float, float]] = []  # lane, vehicles or flow, seconds in the window
     first, last = math.inf, -math.inf
     for number, row in enumerate(table.itertuples(index=False), start=2):  # line 1: the header
@@ -393,11 +402,10 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
             raise InputError(f"{where}: {value} must be a number >= 0, not {record[value]!r}")
         share = 1.0
         if timed:
-            begin = parse_time(str(record["begin"]), field=f"{where}: begin")
-            end = parse_time(str(record["end"]), field=f"{where}: end")
-            if end <= begin:
-                raise InputError(f"{where}: end {record['end']} is not after begin {record['begin']}")
+            begin, end = _count_span(record, where, stamped=stamped, zone=zone)
             first, last = min(first, begin), max(last, end)
+            if stamped and end <= window.begin:  # a window past midnight
+                begin, end = begin + 86400.0, end + 86400.0
             inside = min(end, window.end) - max(begin, window.begin)
             if inside <= 0:
                 continue
@@ -424,6 +432,33 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
         seconds[lane] = seconds.get(lane, 0.0) + inside
     scale = 1.0 if value == "flow_veh_h" else 3600.0
     return {lane: amounts[lane] / seconds[lane] * scale for lane in amounts}
+
+
+def _count_span(record: Mapping[str, Any], where: str, *, stamped: bool, zone: ZoneInfo) -> tuple[float, float]:
+    """When a counts row counted, in seconds of the day: its ``begin`` and ``end``, or its
+    ``time`` (local time of day) and ``interval_s``."""
+    from its.feeds.readings import parse_timestamp
+    from its.units import parse_time
+
+    if not stamped:
+        begin = parse_time(str(record["begin"]), field=f"{where}: begin")
+        end = parse_time(str(record["end"]), field=f"{where}: end")
+        if end <= begin:
+            raise InputError(f"{where}: end {record['end']} is not after begin {record['begin']}")
+        return begin, end
+    try:
+        local = datetime.fromtimestamp(parse_timestamp(str(record["time"]), tz=zone), zone)
+    except FeedError as error:
+        raise InputError(f"{where}: time {error}") from None
+    text = record.get("interval_s")
+    try:
+        interval = 300.0 if text is None or str(text).strip() in ("", "nan") else float(text)
+    except ValueError:
+        interval = math.nan
+    if not 0 < interval <= 86400:
+        raise InputError(f"{where}: interval_s must be seconds between 0 and 86400, not {text!r}")
+    begin = local.hour * 3600.0 + local.minute * 60.0 + local.second
+    return begin, begin + interval
 
 
 def signal_plans(

@@ -122,6 +122,15 @@ def test_time_of_day_webster_plans_from_each_periods_counts(tiny, tmp_path):
 
     ns, ew = (p.state for p in window.network.signals["B1"].green_phases())
     assert green(first, ns) > green(first, ew) and green(second, ew) > green(second, ns)
+    # the same counts as the detector feeds write them: a time stamp, an interval, a flow
+    feed = ["detector,time,interval_s,flow_veh_h"]
+    for line in counts.read_text().splitlines()[1:]:
+        lane, begin, _, vehicles = line.split(",")
+        clock = begin if ":" in begin else f"{int(begin) // 3600:02d}:{int(begin) % 3600 // 60:02d}"
+        feed.append(f"{lane},2025-03-04T{clock[:5]}:00,300,{int(vehicles) * 12}")
+    (tmp_path / "feed.csv").write_text("\n".join(feed) + "\n")
+    stamped = services.signal_plans(window, "webster", counts=tmp_path / "feed.csv", period_s=300)
+    assert stamped.plans == outcome.plans and stamped.schedules == outcome.schedules
     # the file switches at a green both programs show, and evaluate runs it
     plan = tmp_path / "tod.add.xml"
     done = its("signals", "optimize", tiny.root, "--tls", "B1", "--method", "webster", "--counts", counts, "--period", "5min", "--out", plan, "--json")
@@ -155,6 +164,11 @@ def test_counts_outside_the_window_or_not_numbers_are_refused(tiny, tmp_path):
     for text, message in (("", "cannot read the counts"), ("lane,flow_veh_h\n", "holds no counts")):
         (tmp_path / "empty.csv").write_text(text)
         assert_one_line_error(its("signals", "optimize", tiny.root, "--counts", tmp_path / "empty.csv", "--out", out), message)
+    (tmp_path / "stamp.csv").write_text("lane,time,flow_veh_h\nB2B1_0,yesterday,600\n")
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--counts", tmp_path / "stamp.csv", "--out", out),
+        "stamp.csv: line 2: time 'yesterday' is not a time; use ISO 8601 or Unix seconds",
+    )
     backwards = _counts(tmp_path / "backwards.csv", [("07:10", "07:00", 60, 60)])
     assert_one_line_error(
         its("signals", "optimize", tiny.root, "--counts", backwards, "--out", out),
