@@ -157,10 +157,11 @@ def derive(
         seldom = merge == "served" or counts[rare] < 0.25 * most
         if len(used) > 2 and seldom and green_indices(rare) & signal.movements <= others:
             used.remove(rare)
-    if merge == "cost":
-        used = _merged(signal, own, used, timing, cycles=max(counts[s] for s in used), begin=begin, end=end)
     if merge:
-        totals.update(_least_cover(signal, own, used, begin=begin, end=end))
+        shown = _movement_greens(signal, own, begin=begin, end=end)
+        if merge == "cost":
+            used = _merged(signal, shown, used, timing, cycles=max(counts[s] for s in used))
+        totals.update(_least_cover(signal, shown, used))
     least = [timing.stage_min_s(s, signal.crossings) for s in used]
     clearance = _clearance(used, signal, timing)
     services = max(counts[s] for s in used)
@@ -188,23 +189,15 @@ def derive(
 
 
 def _merged(
-    signal: Signal,
-    greens: Sequence[Served],
-    stages: list[str],
-    timing: Timing,
-    *,
-    cycles: int,
-    begin: float,
-    end: float,
+    signal: Signal, shown: dict[int, float], stages: list[str], timing: Timing, *, cycles: int
 ) -> list[str]:
     """``stages`` without those a plan does better without: one at a time, the stage whose
     movements all have green elsewhere and whose removal saves the most time (its changes,
-    ``cycles`` times, against the green its movements then need in the other stages)."""
+    ``cycles`` times, against the green its movements, ``shown`` so long, then need in the
+    other stages)."""
 
     def cost(kept: list[str]) -> float:
-        return sum(_least_cover(signal, greens, kept, begin=begin, end=end).values()) + cycles * _clearance(
-            kept, signal, timing
-        )
+        return sum(_least_cover(signal, shown, kept).values()) + cycles * _clearance(kept, signal, timing)
 
     current = cost(stages)
     while len(stages) > 2:
@@ -230,19 +223,22 @@ def _clearance(stages: Sequence[str], signal: Signal, timing: Timing) -> float:
     )
 
 
-def _least_cover(
-    signal: Signal, greens: Sequence[Served], stages: Sequence[str], *, begin: float, end: float
-) -> dict[str, float]:
-    """Green seconds per stage, as few in all as give every movement at least the green the
-    controller showed it in ``[begin, end)``: a small linear programme (OR-Tools' GLOP).
-    Each movement keeps its green time, now in fewer stages."""
-    from ortools.linear_solver import pywraplp
-
+def _movement_greens(signal: Signal, greens: Sequence[Served], *, begin: float, end: float) -> dict[int, float]:
+    """Seconds of green the controller showed each movement of ``signal`` in ``[begin, end)``."""
     shown: dict[int, float] = {}
     for g in greens:
         span = min(g.end, end) - max(g.begin, begin)
         for movement in green_indices(g.state) & signal.movements:
             shown[movement] = shown.get(movement, 0.0) + span
+    return shown
+
+
+def _least_cover(signal: Signal, shown: dict[int, float], stages: Sequence[str]) -> dict[str, float]:
+    """Green seconds per stage, as few in all as give every movement at least the green it
+    was ``shown``: a small linear programme (OR-Tools' GLOP). Each movement keeps its green
+    time, now in fewer stages."""
+    from ortools.linear_solver import pywraplp
+
     solver = pywraplp.Solver.CreateSolver("GLOP")
     seconds = {s: solver.NumVar(0.0, solver.infinity(), s) for s in stages}
     for movement, need in shown.items():

@@ -21,7 +21,8 @@ from its.errors import InputError
 from its.units import clock
 from signals.coordinate import Pair, pairs
 from signals.flows import Flows
-from signals.model import GREEN, SignalNetwork, is_stage
+from signals.model import GREEN, SignalNetwork
+from signals.phases import green_stages
 
 __all__ = ["corridor", "time_of_day_chart", "time_space"]
 
@@ -189,7 +190,7 @@ def time_of_day_chart(
             plan = by_id[tls, program]
             share = (plan.cycle_s - low) / (high - low) if high > low else 0.5
             axes.barh(row, until - at, left=at, height=0.7, color=colours(share), edgecolor="white")
-            greens = "/".join(f"{p.duration:g}" for p in plan.phases if is_stage(p))
+            greens = "/".join(f"{s.green_s:g}" for s in green_stages(plan))
             axes.text(
                 (at + until) / 2, row, f"{plan.cycle_s:g} s: {greens}", ha="center", va="center", fontsize=7,
                 color="white" if share < 0.6 else "black", clip_on=True,

@@ -25,7 +25,7 @@ from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.flows import Flows, require_flows
 from signals.model import LATE_WALK, PEDESTRIAN_CLEARANCE, Link, Signal, green_indices
-from signals.phases import Stage, Timing, build_plan, transition
+from signals.phases import Stage, Timing, build_plan, green_stages, transition
 
 __all__ = ["Saturation", "Sizing", "estimated_delay", "most_served", "size", "splits", "webster"]
 
@@ -356,22 +356,25 @@ def size(
 
 
 def estimated_delay(
-    signal: Signal, plan: TimingPlan, link_flows: Sequence[float], saturation: Saturation = Saturation()
+    signal: Signal,
+    plan: TimingPlan,
+    link_flows: Sequence[float],
+    saturation: Saturation = Saturation(),
+    min_flow_veh_h: float = 12.0,
 ) -> float:
     """Mean delay per vehicle (s) that Webster's model (HCM uniform plus random delay)
-    expects of the fixed-time ``plan`` at ``signal`` under ``link_flows``: how sizings are
-    compared, here for any plan. Each green stage serves at its own length; the changes'
-    greens (clearances, late walks) count as lost."""
-    from signals.model import is_stage
-
-    stages = [p for p in plan.phases if is_stage(p)]
+    expects of the fixed-time ``plan`` at ``signal`` under ``link_flows``: how :func:`size`
+    compares cycles (each lane counting at least ``min_flow_veh_h``), here for any plan.
+    Each green stage serves at its own length; the changes' greens (clearances, late walks)
+    count as lost."""
+    stages = green_stages(plan)
     if not stages or plan.cycle_s <= 0:
         raise InputError(f"{plan.tls_id}: program {plan.program_id!r} has no green stage to estimate")
-    flows, capacity = _lane_table(signal, [p.state for p in stages], link_flows, saturation)
+    flows, capacity = _lane_table(signal, [s.state for s in stages], link_flows, saturation)
     if not (flows > 0).any():
         raise InputError(f"no flows for junction {signal.tls_id}: none of its approaches carries traffic")
-    greens = np.array([p.duration for p in stages])
-    return _delay(flows, capacity, greens, plan.cycle_s, 12.0)[0]
+    greens = np.array([s.green_s for s in stages])
+    return _delay(flows, capacity, greens, plan.cycle_s, min_flow_veh_h)[0]
 
 
 def most_served(

@@ -400,7 +400,6 @@ def _read_counts(path: Path, window: SignalWindow) -> dict[str, float]:
             amount = math.nan
         if not math.isfinite(amount) or amount < 0:
             raise InputError(f"{where}: {value} must be a number >= 0, not {record[value]!r}")
-        share = 1.0
         if timed:
             begin, end = _count_span(record, where, stamped=stamped, zone=zone)
             first, last = min(first, begin), max(last, end)
@@ -728,10 +727,10 @@ def _restaged(
     """``plan`` sized again on the stages of ``before``, keeping its offset and, with
     ``keep_cycle``, its cycle (a coordinated plan keeps its place in its group); None when
     those stages cannot serve the flows."""
-    from signals.model import is_stage
+    from signals.phases import green_stages
     from signals.webster import Saturation, webster
 
-    stages = list(dict.fromkeys(p.state for p in before.phases if is_stage(p)))
+    stages = list(dict.fromkeys(s.state for s in green_stages(before)))
     try:
         (made,), _ = webster(
             [signal],
@@ -893,17 +892,18 @@ def _derived_plans(
         records = read_log(log) if log.is_file() else []
     greens = served(records, end=window.end)
 
-    routed: dict[str, list[Path]] = {}
     with tempfile.TemporaryDirectory(prefix="its-derive-demand-") as folder:
+        try:
+            routes = routed_demand(window.scenario, Path(folder))  # once, for every period
+        except InputError:  # no demand to read: the plans keep the controller's stages and cycle
+            routes = []
 
         @functools.cache
         def demand(begin: float, end: float) -> Flows | None:
             """The demand's flows in a period (None without any): they size each plan's cycle
             floor and choose its stages (see :func:`signals.derive.best_derived`)."""
             with contextlib.suppress(InputError):
-                if "routes" not in routed:  # routed once, when first needed
-                    routed["routes"] = routed_demand(window.scenario, Path(folder))
-                return signal_flows(replace(window, begin=begin, end=end), routes=routed["routes"])
+                return signal_flows(replace(window, begin=begin, end=end), routes=routes)
             return None
 
         def link_flows(tls: str, begin: float, end: float) -> tuple[float, ...] | None:
