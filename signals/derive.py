@@ -18,7 +18,7 @@ from pathlib import Path
 from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.model import Signal, green_indices, is_green_state
-from signals.phases import Stage, Timing, build_plan, clearance_s
+from signals.phases import Stage, Timing, build_plan, clearance_s, green_stages
 from signals.plans import switchable
 
 __all__ = ["Record", "Served", "TimeOfDay", "best_derived", "derive", "read_log", "served", "time_of_day"]
@@ -313,7 +313,7 @@ def _webster_cycle(signal: Signal, plan: TimingPlan, link_flows: Sequence[float]
     """Webster's cycle for the stages of a derived plan and the flows (0 when they do not fit)."""
     from signals.webster import size
 
-    stages = list(dict.fromkeys(p.state for p in plan.phases if is_green_state(p.state)))
+    stages = list(dict.fromkeys(stage.state for stage in green_stages(plan)))
     try:
         return size(signal, link_flows, timing, stages=stages).cycle_s
     except (InfeasibleError, InputError):
@@ -348,7 +348,7 @@ def time_of_day(
             )
         except InputError:
             plan, merge = None, False
-        if plan is not None and switchable([*plans, plan]):
+        if plan is not None and switchable([*plans, plan], signal.intergreens if timing.all_red_auto else None):
             switches.append(start)
             plans.append(plan)
             merged = merged or merge

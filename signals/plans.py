@@ -5,14 +5,14 @@ and plans checked against the network they are meant for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
 from signals import _tlsxml
-from signals.model import SignalNetwork, green_indices, is_stage
+from signals.model import GREEN, Intergreens, SignalNetwork, green_indices, is_stage
 
 __all__ = [
     "as_actuated",
@@ -52,12 +52,14 @@ def write_plans(
     *,
     comment: str = "",
     schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]] = (),
+    intergreens: Mapping[str, Intergreens] | None = None,
 ) -> Path:
     """Write ``plans`` as a SUMO additional file (atomically); returns the path.
 
     ``schedules`` switch programs by time of day: ``(tls_id, [(time s, program id), ...])``;
     each switch waits for a point of the running program where the next can take over with
-    no light changing unsafely (see :func:`switch_points`).
+    no light changing unsafely (see :func:`switch_points`, given each signal's
+    ``intergreens`` for plans timed with ``--all-red auto``).
 
     Raises
     ------
@@ -77,13 +79,13 @@ def write_plans(
         if missing:
             raise PlanError(f"{tls}: the schedule switches to program {missing[0]!r}, which is not among the plans")
         if len(order) > 1:
-            chosen = switch_points([by_id[tls, program] for program in order])
+            chosen = switch_points([by_id[tls, program] for program in order], (intergreens or {}).get(tls))
             points.update({(tls, program): at for program, at in zip(order, chosen, strict=True)})
     _tlsxml.write(path, _tlsxml.render(plans, comment=comment, schedules=schedules, switch_points=points))
     return path
 
 
-def switch_points(programs: Sequence[TimingPlan]) -> tuple[float, ...]:
+def switch_points(programs: Sequence[TimingPlan], intergreens: Intergreens | None = None) -> tuple[float, ...]:
     """Where in its cycle each of a signal's time-of-day ``programs`` (in the order they
     run) is left for the next and entered from the one before (seconds from the start of
     the cycle, at the start of a green stage).
@@ -97,6 +99,13 @@ def switch_points(programs: Sequence[TimingPlan]) -> tuple[float, ...]:
     and no conflicting green starts. The next program's first green then lasts until it is
     back in step with its offset. A program's point is the same for entering and leaving
     it, so the points form a chain; the start of the first green is preferred.
+
+    A wider green's added movements start when the program before starts its own green,
+    after the intergreen that program timed for that green's movements only. With
+    ``intergreens`` (the signal's matrix, for plans timed with ``--all-red auto``) such a
+    switch is taken only where each added movement's conflicts ended their yellow at least
+    the all-red it needs after them before that point; without, the plans' own fixed
+    all-red is what every change of them gets, and so is this one.
 
     Raises
     ------
@@ -115,7 +124,12 @@ def switch_points(programs: Sequence[TimingPlan]) -> tuple[float, ...]:
         step: dict[float, float | None] = {}
         for at, shown in options[k]:
             # the earliest green of the program before that this one covers, the same stage first
-            covered = [(shown != prior, prior_at) for prior_at, prior in before.items() if prior <= shown]
+            covered = [
+                (shown != prior, prior_at)
+                for prior_at, prior in before.items()
+                if prior <= shown
+                and (intergreens is None or _cleared(programs[k - 1], prior_at, shown - prior, intergreens))
+            ]
             if covered:
                 step[at] = min(covered)[1]
         if not step:
@@ -132,13 +146,36 @@ def switch_points(programs: Sequence[TimingPlan]) -> tuple[float, ...]:
     return tuple(reversed(chain))
 
 
-def switchable(programs: Sequence[TimingPlan]) -> bool:
+def switchable(programs: Sequence[TimingPlan], intergreens: Intergreens | None = None) -> bool:
     """Whether a signal can run ``programs`` one after the other (see :func:`switch_points`)."""
     try:
-        switch_points(programs)
+        switch_points(programs, intergreens)
     except PlanError:
         return False
     return True
+
+
+def _cleared(plan: TimingPlan, at: float, added: frozenset[int], intergreens: Intergreens) -> bool:
+    """Whether movements ``added`` could start green at ``at`` in ``plan``'s cycle: every
+    conflicting link showing green or yellow earlier in the cycle ended it at least the
+    all-red (or walk delay) ``intergreens`` asks before ``at``."""
+    needs = [(i, j, s) for i, j, s in (*intergreens.needs, *intergreens.walks) if j in added and s > 0]
+    if not needs:
+        return True
+    ended: dict[int, float] = {}  # link -> seconds from the end of its last green or yellow to ``at``
+    starts, t = [], 0.0
+    for phase in plan.phases:
+        starts.append(t)
+        t += phase.duration
+    cycle = t
+    here = next(k for k, start in enumerate(starts) if abs(start - at) < 1e-3)
+    for k in range(here - 1, here - 1 - len(plan.phases), -1):
+        phase = plan.phases[k]  # negative k wraps to the cycle before
+        gap = (at - (starts[k] + phase.duration)) % cycle if cycle > 0 else 0.0
+        for i, c in enumerate(phase.state):
+            if i not in ended and (c in GREEN or c in "yY"):
+                ended[i] = gap
+    return all(ended[i] >= s - 1e-6 for i, _, s in needs if i in ended)
 
 
 def _green_starts(plan: TimingPlan) -> list[tuple[float, frozenset[int]]]:

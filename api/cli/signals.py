@@ -307,7 +307,7 @@ def optimize(
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
-    files = _write_outputs(window, method, outcome, path)
+    files = _write_outputs(window, method, outcome, path, timing)
     if json_:
         print_json(
             {
@@ -329,6 +329,8 @@ def optimize(
             }
         )
         return
+    from signals.phases import green_stages
+
     table = Table(
         title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})"
     )
@@ -337,11 +339,7 @@ def optimize(
     for column in columns:
         table.add_column(column, justify="left" if column in ("signal", "program", "from") else "right")
     for plan in outcome.plans:
-        greens = " / ".join(
-            f"{p.duration:g}"
-            for p in plan.phases
-            if "y" not in p.state.lower() and any(c in "Gg" for c in p.state)
-        )
+        greens = " / ".join(f"{stage.green_s:g}" for stage in green_stages(plan))
         since = (clock(starts[plan.tls_id, plan.program_id])[:5],) if starts else ()
         table.add_row(
             plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens
@@ -469,7 +467,7 @@ def capacity(
 
 
 def _write_outputs(
-    window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path
+    window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path, timing: Any
 ) -> dict[str, str]:
     """Write the plan, its timing sheets and the time-space diagram; everything is rendered
     first, so a failure leaves no half-written set of files."""
@@ -497,7 +495,17 @@ def _write_outputs(
             Path(name).unlink(missing_ok=True)  # no two consecutive signals: nothing to draw
     comment = f"its signals optimize --method {method}; flows from {outcome.flows_source} ({outcome.flows_detail})"
     files = {
-        "plan": str(write_plans(outcome.plans, path, comment=comment, schedules=outcome.schedules))
+        "plan": str(
+            write_plans(
+                outcome.plans,
+                path,
+                comment=comment,
+                schedules=outcome.schedules,
+                intergreens={p.tls_id: signals[p.tls_id].intergreens for p in outcome.plans}
+                if timing.all_red_auto
+                else None,
+            )
+        )
     }
     sheet_md, sheet_table, intergreens = (
         path.with_name(f"{stem}.timing.md"),

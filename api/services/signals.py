@@ -665,7 +665,8 @@ def _periodic_plans(
             for plan in made:
                 plan = replace(plan, program_id=program)
                 before = plans[plan.tls_id]
-                if before and not switchable([*before, plan]):
+                guard = window.network.signals[plan.tls_id].intergreens if timing.all_red_auto else None
+                if before and not switchable([*before, plan], guard):
                     # no green of the new plan shows what one of the plan before does: the
                     # signal could not switch without cutting a green short; its stages then
                     # stay those of the plan before, timed for this period's flows
@@ -678,7 +679,7 @@ def _periodic_plans(
                         saturation,
                         keep_cycle=method == "coordinate",
                     )
-                    if plan is None or not switchable([*before, plan]):
+                    if plan is None or not switchable([*before, plan], guard):
                         kept.append(before[-1].tls_id)
                         continue
                     restaged.append(plan.tls_id)

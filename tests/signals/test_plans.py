@@ -10,7 +10,8 @@ import pytest
 
 from its.control import Phase, TimingPlan
 from its.errors import InputError, PlanError
-from signals.plans import as_actuated, network_plans, read_plans, switch_points, write_plans
+from signals.model import Intergreens
+from signals.plans import as_actuated, network_plans, read_plans, switch_points, switchable, write_plans
 
 PLAN = TimingPlan(
     "B1",
@@ -70,6 +71,25 @@ def test_switch_points_meet_at_a_green_both_programs_show():
     assert switch_points([split, north, first]) == (0.0, 0.0, 0.0)
     with pytest.raises(PlanError, match="B1: no safe point to switch from program 'e' to 'f'"):
         switch_points([split, north, _program("f", (EW, 30))])
+
+
+def test_a_wider_green_waits_for_the_all_red_its_added_links_need():
+    """Under ``--all-red auto`` a switch into a wider green must leave the added links the
+    all-red the intergreen matrix asks after the links that last had green."""
+    first = _program("a", (NS, 31), (EW, 19))
+    split = _program("d", ("GGGGrrrrrrrrrrrr", 20), ("rrrrrrrrGGGGrrrr", 20), (EW, 20))
+    assert switch_points([split, first]) == (0.0, 0.0)  # fixed all-red: north's start, south joining
+    # south's link 8 needs 2 s after east-west's link 4, whose yellow ends as north starts
+    south_after_east = Intergreens(needs=((4, 8, 2.0),))
+    assert switch_points([split, first], south_after_east) == (23.0, 0.0)  # south's start, north joining
+    # east-west's yellow ended 23 s before south's start: north may join unless it needs more
+    assert switch_points([split, first], Intergreens(needs=((4, 8, 2.0), (4, 0, 2.0)))) == (23.0, 0.0)
+    longer = Intergreens(needs=((4, 8, 2.0), (4, 0, 24.0)))
+    assert switch_points([split, first], longer) == (46.0, 34.0)  # only east-west's own green is left
+    assert not switchable([split, _program("f", (NS, 30))], longer)
+    # a 2 s all-red before north's green clears it
+    cleared = TimingPlan("B1", "d", (*split.phases, Phase("r" * 16, 2)))
+    assert switch_points([cleared, first], south_after_east) == (0.0, 0.0)
 
 
 def test_a_time_of_day_chart_draws_each_schedule(tmp_path):
