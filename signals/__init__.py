@@ -1,8 +1,8 @@
 """Signal timing: plans read from and written to SUMO, Webster sizing, coordination offsets,
 adaptive controllers (``lookahead``, ours; ``actuated``; ``max-pressure``; ``greedy``),
 simulation-in-the-loop search over plans, the plan safety checker, timing sheets,
-time-space diagrams, plans derived from adaptive runs, and plan swaps into a running
-simulation.
+time-space diagrams, plans derived from adaptive runs, delay and level of service per
+junction, and plan swaps into a running simulation.
 
 Pure logic on plain data; SUMO's XML is read and written in the underscore modules. Nothing
 here runs SUMO: simulations reach the search as an injected ``evaluate`` callable, and the
@@ -28,6 +28,7 @@ __all__ = [
     "flows",
     "lookahead",
     "model",
+    "performance",
     "phases",
     "plans",
     "search",

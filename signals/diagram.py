@@ -5,13 +5,14 @@ shows, as a bar, what its corridor movement sees (green, yellow, red) in each di
 vehicles released at the first signal are drawn at the speed limit, stopping where they meet
 red: the green band the offsets give (or fail to give) is what engineers look for. A
 time-of-day chart shows which plan each junction runs when: one bar per plan, coloured by its
-cycle and labelled with its cycle and greens.
+cycle and labelled with its cycle and greens. A junction delay chart maps each signal's change
+in delay and ranks the junctions with the most, against HCM's level-of-service bands.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from signals.flows import Flows
 from signals.model import GREEN, SignalNetwork
 from signals.phases import green_stages
 
-__all__ = ["corridor", "time_of_day_chart", "time_space"]
+__all__ = ["corridor", "junction_delay_chart", "time_of_day_chart", "time_space"]
 
 
 def _all_links(network: SignalNetwork) -> Flows:
@@ -204,6 +205,96 @@ def time_of_day_chart(
     scale = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high if high > low else low + 1))
     figure.colorbar(scale, ax=axes, label="cycle (s)")
     axes.set_title(title or "Time-of-day plans: cycle and greens (s) of each plan")
+    return _save(figure, path)
+
+
+def junction_delay_chart(
+    network: SignalNetwork,
+    delays: Mapping[str, tuple[float | None, float | None, float]],
+    path: Path,
+    *,
+    labels: tuple[str, str] = ("shipped", "result"),
+    title: str = "",
+) -> Path:
+    """Draw each signal's delay before and after a change into ``path`` (PNG). ``delays``
+    maps a signal to (delay before, delay after, vehicles per hour). On the left, the map:
+    each signal a dot coloured by the change in its delay (green: less) and sized by its
+    traffic, with its level of service before and after; on the right, the junctions with
+    the most delay, before and after, against HCM's level-of-service bands.
+
+    Raises
+    ------
+    InputError
+        If no signal has a delay both before and after.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import TwoSlopeNorm
+
+    from its.network import read_network
+    from signals.performance import LOS_BOUNDS, level_of_service
+
+    known = {t: (b, a, v) for t, (b, a, v) in delays.items() if b is not None and a is not None and t in network.signals}
+    if not known:
+        raise InputError("no signal has a delay both before and after: nothing to draw")
+    figure, (where, bars) = plt.subplots(1, 2, figsize=(15, 7.5), gridspec_kw={"width_ratios": [1.25, 1]})
+    roads = read_network(network.net_path)
+    where.add_collection(
+        LineCollection([np.asarray(e.shape) for e in roads.edges.values()], colors="#c8c8c8", linewidths=0.7)
+    )
+    order = sorted(known)
+    xy = np.asarray([network.signals[t].xy for t in order])
+    change = np.asarray([known[t][1] - known[t][0] for t in order])
+    volume = np.asarray([known[t][2] for t in order])
+    bound = max(1.0, float(np.max(np.abs(change))))
+    dots = where.scatter(
+        xy[:, 0], xy[:, 1], c=change, cmap="RdYlGn_r", norm=TwoSlopeNorm(0.0, -bound, bound),
+        s=30 + 220 * np.sqrt(volume / max(1.0, float(volume.max()))), edgecolors="black", linewidths=0.5, zorder=3,
+    )  # fmt: skip
+    figure.colorbar(dots, ax=where, shrink=0.7, label=f"change in delay, {labels[1]} − {labels[0]} (s/vehicle)")
+    if len(order) <= 40:
+        for t, (x, y) in zip(order, xy, strict=True):
+            before, after, _ = known[t]
+            named = f"{t[:12]} " if len(order) <= 25 else ""
+            where.annotate(
+                f"{named}{level_of_service(before)}→{level_of_service(after)}", (x, y), xytext=(0, 8),
+                textcoords="offset points", ha="center", fontsize=7,
+            )  # fmt: skip
+    # the signals' part of the network (a county's roads reach far beyond its signals)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    centre, half = (low + high) / 2, float(np.max(high - low)) / 2 * 1.12 + 150.0
+    where.set_xlim(centre[0] - half, centre[0] + half)
+    where.set_ylim(centre[1] - half, centre[1] + half)
+    where.set_aspect("equal", adjustable="box")
+    where.set_xticks([])
+    where.set_yticks([])
+    where.set_title("Signals: change in delay (dot size: vehicles per hour; letters: level of service)", fontsize=9)
+    worst = sorted(known, key=lambda t: max(known[t][0], known[t][1]), reverse=True)[:20]
+    rows = np.arange(len(worst))
+    before = [known[t][0] for t in worst]
+    after = [known[t][1] for t in worst]
+    bars.barh(rows - 0.2, before, height=0.4, color="#8c9fb7", label=labels[0])
+    bars.barh(rows + 0.2, after, height=0.4, color="#e07b39", label=labels[1])
+    top = max(max(before), max(after)) * 1.08
+    lower = 0.0
+    for letter, upper in (*LOS_BOUNDS, ("F", max(top, LOS_BOUNDS[-1][1] + 10.0))):
+        if lower >= top:
+            break
+        if upper < top:
+            bars.axvline(upper, color="#999999", linewidth=0.6, linestyle=":")
+        if min(upper, top) - lower > 0.04 * top:  # no letter squeezed into a sliver
+            bars.text((lower + min(upper, top)) / 2, -0.9, letter, ha="center", va="center", fontsize=8, color="#666666")
+        lower = upper
+    bars.set_xlim(0, top)
+    bars.set_yticks(rows, [t[:22] for t in worst], fontsize=8)
+    bars.set_ylim(len(worst) - 0.4, -1.3)
+    bars.set_xlabel("delay on the approaches (s/vehicle); letters: HCM level of service")
+    bars.legend(loc="lower right", fontsize=8)
+    bars.set_title(f"The {len(worst)} junctions with the most delay", fontsize=9)
+    figure.suptitle(title or "Delay per signalised junction")
     return _save(figure, path)
 
 

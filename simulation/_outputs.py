@@ -112,9 +112,13 @@ def read_statistics(path: Path) -> dict[str, dict[str, float]]:
 
 
 def read_edgedata(path: Path) -> pd.DataFrame:
-    """Per edge and interval: speed (m/s), flow (veh/h), density (veh/km), occupancy (%)."""
+    """Per edge and interval: speed (m/s), flow (veh/h), density (veh/km), occupancy (%),
+    the time lost on it (s, summed over vehicles) and the vehicles that left it onwards."""
     frame = _read_csv(path, "edge data")
-    columns = ["begin", "end", "edge", "speed_ms", "flow_veh_h", "density_veh_km", "occupancy_pct", "sampled_s", "travel_time_s"]
+    columns = [
+        "begin", "end", "edge", "speed_ms", "flow_veh_h", "density_veh_km", "occupancy_pct", "sampled_s",
+        "travel_time_s", "time_loss_s", "vehicles_left",
+    ]  # fmt: skip
     if frame.empty:
         return pd.DataFrame(columns=columns)
 
@@ -137,6 +141,8 @@ def read_edgedata(path: Path) -> pd.DataFrame:
             "occupancy_pct": col("edge_occupancy"),
             "sampled_s": col("edge_sampledSeconds"),
             "travel_time_s": col("edge_traveltime"),
+            "time_loss_s": col("edge_timeLoss"),
+            "vehicles_left": col("edge_left"),
         }
     )
     return out

@@ -592,10 +592,18 @@ def evaluate(
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart",
+            help="Also draw each junction's delay before and after, on the map and ranked, into this PNG.",
+        ),
+    ] = None,
 ) -> None:
     """Compare the shipped programs with a plan or an adaptive controller over several seeds.
 
-    By default the controller is our best, lookahead; delay is measured the benchmark's way."""
+    By default the controller is our best, lookahead; delay is measured the benchmark's way,
+    and per junction as the time lost on its approaches (with HCM's level of service)."""
     from signals.controllers import BEST
 
     if plan is not None and controller is not None:
@@ -606,6 +614,8 @@ def evaluate(
         raise InputError(f"--no-split-phases applies to lookahead; {controller} serves only the shipped greens anyway")
     if plan is not None and settings:
         raise InputError("--set applies to a controller; a plan file has its own timings")
+    if chart is not None and chart.suffix.lower() != ".png":
+        raise InputError(f"--chart {chart}: the chart is a PNG; name the file *.png")
     options = _options(controller or BEST, settings)
     window = _window(target, tls, begin, end)
     timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
@@ -625,6 +635,11 @@ def evaluate(
             split_phases=split_phases,
             options=options,
         )
+    if chart is not None:
+        try:
+            report["files"] = {"chart": str(_junction_chart(window, report, chart))}
+        except InputError as error:  # nothing to draw: the comparison still stands
+            report["files"] = {"chart": None, "note": str(error)}
     if json_:
         print_json(report)
         return
@@ -645,6 +660,64 @@ def evaluate(
             "–" if relative is None else f"{relative:+.1%}",
         )
     out.print(table)
+    _junction_table(report["junctions"])
+    if chart is not None:
+        out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")
+
+
+#: Junction rows the text report shows (the JSON has them all).
+JUNCTION_ROWS = 15
+
+
+def _junction_table(rows: list[dict[str, Any]]) -> None:
+    """The junctions with the most delay after the change, before and after."""
+    if not rows:
+        return
+
+    def after(row: dict[str, Any]) -> float:
+        return row["result"]["delay_s"] if row["result"]["delay_s"] is not None else -1.0
+
+    shown = sorted(rows, key=after, reverse=True)[:JUNCTION_ROWS]
+    more = len(rows) - len(shown)
+    table = Table(
+        title="Delay per junction on its approaches, s/vehicle (level of service)"
+        + (f": the {len(shown)} with the most, {more} more with --json" if more else "")
+    )
+    for column in ("junction", "veh/h", "baseline", "result", "change", "worst approach after"):
+        table.add_column(column, justify="left" if column in ("junction", "worst approach after") else "right")
+    for row in shown:
+        b, a = row["baseline"], row["result"]
+        worst = a["worst_approach"]
+        table.add_row(
+            row["tls_id"][:32],
+            f"{a['vehicles_per_h']:,.0f}",
+            _los(b),
+            _los(a),
+            "–" if row["delay_change_s"] is None else f"{row['delay_change_s']:+.1f}",
+            "–" if worst is None else f"{worst['edge'][:28]} {worst['delay_s']:.1f}",
+        )
+    out.print(table)
+
+
+def _los(side: dict[str, Any]) -> str:
+    return "–" if side["delay_s"] is None else f"{side['delay_s']:.1f} ({side['los']})"
+
+
+def _junction_chart(window: services.SignalWindow, report: dict[str, Any], path: Path) -> Path:
+    """The junction delay chart of an evaluation (see :func:`signals.diagram.junction_delay_chart`)."""
+    from signals.diagram import junction_delay_chart
+
+    delays = {
+        row["tls_id"]: (row["baseline"]["delay_s"], row["result"]["delay_s"], row["result"]["vehicles_per_h"])
+        for row in report["junctions"]
+    }
+    return junction_delay_chart(
+        window.network,
+        delays,
+        path,
+        labels=("shipped", report["result"]["label"]),
+        title=f"{window.scenario.name}: delay per junction, {report['baseline']['label']} vs {report['result']['label']}",
+    )
 
 
 @app.command()

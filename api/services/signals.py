@@ -786,14 +786,19 @@ def _config(
     plans_file: Path | None = None,
     controller: Any = None,
     teleport: float | None = -1,
+    junctions: bool = False,
 ) -> Any:
+    """One run of the window; with ``junctions``, SUMO's edgeData over the whole window too
+    (the time lost per edge, for the delay per junction)."""
     from simulation.config import RunConfig
 
     return RunConfig(
         seed=seed,
         begin=window.begin,
         end=window.end,
-        kpis=window.scenario.kpis.with_(edges=False, detectors=False),
+        kpis=window.scenario.kpis.with_(
+            edges=junctions, detectors=False, edge_period_s=window.end - window.begin if junctions else None
+        ),
         controllers=(controller,) if controller is not None else (),
         additional_files=(plans_file,) if plans_file is not None else (),
         time_to_teleport=teleport,
@@ -989,11 +994,11 @@ def evaluate_signals(
     timing = timing or Timing()
     options = dict(options or {})
     check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing, options=options)
-    configs = [_config(window, s, teleport=teleport) for s in seeds]
+    configs = [_config(window, s, teleport=teleport, junctions=True) for s in seeds]
     if plans_file is not None:
         label = f"plan {plans_file.name}"
         configs += [
-            _config(window, s, plans_file=plans_file.resolve(), teleport=teleport) for s in seeds
+            _config(window, s, plans_file=plans_file.resolve(), teleport=teleport, junctions=True) for s in seeds
         ]
     else:
         name = controller or BEST
@@ -1007,6 +1012,7 @@ def evaluate_signals(
                     name, window.network, window.tls_ids, timing=timing, split_phases=split_phases, **options
                 ),
                 teleport=teleport,
+                junctions=True,
             )
             for s in seeds
         ]
@@ -1034,7 +1040,47 @@ def evaluate_signals(
         "baseline": baseline,
         "result": result,
         "change": change,
+        "junctions": _junctions(window, results[:n], results[n:]),
     }
+
+
+def _junctions(window: SignalWindow, before: Sequence[Any], after: Sequence[Any]) -> list[dict[str, Any]]:
+    """Delay and level of service per signal of the window, shipped programs against the
+    result (see :mod:`signals.performance`), from the runs' edgeData; vehicles per hour."""
+    import pandas as pd
+
+    from signals.performance import approach_edges, junction_delays
+
+    chains = approach_edges(window.network, window.tls_ids)
+    hours = (window.end - window.begin) / 3600.0
+
+    def delays(results: Sequence[Any]) -> dict[str, Any]:
+        frames = [r.edges for r in results if r.edges is not None and not r.edges.empty]
+        if not frames:
+            return {}
+        edges = pd.concat(frames)
+        lost = edges.groupby("edge")["time_loss_s"].sum().to_dict()
+        left = edges.groupby("edge")["vehicles_left"].sum().to_dict()
+        return junction_delays(chains, lost, left, runs=len(results))
+
+    def side(delay: Any) -> dict[str, Any]:
+        worst = delay.worst
+        return {
+            "vehicles_per_h": delay.vehicles / hours,
+            "delay_s": delay.delay_s,
+            "los": delay.los,
+            "worst_approach": None if worst is None else {"edge": worst.edge, "delay_s": worst.delay_s},
+        }
+
+    base, ours = delays(before), delays(after)
+    rows = []
+    for tls_id in chains:
+        if tls_id not in base or tls_id not in ours:
+            continue
+        b, a = base[tls_id], ours[tls_id]
+        change = None if b.delay_s is None or a.delay_s is None else a.delay_s - b.delay_s
+        rows.append({"tls_id": tls_id, "baseline": side(b), "result": side(a), "delay_change_s": change})
+    return rows
 
 
 def check_evaluation(

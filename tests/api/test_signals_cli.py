@@ -12,6 +12,7 @@ import pytest
 from api import services
 from signals.check import require_safe
 from signals.model import read_signals
+from signals.performance import level_of_service
 from signals.plans import read_plans
 from simulation._sumocfg import read_sumocfg
 
@@ -181,11 +182,28 @@ def test_counts_outside_the_window_or_not_numbers_are_refused(tiny, tmp_path):
     assert not out.exists()
 
 
-def test_evaluate_runs_our_controller_by_default(tiny):
-    done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--json")
+def test_evaluate_runs_our_controller_by_default(tiny, tmp_path):
+    chart = tmp_path / "junctions.png"
+    done = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1,C1", "--chart", chart, "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["result"]["label"] == "controller lookahead" and report["split_phases"] is True
+    # delay per junction, for the junctions chosen: every one serves traffic on both sides
+    assert [row["tls_id"] for row in report["junctions"]] == ["B1", "C1"]
+    for row in report["junctions"]:
+        for side in ("baseline", "result"):
+            served = row[side]
+            assert served["vehicles_per_h"] > 100 and served["delay_s"] > 0
+            assert served["los"] == level_of_service(served["delay_s"])
+        assert row["delay_change_s"] == pytest.approx(row["result"]["delay_s"] - row["baseline"]["delay_s"])
+    # the junctions' time lost is part of all the vehicles' (both per hour of the window)
+    hours = (report["window_s"][1] - report["window_s"][0]) / 3600
+    at_junctions = sum(r["result"]["vehicles_per_h"] * hours * r["result"]["delay_s"] for r in report["junctions"])
+    result = report["result"]
+    everyone = result["mean_time_loss_s"] * (result["vehicles_arrived"] + result["vehicles_running"])
+    assert 0 < at_junctions < everyone
+    assert report["files"]["chart"] == str(chart) and chart.read_bytes()[:4] == b"\x89PNG"
+    assert_one_line_error(its("signals", "evaluate", tiny.root, "--chart", tmp_path / "j.pdf"), "name the file *.png")
     field = its("signals", "evaluate", tiny.root, "--seeds", "1", "--tls", "B1", "--no-split-phases", "--json")
     assert field.returncode == 0, field.stderr
     report = json.loads(field.stdout)
