@@ -36,8 +36,9 @@ class Difference:
     """Change of a KPI from a baseline to a variant.
 
     ``delta`` is variant minus baseline, ``relative`` is that over the baseline mean (None
-    when the baseline is zero); ``p_value`` is Welch's two-sided t-test (None with fewer than
-    two runs on either side) and ``significant`` says whether it is below ``alpha``.
+    when the baseline is zero); ``p_value`` is Welch's two-sided t-test, or the paired one
+    (None with fewer than two runs on either side), and ``significant`` says whether it is
+    below ``alpha``.
     """
 
     delta: float
@@ -71,11 +72,24 @@ def difference(
     variant: Sequence[float],
     *,
     confidence: float = 0.95,
+    paired: bool = False,
 ) -> Difference:
-    """Welch comparison of a variant's runs against the baseline's runs."""
-    a = np.asarray([v for v in baseline if v is not None], dtype=float)
-    b = np.asarray([v for v in variant if v is not None], dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    """Comparison of a variant's runs against the baseline's runs: Welch's test, or with
+    ``paired`` (the i-th run of each side has the same seed, common random numbers) a
+    paired t-test on the per-seed differences, which the spread between seeds does not
+    blur (pairs missing a side are dropped)."""
+    if paired:
+        kept = [
+            (float(x), float(y))
+            for x, y in zip(baseline, variant, strict=True)
+            if x is not None and y is not None and math.isfinite(x) and math.isfinite(y)
+        ]
+        a = np.asarray([x for x, _ in kept], dtype=float)
+        b = np.asarray([y for _, y in kept], dtype=float)
+    else:
+        a = np.asarray([v for v in baseline if v is not None], dtype=float)
+        b = np.asarray([v for v in variant if v is not None], dtype=float)
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size == 0 or b.size == 0:
         nan = float("nan")
         return Difference(nan, nan, nan, None, None, False)
@@ -83,17 +97,21 @@ def difference(
     relative = delta / abs(float(a.mean())) if a.mean() != 0 else None
     if a.size < 2 or b.size < 2:
         return Difference(delta, delta, delta, relative, None, False)
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = math.sqrt(va + vb)
+    if paired:
+        se = float((b - a).std(ddof=1)) / math.sqrt(a.size)
+        dof = float(a.size - 1)
+    else:
+        va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+        se = math.sqrt(va + vb)
+        # Welch–Satterthwaite degrees of freedom.
+        dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if se else 1.0
     from scipy import stats
 
     alpha = 1 - confidence
     if se == 0:
-        # Identical runs on both sides: the change is exact, significant iff non-zero.
+        # Identical runs (or differences) on both sides: the change is exact, significant iff non-zero.
         p = 1.0 if delta == 0 else 0.0
         return Difference(delta, delta, delta, relative, p, p < alpha)
-    # Welch–Satterthwaite degrees of freedom.
-    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     t_crit = float(stats.t.ppf(1 - alpha / 2, dof))
     p = float(2 * stats.t.sf(abs(delta) / se, dof))
     return Difference(delta, delta - t_crit * se, delta + t_crit * se, relative, p, p < alpha)

@@ -647,19 +647,23 @@ def evaluate(
     table = Table(
         title=f"{window.scenario.name}: {base['label']} vs {result['label']} ({seeds} seeds)"
     )
-    for column in ("KPI", "baseline", "result", "change"):
+    for column in ("KPI", "baseline", "result", "change", "95% CI", "sig."):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     persons = [k for k in services.PERSON_KPIS if base.get(k) is not None or result.get(k) is not None]
     for key in (*services.SIGNAL_KPIS, *persons):
         change = report["change"].get(key, {})
-        relative = change.get("relative")
+        relative, interval, significant = change.get("relative"), change.get("ci95"), change.get("significant")
         table.add_row(
             key,
             _fmt(base.get(key)),
             _fmt(result.get(key)),
             "–" if relative is None else f"{relative:+.1%}",
+            "–" if interval is None else f"{_fmt(interval[0])}, {_fmt(interval[1])}",
+            "–" if significant is None else "yes" if significant else "no",
         )
     out.print(table)
+    if seeds > 1:
+        out.print("(95% CI and sig.: the change tested seed by seed, both sides on the same seeds; paired t-test at 5%)")
     _junction_table(report["junctions"])
     if chart is not None:
         out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from its.control import TimingPlan
 from its.errors import FeedError, InfeasibleError, InputError, PlanError, ScenarioError
 from its.jobs import JobRunner
+from its.kpi import difference
 from its.scenario import Scenario
 from its.settings import get_settings
 from signals.flows import Flows
@@ -1024,9 +1025,17 @@ def evaluate_signals(
         before, after = baseline.get(key), result.get(key)
         if before is None or after is None:
             continue
+        # both sides ran the same seeds: a paired test on each seed's change
+        paired = difference(
+            [_number(r.kpis.get(key)) for r in results[:n]], [_number(r.kpis.get(key)) for r in results[n:]], paired=True
+        )
+        tested = paired.p_value is not None
         change[key] = {
             "delta": after - before,
             "relative": (after - before) / before if before else None,
+            "ci95": [paired.ci_low, paired.ci_high] if tested else None,
+            "p_value": paired.p_value,
+            "significant": paired.significant if tested else None,
         }
     return {
         "scenario": window.scenario.name,
@@ -1042,6 +1051,10 @@ def evaluate_signals(
         "change": change,
         "junctions": _junctions(window, results[:n], results[n:]),
     }
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _junctions(window: SignalWindow, before: Sequence[Any], after: Sequence[Any]) -> list[dict[str, Any]]:

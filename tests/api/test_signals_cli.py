@@ -82,6 +82,13 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     assert result["change"]["delay_s"]["relative"] == pytest.approx(
         result["result"]["delay_s"] / result["baseline"]["delay_s"] - 1
     )
+    # the same seeds on both sides: a paired test of each seed's change
+    delay = result["change"]["delay_s"]
+    low, high = delay["ci95"]
+    assert low <= delay["delta"] <= high and 0 <= delay["p_value"] <= 1
+    assert delay["significant"] == (delay["p_value"] < 0.05)
+    per_seed = [b - a for a, b in zip(result["baseline"]["per_seed_delay_s"], result["result"]["per_seed_delay_s"], strict=True)]
+    assert delay["delta"] == pytest.approx(sum(per_seed) / 2)
 
 
 def test_time_of_day_plans_from_our_controller(tiny, tmp_path):

@@ -36,6 +36,18 @@ def test_difference_agrees_with_scipy_welch():
     assert d.ci_low < 10.2 < d.ci_high
 
 
+def test_paired_difference_agrees_with_scipy_and_sees_through_the_seeds_spread():
+    # each seed's own traffic spreads the runs; the change on the same seed is steady
+    a = [10.0, 20.0, 30.0, 40.0]
+    b = [11.0, 21.5, 30.5, 41.0]
+    assert not difference(a, b).significant
+    d = difference(a, b, paired=True)
+    assert d.p_value == pytest.approx(stats.ttest_rel(b, a).pvalue)
+    assert d.significant and d.delta == pytest.approx(1.0) and d.ci_low > 0
+    # a seed missing a side drops out of the pairs
+    assert difference([*a, None], [*b, 99.0], paired=True).p_value == pytest.approx(d.p_value)
+
+
 def test_overlapping_runs_are_not_significant():
     d = difference([10.0, 20.0, 15.0], [11.0, 19.0, 16.0])
     assert not d.significant and d.p_value > 0.5
