@@ -2,8 +2,8 @@
 
 Every (variant, seed) run is one job of the project's job runner, so the runs spread over
 local worker processes or a Dask cluster alike. Each KPI is reported as the mean with a 95%
-confidence interval on both sides, the difference, and whether it is significant (Welch's
-t-test).
+confidence interval on both sides, the difference, and whether it is significant (a paired
+t-test: both sides run the same seeds).
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ def compare(
         b = [r.kpis.get(name) for r in variant_runs]
         if all(v is None for v in a + b):
             continue  # not measured in these runs (e.g. emissions off)
-        rows.append(KpiRow(name, summarize(a), summarize(b), difference(a, b), lower))
+        # both sides run the same seeds: each seed's change is what is tested (paired)
+        rows.append(KpiRow(name, summarize(a), summarize(b), difference(a, b, paired=True), lower))
     return Comparison(scenario.name, variant, tuple(seeds), baseline_runs, variant_runs, tuple(rows))
 
 

@@ -80,7 +80,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         f"{comparison.variant.description or ''}".strip(),
         "",
         f"Window {window}, seeds {', '.join(map(str, comparison.seeds))}; mean ± half-width of the 95% "
-        "confidence interval over seeds; significance by Welch's t-test at 5%.",
+        "confidence interval over seeds; significance by a paired t-test over the seeds at 5% (both sides run the same seeds).",
         "",
         "| KPI | baseline | variant | change | relative | p | verdict |",
         "|---|---:|---:|---:|---:|---:|---|",

@@ -11,7 +11,14 @@ import pytest
 from its.control import Phase, TimingPlan
 from its.errors import InputError, PlanError
 from signals.model import Intergreens
-from signals.plans import as_actuated, network_plans, read_plans, switch_points, switchable, write_plans
+from signals.plans import (
+    as_actuated,
+    network_plans,
+    read_plans,
+    switch_points,
+    switchable,
+    write_plans,
+)
 
 PLAN = TimingPlan(
     "B1",
