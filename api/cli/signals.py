@@ -3,6 +3,7 @@ search, adaptive controllers) and their evaluation in SUMO over several seeds.""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -335,14 +336,19 @@ def optimize(
         title=f"{window.scenario.name}: {method} (flows from {outcome.flows_source}: {outcome.flows_detail})"
     )
     starts = {(tls, program): at for tls, switches in outcome.schedules for at, program in switches}
-    columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)")
+    # Webster's own figures for each plan: the critical flow ratio, the highest degree of
+    # saturation of a lane and the delay the model expects, with its level of service
+    sized = {} if starts or method != "webster" else {j["tls_id"]: j for j in outcome.report.get("junctions", [])}
+    model = ("Y", "X", "model delay (s)") if sized else ()
+    columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)", *model)
     for column in columns:
         table.add_column(column, justify="left" if column in ("signal", "program", "from") else "right")
     for plan in outcome.plans:
         greens = " / ".join(f"{stage.green_s:g}" for stage in green_stages(plan))
         since = (clock(starts[plan.tls_id, plan.program_id])[:5],) if starts else ()
+        figures = _sizing_cells(sized.get(plan.tls_id)) if sized else ()
         table.add_row(
-            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens
+            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens, *figures
         )
     out.print(table)
     search = outcome.report.get("search")
@@ -667,6 +673,19 @@ def evaluate(
     _junction_table(report["junctions"])
     if chart is not None:
         out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")
+
+
+def _sizing_cells(sizing: dict[str, Any] | None) -> tuple[str, str, str]:
+    from signals.performance import level_of_service
+
+    if sizing is None:
+        return ("–", "–", "–")
+    delay = sizing["estimated_delay_s"]
+    return (
+        f"{sizing['flow_ratio']:.2f}",
+        f"{sizing['degree_of_saturation']:.2f}",
+        "–" if delay is None or not math.isfinite(delay) else f"{delay:.1f} ({level_of_service(delay)})",
+    )
 
 
 #: Junction rows the text report shows (the JSON has them all).
