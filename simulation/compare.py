@@ -8,6 +8,7 @@ t-test: both sides run the same seeds).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from its.kpi import Difference, Summary, difference, summarize
 from its.scenario import Scenario
 from simulation.config import RunConfig
 from simulation.result import SimResult
-from simulation.run import run
+from simulation.run import prepare, run
 
 __all__ = ["COMPARED_KPIS", "Comparison", "KpiRow", "compare"]
 
@@ -122,6 +123,10 @@ def compare(
     ``progress(job_index, sim_time)`` reports each run's simulated time when the runner runs
     jobs in this process (threads); jobs are ordered baseline seeds first, then variant seeds.
     """
+    # the variant's input files first, in a scratch folder: a change that does not fit the
+    # scenario (a missing plan file, an unknown edge) fails now, not after the baseline's runs
+    with tempfile.TemporaryDirectory(prefix="its-variant-check-") as scratch:
+        prepare(scenario, replace(base, seed=seeds[0] if seeds else 1, variant=variant), Path(scratch))
     jobs = []
     for side, var in (("baseline", None), (variant.name, variant)):
         for seed in seeds:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from api import services
 from api.cli._common import err, out, parse_window, print_json, progress_bar, target_scenario
+from api.cli._junctions import junction_chart, junction_table
 from its.control import TimingPlan
 from its.errors import InputError
 from its.jobs import JobRunner
@@ -643,7 +644,18 @@ def evaluate(
         )
     if chart is not None:
         try:
-            report["files"] = {"chart": str(_junction_chart(window, report, chart))}
+            report["files"] = {
+                "chart": str(
+                    junction_chart(
+                        window.network,
+                        report["junctions"],
+                        chart,
+                        labels=("shipped", report["result"]["label"]),
+                        title=f"{window.scenario.name}: delay per junction, "
+                        f"{report['baseline']['label']} vs {report['result']['label']}",
+                    )
+                )
+            }
         except InputError as error:  # nothing to draw: the comparison still stands
             report["files"] = {"chart": None, "note": str(error)}
     if json_:
@@ -670,7 +682,7 @@ def evaluate(
     out.print(table)
     if seeds > 1:
         out.print("(95% CI and sig.: the change tested seed by seed, both sides on the same seeds; paired t-test at 5%)")
-    _junction_table(report["junctions"])
+    junction_table(report["junctions"])
     if chart is not None:
         out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")
 
@@ -685,61 +697,6 @@ def _sizing_cells(sizing: dict[str, Any] | None) -> tuple[str, str, str]:
         f"{sizing['flow_ratio']:.2f}",
         f"{sizing['degree_of_saturation']:.2f}",
         "–" if delay is None or not math.isfinite(delay) else f"{delay:.1f} ({level_of_service(delay)})",
-    )
-
-
-#: Junction rows the text report shows (the JSON has them all).
-JUNCTION_ROWS = 15
-
-
-def _junction_table(rows: list[dict[str, Any]]) -> None:
-    """The junctions with the most delay after the change, before and after."""
-    if not rows:
-        return
-
-    def after(row: dict[str, Any]) -> float:
-        return row["result"]["delay_s"] if row["result"]["delay_s"] is not None else -1.0
-
-    shown = sorted(rows, key=after, reverse=True)[:JUNCTION_ROWS]
-    more = len(rows) - len(shown)
-    table = Table(
-        title="Delay per junction on its approaches, s/vehicle (level of service)"
-        + (f": the {len(shown)} with the most, {more} more with --json" if more else "")
-    )
-    for column in ("junction", "veh/h", "baseline", "result", "change", "worst approach after"):
-        table.add_column(column, justify="left" if column in ("junction", "worst approach after") else "right")
-    for row in shown:
-        b, a = row["baseline"], row["result"]
-        worst = a["worst_approach"]
-        table.add_row(
-            row["tls_id"][:32],
-            f"{a['vehicles_per_h']:,.0f}",
-            _los(b),
-            _los(a),
-            "–" if row["delay_change_s"] is None else f"{row['delay_change_s']:+.1f}",
-            "–" if worst is None else f"{worst['edge'][:28]} {worst['delay_s']:.1f}",
-        )
-    out.print(table)
-
-
-def _los(side: dict[str, Any]) -> str:
-    return "–" if side["delay_s"] is None else f"{side['delay_s']:.1f} ({side['los']})"
-
-
-def _junction_chart(window: services.SignalWindow, report: dict[str, Any], path: Path) -> Path:
-    """The junction delay chart of an evaluation (see :func:`signals.diagram.junction_delay_chart`)."""
-    from signals.diagram import junction_delay_chart
-
-    delays = {
-        row["tls_id"]: (row["baseline"]["delay_s"], row["result"]["delay_s"], row["result"]["vehicles_per_h"])
-        for row in report["junctions"]
-    }
-    return junction_delay_chart(
-        window.network,
-        delays,
-        path,
-        labels=("shipped", report["result"]["label"]),
-        title=f"{window.scenario.name}: delay per junction, {report['baseline']['label']} vs {report['result']['label']}",
     )
 
 

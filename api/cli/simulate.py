@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from api import services
 from api.cli._common import built_scenario, out, parse_window, print_json, progress_bar
+from api.cli._junctions import junction_chart, junction_table
 from its.errors import InputError
 from its.jobs import JobRunner
 from its.scenario import KpiSet, Scenario, resolve_variant
@@ -173,10 +175,16 @@ def compare(
             comparison = run_compare(scenario, chosen, seeds=seed_list, base=base, runner=runner, out_dir=folder, progress=report)
     net = _net_of(scenario)
     files = write_comparison(comparison, folder, net_file=net)
+    junctions, chart = _junctions(scenario, comparison, net, folder)
+    if junctions:
+        files["junctions"] = folder / "junctions.json"
+        files["junctions"].write_text(json.dumps(junctions, indent=2) + "\n", encoding="utf-8")
+    if chart is not None:
+        files["junctions_chart"] = chart
     if json_:
         from simulation.report import comparison_json
 
-        print_json(comparison_json(comparison))
+        print_json({**comparison_json(comparison), "junctions": junctions})
         return
     table = Table(title=f"{scenario.name}: baseline vs {chosen.name} ({seeds} seeds, 95% CI)")
     for column in ("KPI", "baseline", "variant", "change", "p", "verdict"):
@@ -193,7 +201,33 @@ def compare(
             f"[{style}]{row.verdict}[/]" if style else row.verdict,
         )
     out.print(table)
+    junction_table(junctions, labels=("baseline", "variant"))
     out.print("wrote " + ", ".join(str(p) for p in files.values()))
+
+
+def _junctions(scenario: Scenario, comparison: Any, net: Path | None, folder: Path) -> tuple[list[dict[str, Any]], Path | None]:
+    """Delay per signalised junction, baseline against variant (``junctions.json``), and
+    its chart (``junctions.png``); nothing where the network has no signals or the runs collected no
+    edgeData (``--no-edges``)."""
+    if net is None:
+        return [], None
+    from signals.model import read_signals
+
+    network = read_signals(net)
+    rows = services.junction_comparison(network, comparison.baseline_runs, comparison.variant_runs)
+    if not rows:
+        return [], None
+    try:
+        chart = junction_chart(
+            network,
+            rows,
+            folder / "junctions.png",
+            labels=("baseline", comparison.variant.name[:40]),
+            title=f"{scenario.name}: delay per junction, baseline vs {comparison.variant.name[:60]}",
+        )
+    except InputError:  # no junction with traffic on both sides: the table says so
+        chart = None
+    return rows, chart
 
 
 def _net_of(scenario: Scenario) -> Path | None:

@@ -33,6 +33,7 @@ _HOME = {
     "detector_lanes": "live",
     "ensure_built": "scenarios",
     "evaluate_signals": "signals",
+    "junction_comparison": "signals",
     "fetch_gtfs_rt": "live",
     "ingest_detectors": "live",
     "ingest_gtfs_rt": "live",

@@ -36,6 +36,7 @@ __all__ = [
     "SignalWindow",
     "check_evaluation",
     "evaluate_signals",
+    "junction_comparison",
     "plan_switch",
     "routed_demand",
     "signal_capacity",
@@ -1049,7 +1050,7 @@ def evaluate_signals(
         "baseline": baseline,
         "result": result,
         "change": change,
-        "junctions": _junctions(window, results[:n], results[n:]),
+        "junctions": junction_comparison(window.network, results[:n], results[n:], window.tls_ids),
     }
 
 
@@ -1057,18 +1058,27 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _junctions(window: SignalWindow, before: Sequence[Any], after: Sequence[Any]) -> list[dict[str, Any]]:
-    """Delay and level of service per signal of the window, shipped programs against the
-    result (see :mod:`signals.performance`), from the runs' edgeData; vehicles per hour."""
+def junction_comparison(
+    network: SignalNetwork,
+    before: Sequence[Any],
+    after: Sequence[Any],
+    tls_ids: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Delay and level of service per signal (all by default), the runs ``before`` against
+    those ``after`` (see :mod:`signals.performance`), from their edgeData; vehicles per hour
+    of the runs' window. Empty when the runs collected no edgeData or nothing is signalised."""
     import pandas as pd
 
     from signals.performance import approach_edges, junction_delays
 
-    chains = approach_edges(window.network, window.tls_ids)
-    hours = (window.end - window.begin) / 3600.0
+    runs = [*before, *after]
+    if not network.signals or not runs or any(r.edges is None for r in runs):
+        return []
+    chains = approach_edges(network, tls_ids)
+    hours = max(runs[0].end - runs[0].begin, 1.0) / 3600.0
 
     def delays(results: Sequence[Any]) -> dict[str, Any]:
-        frames = [r.edges for r in results if r.edges is not None and not r.edges.empty]
+        frames = [r.edges for r in results if not r.edges.empty]
         if not frames:
             return {}
         edges = pd.concat(frames)

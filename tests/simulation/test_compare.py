@@ -41,3 +41,19 @@ def test_more_demand_is_measured_as_more_vehicles(tiny, tmp_path):
     assert "| vehicles_inserted |" in files["markdown"].read_text()
     for key in ("chart", "map"):
         assert files[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_variant_that_does_not_fit_fails_before_any_run(tiny, tmp_path):
+    from its.changes import Variant, parse_changes
+    from its.errors import VariantError
+
+    with JobRunner.local(2) as runner, pytest.raises(VariantError, match="no such file"):
+        compare(
+            tiny,
+            Variant("missing plan", parse_changes(["signal-program:file=missing.add.xml"])),
+            seeds=[1, 2],
+            runner=runner,
+            out_dir=tmp_path,
+            progress=lambda index, t: pytest.fail("a run started"),
+        )
+    assert not (tmp_path / "runs").exists()

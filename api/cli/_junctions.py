@@ -1,0 +1,70 @@
+"""Delay per signalised junction on the command line: the table and the chart that
+``its signals evaluate`` and ``its compare`` show (rows from
+:func:`api.services.junction_comparison`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from api.cli._common import out
+
+__all__ = ["JUNCTION_ROWS", "junction_chart", "junction_table"]
+
+#: Junction rows the text report shows (the JSON has them all).
+JUNCTION_ROWS = 15
+
+
+def junction_table(rows: list[dict[str, Any]], labels: tuple[str, str] = ("baseline", "result")) -> None:
+    """The junctions with the most delay after the change, before and after."""
+    if not rows:
+        return
+
+    def after(row: dict[str, Any]) -> float:
+        return row["result"]["delay_s"] if row["result"]["delay_s"] is not None else -1.0
+
+    shown = sorted(rows, key=after, reverse=True)[:JUNCTION_ROWS]
+    more = len(rows) - len(shown)
+    table = Table(
+        title="Delay per junction on its approaches, s/vehicle (level of service)"
+        + (f": the {len(shown)} with the most, {more} more with --json" if more else "")
+    )
+    for column in ("junction", "veh/h", *labels, "change", "worst approach after"):
+        table.add_column(column, justify="left" if column in ("junction", "worst approach after") else "right")
+    for row in shown:
+        b, a = row["baseline"], row["result"]
+        worst = a["worst_approach"]
+        table.add_row(
+            row["tls_id"][:32],
+            f"{a['vehicles_per_h']:,.0f}",
+            _los(b),
+            _los(a),
+            "–" if row["delay_change_s"] is None else f"{row['delay_change_s']:+.1f}",
+            "–" if worst is None else f"{worst['edge'][:28]} {worst['delay_s']:.1f}",
+        )
+    out.print(table)
+
+
+def _los(side: dict[str, Any]) -> str:
+    return "–" if side["delay_s"] is None else f"{side['delay_s']:.1f} ({side['los']})"
+
+
+def junction_chart(
+    network: Any, rows: list[dict[str, Any]], path: Path, *, labels: tuple[str, str], title: str
+) -> Path:
+    """The junction delay chart of ``rows`` (see :func:`signals.diagram.junction_delay_chart`).
+
+    Raises
+    ------
+    InputError
+        If no junction has a delay on both sides.
+    """
+    from signals.diagram import junction_delay_chart
+
+    delays = {
+        row["tls_id"]: (row["baseline"]["delay_s"], row["result"]["delay_s"], row["result"]["vehicles_per_h"])
+        for row in rows
+    }
+    return junction_delay_chart(network, delays, path, labels=labels, title=title)
