@@ -9,6 +9,12 @@ edge across the stop line. It is HCM's control delay measured in the simulation:
 for the signal, queueing and moving up, and starting again. A queue that spills back
 beyond the reach is only counted as far as the reach; vehicles still queued at the end
 count with the time they lost so far.
+
+Queues are measured by SUMO lane-area detectors laid from each incoming lane's stop line back
+along the lanes feeding it (:func:`queue_stretches`): the longest queue in each interval,
+of which the 95th percentile over the intervals is the engineer's design queue, and whether a
+queue ever filled the whole stretch (spilling back to the previous signal, or beyond what is
+measured).
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ __all__ = [
     "LOS_BOUNDS",
     "ApproachDelay",
     "JunctionDelay",
+    "QueueStretch",
     "approach_edges",
     "junction_delays",
     "level_of_service",
+    "queue_stretches",
 ]
 
 #: HCM 6th edition, Exhibit 19-8, signalised intersections: the most control delay
@@ -88,6 +96,46 @@ def approach_edges(
             elif kind == WATCH_UP:
                 chains[approach.edges[index]][geometry.edge_id] = None
         out[approach.tls_id] = {edge: tuple(chain) for edge, chain in chains.items()}
+    return out
+
+
+@dataclass(frozen=True)
+class QueueStretch:
+    """Where a queue from one incoming lane's stop line is measured: the lanes it backs up
+    along (upstream first, ending with the incoming lane) and their length, metres.
+    ``to_signal``: the stretch reaches back to the previous signal's stop line."""
+
+    tls_id: str
+    edge: str
+    lanes: tuple[str, ...]
+    length_m: float
+    to_signal: bool
+
+
+def queue_stretches(
+    network: SignalNetwork, tls_ids: Sequence[str] | None = None, *, reach_m: float = 400.0
+) -> list[QueueStretch]:
+    """For each incoming lane of each signal (all by default), the stretch its queue is
+    measured on: the lane and, while one lane alone feeds the last one taken, that lane too,
+    back to the previous signal or ``reach_m`` metres (where the road splits upstream, the
+    queue's branches are not followed)."""
+    out = []
+    for tls_id in tls_ids if tls_ids is not None else list(network.signals):
+        signal = network.signal(tls_id)
+        for lane in signal.incoming_lanes:
+            geometry = network.lanes.get(lane)
+            if geometry is None:
+                continue
+            lanes, length, to_signal = [lane], geometry.length, geometry.edge_id in network.edge_from_tls
+            while length < reach_m and not to_signal:
+                feeding = network.lane_prev.get(lanes[0], ())
+                if len(feeding) != 1 or feeding[0] in lanes or feeding[0] not in network.lanes:
+                    break
+                before = network.lanes[feeding[0]]
+                lanes.insert(0, before.lane_id)
+                length += before.length
+                to_signal = before.edge_id in network.edge_from_tls
+            out.append(QueueStretch(tls_id, geometry.edge_id, tuple(lanes), length, to_signal))
     return out
 
 

@@ -1,5 +1,5 @@
-"""Reading SUMO's own output files (tripinfo, personinfo, statistics, edgeData, loops, SSM)
-into tables.
+"""Reading SUMO's own output files (tripinfo, personinfo, statistics, edgeData, loops,
+lane-area detectors, SSM) into tables.
 
 SUMO writes tripinfo, edgeData and loop output as semicolon-separated CSV when the file name
 ends in ``.csv`` (its column formats), which pandas reads far faster than XML; the statistics
@@ -20,6 +20,7 @@ __all__ = [
     "read_conflicts",
     "read_detectors",
     "read_edgedata",
+    "read_lane_areas",
     "read_personinfo",
     "read_statistics",
     "read_tripinfo",
@@ -146,6 +147,25 @@ def read_edgedata(path: Path) -> pd.DataFrame:
         }
     )
     return out
+
+
+def read_lane_areas(path: Path) -> pd.DataFrame:
+    """Per lane-area detector and interval: the longest queue (jam) in it, metres and
+    vehicles, and the mean over the interval's steps of the longest queue then."""
+    frame = _read_csv(path, "lane-area detector output")
+    columns = ["begin", "end", "detector", "max_jam_m", "max_jam_veh", "mean_max_jam_m"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(
+        {
+            "begin": frame["interval_begin"],
+            "end": frame["interval_end"],
+            "detector": frame["interval_id"].astype(str),
+            "max_jam_m": frame["interval_maxJamLengthInMeters"],
+            "max_jam_veh": frame["interval_maxJamLengthInVehicles"],
+            "mean_max_jam_m": frame["interval_meanMaxJamLengthInMeters"],
+        }
+    )
 
 
 def read_detectors(path: Path) -> pd.DataFrame:

@@ -145,6 +145,7 @@ def collect(plan: RunPlan, *, version: str = "", started: float | None = None) -
     by_vtype = by_type(trips, exclude_prefix=plan.exclude_types_prefix)
     edges = _outputs.read_edgedata(out["edges"]) if plan.kpis.edges else None
     detectors = _outputs.read_detectors(out["detectors"]) if "detectors" in out else None
+    lane_areas = _outputs.read_lane_areas(out["lane_areas"]) if "lane_areas" in out else None
     wall = time.perf_counter() - started if started is not None else None
     kpis["wall_time_s"] = wall
     kpis["realtime_factor"] = (end - plan.begin) / wall if wall else None
@@ -158,6 +159,7 @@ def collect(plan: RunPlan, *, version: str = "", started: float | None = None) -
         by_type=by_vtype,
         edges=edges,
         detectors=detectors,
+        lane_areas=lane_areas,
         out_dir=plan.run_dir,
         sumo_version=version,
     )

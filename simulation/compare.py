@@ -23,7 +23,7 @@ from simulation.config import RunConfig
 from simulation.result import SimResult
 from simulation.run import prepare, run
 
-__all__ = ["COMPARED_KPIS", "Comparison", "KpiRow", "compare"]
+__all__ = ["COMPARED_KPIS", "Comparison", "KpiRow", "check_variant", "compare"]
 
 #: KPIs compared, in report order; ``True`` where lower is better, None where neither is.
 COMPARED_KPIS: dict[str, bool | None] = {
@@ -108,6 +108,20 @@ def _execute(job: _Job, progress: Callable[[float], None] | None = None) -> SimR
     return run(job.scenario, job.config, out_dir=job.out_dir, progress=progress)
 
 
+def check_variant(scenario: Scenario, variant: Variant, base: RunConfig = RunConfig()) -> None:
+    """Prepare the variant's input files in a scratch folder, so that a change that does not
+    fit the scenario (a missing plan file, an unknown edge) fails before any run, not after
+    the baseline's.
+
+    Raises
+    ------
+    VariantError, InputError, ScenarioError
+        As :func:`simulation.run.prepare` does for the variant's run.
+    """
+    with tempfile.TemporaryDirectory(prefix="its-variant-check-") as scratch:
+        prepare(scenario, replace(base, variant=variant), Path(scratch))
+
+
 def compare(
     scenario: Scenario,
     variant: Variant,
@@ -123,10 +137,7 @@ def compare(
     ``progress(job_index, sim_time)`` reports each run's simulated time when the runner runs
     jobs in this process (threads); jobs are ordered baseline seeds first, then variant seeds.
     """
-    # the variant's input files first, in a scratch folder: a change that does not fit the
-    # scenario (a missing plan file, an unknown edge) fails now, not after the baseline's runs
-    with tempfile.TemporaryDirectory(prefix="its-variant-check-") as scratch:
-        prepare(scenario, replace(base, seed=seeds[0] if seeds else 1, variant=variant), Path(scratch))
+    check_variant(scenario, variant, base)
     jobs = []
     for side, var in (("baseline", None), (variant.name, variant)):
         for seed in seeds:

@@ -21,7 +21,9 @@ class RunConfig:
     scenario's KPI switches; ``variant`` applies what-if changes; ``controllers`` are
     :class:`its.control.Controller` objects stepped inside the simulation; ``additional_files``
     are extra SUMO additionals (e.g. a signal plan under evaluation);
-    ``time_to_teleport`` is SUMO's option (``-1`` disables teleporting).
+    ``time_to_teleport`` is SUMO's option (``-1`` disables teleporting); ``lane_areas`` are
+    SUMO lane-area detectors to lay, each ``(id, lanes)`` along consecutive lanes (upstream
+    first, to the end of the last), read every ``lane_area_period_s`` (queue lengths).
     """
 
     seed: int = 42
@@ -34,6 +36,8 @@ class RunConfig:
     time_to_teleport: float | None = None
     sumo_options: tuple[str, ...] = ()
     label: str = ""
+    lane_areas: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    lane_area_period_s: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ class SimResult:
 
     ``edges`` has a row per edge and interval (speed m/s, flow veh/h, density veh/km,
     occupancy %); ``detectors`` a row per loop and interval; either is None when switched off.
+    ``lane_areas`` has a row per lane-area detector the run laid and interval (the longest
+    queue in it, metres and vehicles), None when it laid none.
     ``out_dir`` holds SUMO's own output files when the run was asked to keep them.
     """
 
@@ -31,6 +33,7 @@ class SimResult:
     by_type: dict[str, dict[str, Any]] = field(default_factory=dict)
     edges: pd.DataFrame | None = None
     detectors: pd.DataFrame | None = None
+    lane_areas: pd.DataFrame | None = None
     out_dir: Path | None = None
     sumo_version: str = ""
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 from its import errors
 from its.errors import InputError, ScenarioError, SimulationError
@@ -89,6 +90,14 @@ def prepare(scenario: Scenario, config: RunConfig, run_dir: Path) -> RunPlan:
             outputs["detectors"] = run_dir / "detectors.csv"
             write_loops(loops, run_dir / "detectors.add.xml", output="detectors.csv", period_s=kpis.detector_period_s)
             additionals.append(run_dir / "detectors.add.xml")
+    if config.lane_areas:
+        outputs["lane_areas"] = run_dir / "lane_areas.csv"
+        period = f"{config.lane_area_period_s:g}"
+        measuring += [
+            f'    <laneAreaDetector id={quoteattr(name)} lanes={quoteattr(" ".join(lanes))} pos="0" endPos="-0.1" '
+            f'period="{period}" file="lane_areas.csv"/>'
+            for name, lanes in config.lane_areas
+        ]
     if measuring:
         (run_dir / "measure.add.xml").write_text(
             "\n".join(["<additional>", *measuring, "</additional>", ""]), encoding="utf-8"

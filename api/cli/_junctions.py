@@ -31,20 +31,35 @@ def junction_table(rows: list[dict[str, Any]], labels: tuple[str, str] = ("basel
         title="Delay per junction on its approaches, s/vehicle (level of service)"
         + (f": the {len(shown)} with the most, {more} more with --json" if more else "")
     )
-    for column in ("junction", "veh/h", *labels, "change", "worst approach after"):
+    for column in ("junction", "veh/h", *labels, "change", "95% queue (m)", "worst approach after"):
         table.add_column(column, justify="left" if column in ("junction", "worst approach after") else "right")
+    filled = False
     for row in shown:
         b, a = row["baseline"], row["result"]
         worst = a["worst_approach"]
+        filled = filled or bool(b.get("queue_filled") or a.get("queue_filled"))
         table.add_row(
             row["tls_id"][:32],
             f"{a['vehicles_per_h']:,.0f}",
             _los(b),
             _los(a),
             "–" if row["delay_change_s"] is None else f"{row['delay_change_s']:+.1f}",
-            "–" if worst is None else f"{worst['edge'][:28]} {worst['delay_s']:.1f}",
+            f"{_queue(b)} → {_queue(a)}",
+            "–" if worst is None else f"{worst['edge'][:28]} {worst['delay_s']:.1f} s",
         )
     out.print(table)
+    if filled:
+        out.print(
+            "*: a queue filled the whole stretch measured (back to the previous signal, or 400 m or to where "
+            "the road splits): it may have spilled back further; the JSON names the approaches"
+        )
+
+
+def _queue(side: dict[str, Any]) -> str:
+    """The junction's longest 95th-percentile queue over its approaches, starred when a
+    queue filled its stretch."""
+    metres = side.get("queue_p95_m")
+    return "–" if metres is None else f"{metres:,.0f}{'*' if side.get('queue_filled') else ''}"
 
 
 def _los(side: dict[str, Any]) -> str:

@@ -147,6 +147,7 @@ def compare(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel runs (default: cores).")] = None,
 ) -> None:
     """Compare a what-if variant with the baseline over several seeds, in parallel."""
+    from simulation.compare import check_variant
     from simulation.compare import compare as run_compare
     from simulation.config import RunConfig
     from simulation.report import write_comparison
@@ -158,8 +159,16 @@ def compare(
         raise InputError("compare needs --variant: a declared variant name or an ad hoc change")
     folder = out_dir or Path(get_settings().runs_dir) / f"{scenario.name}-{_slug(chosen.name)}-{datetime.now():%Y%m%d-%H%M%S}"
     chosen = services.materialize_timetables(scenario, chosen, folder / "inputs")
-    base = RunConfig(begin=window[0], end=window[1], kpis=_kpis(scenario, edges, None, emissions, ssm, all_kpis))
+    net = _net_of(scenario)
+    network, stretches = _queue_stretches(net)
+    base = RunConfig(
+        begin=window[0],
+        end=window[1],
+        kpis=_kpis(scenario, edges, None, emissions, ssm, all_kpis),
+        lane_areas=services.lane_areas(stretches),
+    )
     seed_list = list(range(first_seed, first_seed + seeds))
+    check_variant(scenario, chosen, base)  # before any run or progress bar
     b = window[0] if window[0] is not None else scenario.begin
     e = window[1] if window[1] is not None else scenario.end
     span = (e - b) if b is not None and e is not None else None
@@ -173,9 +182,8 @@ def compare(
 
         with JobRunner.from_settings(get_settings(), workers=workers) as runner:
             comparison = run_compare(scenario, chosen, seeds=seed_list, base=base, runner=runner, out_dir=folder, progress=report)
-    net = _net_of(scenario)
     files = write_comparison(comparison, folder, net_file=net)
-    junctions, chart = _junctions(scenario, comparison, net, folder)
+    junctions, chart = _junctions(scenario, comparison, network, stretches, folder)
     if junctions:
         files["junctions"] = folder / "junctions.json"
         files["junctions"].write_text(json.dumps(junctions, indent=2) + "\n", encoding="utf-8")
@@ -205,16 +213,32 @@ def compare(
     out.print("wrote " + ", ".join(str(p) for p in files.values()))
 
 
-def _junctions(scenario: Scenario, comparison: Any, net: Path | None, folder: Path) -> tuple[list[dict[str, Any]], Path | None]:
-    """Delay per signalised junction, baseline against variant (``junctions.json``), and
-    its chart (``junctions.png``); nothing where the network has no signals or the runs collected no
-    edgeData (``--no-edges``)."""
-    if net is None:
-        return [], None
+def _queue_stretches(net: Path | None) -> tuple[Any, list[Any]]:
+    """The network's signals and where their queues are measured (none without signals)."""
+    from its.errors import PlanError
     from signals.model import read_signals
+    from signals.performance import queue_stretches
 
-    network = read_signals(net)
-    rows = services.junction_comparison(network, comparison.baseline_runs, comparison.variant_runs)
+    if net is None:
+        return None, []
+    try:
+        network = read_signals(net)
+    except PlanError:
+        return None, []
+    return network, queue_stretches(network) if network.signals else []
+
+
+def _junctions(
+    scenario: Scenario, comparison: Any, network: Any, stretches: list[Any], folder: Path
+) -> tuple[list[dict[str, Any]], Path | None]:
+    """Delay, queues and level of service per signalised junction, baseline against
+    variant (``junctions.json``), and its chart (``junctions.png``); nothing where the
+    network has no signals or the runs collected no edgeData (``--no-edges``)."""
+    if network is None:
+        return [], None
+    rows = services.junction_comparison(
+        network, comparison.baseline_runs, comparison.variant_runs, stretches=stretches
+    )
     if not rows:
         return [], None
     try:

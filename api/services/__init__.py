@@ -34,6 +34,7 @@ _HOME = {
     "ensure_built": "scenarios",
     "evaluate_signals": "signals",
     "junction_comparison": "signals",
+    "lane_areas": "signals",
     "fetch_gtfs_rt": "live",
     "ingest_detectors": "live",
     "ingest_gtfs_rt": "live",

@@ -29,6 +29,7 @@ from signals.model import Signal, SignalNetwork
 from signals.phases import Timing
 
 if TYPE_CHECKING:
+    from signals.performance import QueueStretch
     from signals.webster import Saturation
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "check_evaluation",
     "evaluate_signals",
     "junction_comparison",
+    "lane_areas",
     "plan_switch",
     "routed_demand",
     "signal_capacity",
@@ -789,9 +791,11 @@ def _config(
     controller: Any = None,
     teleport: float | None = -1,
     junctions: bool = False,
+    lane_areas: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> Any:
     """One run of the window; with ``junctions``, SUMO's edgeData over the whole window too
-    (the time lost per edge, for the delay per junction)."""
+    (the time lost per edge, for the delay per junction), and the ``lane_areas`` detectors
+    (the queues)."""
     from simulation.config import RunConfig
 
     return RunConfig(
@@ -805,6 +809,7 @@ def _config(
         additional_files=(plans_file,) if plans_file is not None else (),
         time_to_teleport=teleport,
         label=f"{window.scenario.name}/seed {seed}",
+        lane_areas=lane_areas,
     )
 
 
@@ -996,12 +1001,14 @@ def evaluate_signals(
     timing = timing or Timing()
     options = dict(options or {})
     check_evaluation(window, plans_file=plans_file, controller=controller, timing=timing, options=options)
-    configs = [_config(window, s, teleport=teleport, junctions=True) for s in seeds]
+    from signals.performance import queue_stretches
+
+    stretches = queue_stretches(window.network, window.tls_ids)
+    measure = {"junctions": True, "lane_areas": lane_areas(stretches)}
+    configs = [_config(window, s, teleport=teleport, **measure) for s in seeds]
     if plans_file is not None:
         label = f"plan {plans_file.name}"
-        configs += [
-            _config(window, s, plans_file=plans_file.resolve(), teleport=teleport, junctions=True) for s in seeds
-        ]
+        configs += [_config(window, s, plans_file=plans_file.resolve(), teleport=teleport, **measure) for s in seeds]
     else:
         name = controller or BEST
         label = f"controller {name}" + ("" if split_phases else " (shipped greens only)")
@@ -1014,7 +1021,7 @@ def evaluate_signals(
                     name, window.network, window.tls_ids, timing=timing, split_phases=split_phases, **options
                 ),
                 teleport=teleport,
-                junctions=True,
+                **measure,
             )
             for s in seeds
         ]
@@ -1050,7 +1057,7 @@ def evaluate_signals(
         "baseline": baseline,
         "result": result,
         "change": change,
-        "junctions": junction_comparison(window.network, results[:n], results[n:], window.tls_ids),
+        "junctions": junction_comparison(window.network, results[:n], results[n:], window.tls_ids, stretches=stretches),
     }
 
 
@@ -1058,15 +1065,27 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def lane_areas(stretches: Sequence[QueueStretch]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The lane-area detectors a run lays to measure the queues of ``stretches`` (see
+    :func:`signals.performance.queue_stretches`), as :class:`simulation.config.RunConfig`
+    takes them; :func:`junction_comparison` reads them back by the same ids."""
+    return tuple((f"its_queue_{k}", stretch.lanes) for k, stretch in enumerate(stretches))
+
+
 def junction_comparison(
     network: SignalNetwork,
     before: Sequence[Any],
     after: Sequence[Any],
     tls_ids: Sequence[str] | None = None,
+    *,
+    stretches: Sequence[QueueStretch] = (),
 ) -> list[dict[str, Any]]:
     """Delay and level of service per signal (all by default), the runs ``before`` against
     those ``after`` (see :mod:`signals.performance`), from their edgeData; vehicles per hour
-    of the runs' window. Empty when the runs collected no edgeData or nothing is signalised."""
+    of the runs' window. With the ``stretches`` whose :func:`lane_areas` the runs laid, each
+    approach's queue too: the 95th percentile and the longest of the longest queue of each
+    interval, and whether one filled its whole stretch. Empty when the runs collected no
+    edgeData or nothing is signalised."""
     import pandas as pd
 
     from signals.performance import approach_edges, junction_delays
@@ -1086,24 +1105,73 @@ def junction_comparison(
         left = edges.groupby("edge")["vehicles_left"].sum().to_dict()
         return junction_delays(chains, lost, left, runs=len(results))
 
-    def side(delay: Any) -> dict[str, Any]:
+    def side(delay: Any, queues: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
         worst = delay.worst
+        approaches = [
+            {
+                "edge": a.edge,
+                "vehicles_per_h": a.vehicles / hours,
+                "delay_s": a.delay_s,
+                **queues.get((delay.tls_id, a.edge), {}),
+            }
+            for a in delay.approaches
+        ]
+        measured = [a for a in approaches if "queue_p95_m" in a]
         return {
             "vehicles_per_h": delay.vehicles / hours,
             "delay_s": delay.delay_s,
             "los": delay.los,
-            "worst_approach": None if worst is None else {"edge": worst.edge, "delay_s": worst.delay_s},
+            "queue_p95_m": max((a["queue_p95_m"] for a in measured), default=None),
+            "queue_filled": [a["edge"] for a in measured if a["queue_filled"]],
+            "worst_approach": None
+            if worst is None
+            else next(a for a in approaches if a["edge"] == worst.edge),
+            "approaches": approaches,
         }
 
     base, ours = delays(before), delays(after)
+    queued = _queues(before, stretches), _queues(after, stretches)
     rows = []
     for tls_id in chains:
         if tls_id not in base or tls_id not in ours:
             continue
         b, a = base[tls_id], ours[tls_id]
         change = None if b.delay_s is None or a.delay_s is None else a.delay_s - b.delay_s
-        rows.append({"tls_id": tls_id, "baseline": side(b), "result": side(a), "delay_change_s": change})
+        rows.append(
+            {"tls_id": tls_id, "baseline": side(b, queued[0]), "result": side(a, queued[1]), "delay_change_s": change}
+        )
     return rows
+
+
+def _queues(results: Sequence[Any], stretches: Sequence[QueueStretch]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per approach (signal, incoming edge): the 95th percentile and the most of the longest
+    queue of each interval over its lanes (metres, over the intervals of every run), the
+    length measured, and whether a queue ever filled it (within a vehicle's space)."""
+    import numpy as np
+    import pandas as pd
+
+    from signals.approach import VEHICLE_SPACE_M
+
+    frames = [
+        r.lane_areas.assign(run=k) for k, r in enumerate(results) if r.lane_areas is not None and not r.lane_areas.empty
+    ]
+    if not frames or not stretches:
+        return {}
+    jams = pd.concat(frames)
+    by_id = {name: stretch for (name, _), stretch in zip(lane_areas(stretches), stretches, strict=True)}
+    jams = jams[jams["detector"].isin(by_id)]
+    jams["approach"] = [(by_id[d].tls_id, by_id[d].edge) for d in jams["detector"]]
+    jams["filled"] = [m >= by_id[d].length_m - VEHICLE_SPACE_M for d, m in zip(jams["detector"], jams["max_jam_m"], strict=True)]
+    out = {}
+    for approach, rows in jams.groupby("approach"):
+        longest = rows.groupby(["run", "begin"])["max_jam_m"].max()
+        out[approach] = {
+            "queue_p95_m": float(np.percentile(longest, 95)),
+            "queue_max_m": float(longest.max()),
+            "queue_stretch_m": max(by_id[d].length_m for d in rows["detector"].unique()),
+            "queue_filled": bool(rows["filled"].any()),
+        }
+    return out
 
 
 def check_evaluation(

@@ -91,6 +91,42 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     assert delay["delta"] == pytest.approx(sum(per_seed) / 2)
 
 
+def test_compare_a_signal_plan_junction_by_junction(tiny, tmp_path):
+    plan = tmp_path / "webster.add.xml"
+    assert its("signals", "optimize", tiny.root, "--method", "webster", "--out", plan).returncode == 0
+    out = tmp_path / "cmp"
+    done = its("compare", tiny.root, "-v", f"signal-program:file={plan}", "--seeds", "2", "--end", "07:10", "--out", out, "--json")
+    assert done.returncode == 0, done.stderr
+    junctions = json.loads(done.stdout)["junctions"]
+    assert {row["tls_id"] for row in junctions} == {"A1", "B0", "B1", "B2", "C1"}
+    for row in junctions:
+        for side in ("baseline", "result"):
+            served = row[side]
+            assert served["delay_s"] > 0 and served["los"] == level_of_service(served["delay_s"])
+            assert {a["edge"] for a in served["approaches"]} == set(approach_edges_of(row["tls_id"]))
+            for approach in served["approaches"]:
+                assert 0 <= approach["queue_p95_m"] <= approach["queue_max_m"] <= approach["queue_stretch_m"] + 7.5
+            # the junction's queue is its longest approach's
+            assert served["queue_p95_m"] == max(a["queue_p95_m"] for a in served["approaches"])
+    assert json.loads((out / "junctions.json").read_text()) == junctions
+    assert (out / "junctions.png").read_bytes()[:4] == b"\x89PNG"
+    # a plan file that is not there is refused before any run
+    missing = its("compare", tiny.root, "-v", "signal-program:file=nowhere.add.xml", "--out", tmp_path / "none")
+    assert_one_line_error(missing, "signal-program: no such file")
+    assert not (tmp_path / "none" / "runs").exists()
+
+
+def approach_edges_of(tls_id):
+    """The incoming edges of a signal of the tiny network (grid streets and the feeders)."""
+    return {
+        "A1": {"A2A1", "B1A1", "A0A1", "WA1"},
+        "B0": {"B1B0", "C0B0", "SB0", "A0B0"},
+        "B1": {"B2B1", "C1B1", "B0B1", "A1B1"},
+        "B2": {"NB2", "C2B2", "B1B2", "A2B2"},
+        "C1": {"C2C1", "EC1", "C0C1", "B1C1"},
+    }[tls_id]
+
+
 def test_time_of_day_plans_from_our_controller(tiny, tmp_path):
     plan = tmp_path / "tod.add.xml"
     # the window is a quarter of an hour: plans for 07:00, 07:10, each junction switching

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signals.performance import approach_edges, junction_delays, level_of_service
+from signals.performance import approach_edges, junction_delays, level_of_service, queue_stretches
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,20 @@ def test_junction_delay_is_the_time_lost_on_its_approaches_per_vehicle_through()
     assert j.worst is not None and j.worst.edge == "east"
     # a signal nobody crossed has no delay, not a division by zero
     assert delays["K"].delay_s is None and delays["K"].los is None and delays["K"].worst is None
+
+
+def test_queues_are_measured_back_along_the_lanes_feeding_each_stop_line(tiny_signals):
+    stretches = {(q.tls_id, q.lanes[-1]): q for q in queue_stretches(tiny_signals, ["A1", "B1"])}
+    # one lane per incoming lane of each signal
+    assert set(stretches) == {("A1", lane) for lane in tiny_signals.signals["A1"].incoming_lanes} | {
+        ("B1", lane) for lane in tiny_signals.signals["B1"].incoming_lanes
+    }
+    # round the corner A0 to the signal at B0: two lanes, and the stretch ends at a signal
+    corner = stretches["A1", "A0A1_0"]
+    assert corner.lanes == ("B0A0_0", "A0A1_0") and corner.to_signal and corner.edge == "A0A1"
+    assert corner.length_m == pytest.approx(sum(tiny_signals.lanes[lane].length for lane in corner.lanes))
+    # between two signals: the one lane; from the edge of the network: the one lane, no signal
+    assert stretches["B1", "A1B1_0"].lanes == ("A1B1_0",) and stretches["B1", "A1B1_0"].to_signal
+    assert stretches["A1", "WA1_0"].lanes == ("WA1_0",) and not stretches["A1", "WA1_0"].to_signal
+    # a shorter reach stops after the first lane that passes it
+    assert all(len(q.lanes) == 1 for q in queue_stretches(tiny_signals, ["A1"], reach_m=100.0))
