@@ -247,6 +247,15 @@ def optimize(
     workers: WorkersOpt = None,
     split_phases: SplitOpt = True,
     settings: SetOpt = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="With --method optimize: the plans the search starts from, a plan file (the plans in "
+            "the field, or one another method wrote) or 'shipped' for the network's own programs "
+            "(default: coordinate's plans).",
+        ),
+    ] = None,
 ) -> None:
     """Time the signals by one method; write the plan, timing sheets and a time-space diagram.
 
@@ -269,8 +278,13 @@ def optimize(
         raise InputError(
             f"--set tunes an adaptive method ({', '.join(services.ADAPTIVE_METHODS)}); {method} has no controller options"
         )
+    if start is not None and method != "optimize":
+        raise InputError(f"--start gives the search its starting plans; method {method} does not search")
+    if start is not None and period:
+        raise InputError("--start and --period: the search makes one plan per signal, not time-of-day plans")
     options = _options(method, settings) if settings else {}
     window = _window(target, tls, begin, end)
+    start_plans = None if start is None else services.start_plans(window, start)
     timing = _timing(yellow, all_red, min_green, walking_speed, min_walk, late_walk, leading_walk)
     if max_walk_cycle is not None:
         timing = replace(timing, max_walk_cycle_s=max_walk_cycle)
@@ -306,6 +320,7 @@ def optimize(
             split_phases=split_phases,
             options=options,
             live_days=live_days,
+            start=start_plans,
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
@@ -359,9 +374,10 @@ def optimize(
             if search["accepted"]
             else "not better on held-out seeds: the starting plans are kept"
         )
+        origin = outcome.report.get("start", "coordinate's plans")
         out.print(
-            f"search: {search['simulations']} simulations; held-out delay {search['start_held_out_delay_s']:.1f} s "
-            f"-> {search['best_held_out_delay_s']:.1f} s ({verdict})"
+            f"search from {origin}: {search['simulations']} simulations; held-out delay "
+            f"{search['start_held_out_delay_s']:.1f} s -> {search['best_held_out_delay_s']:.1f} s ({verdict})"
         )
     if "derived_from" in outcome.report:
         out.print(f"fixed-time plan derived from the {outcome.report['derived_from']}")

@@ -62,6 +62,7 @@ _HOME = {
     "signal_plans": "signals",
     "signal_saturation": "signals",
     "signal_window": "signals",
+    "start_plans": "signals",
     "stored_trip_updates": "live",
     "timetable_buses": "transit",
     "timetable_variant": "transit",

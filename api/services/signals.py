@@ -46,6 +46,7 @@ __all__ = [
     "signal_plans",
     "signal_saturation",
     "signal_window",
+    "start_plans",
     "tune_controller",
 ]
 
@@ -481,6 +482,7 @@ def signal_plans(
     split_phases: bool = True,
     options: Mapping[str, Any] | None = None,
     live_days: float | None = None,
+    start: tuple[tuple[TimingPlan, ...], str] | None = None,
 ) -> PlanOutcome:
     """Plans for the window's signals by ``method`` (see ``PLAN_METHODS`` and
     ``ADAPTIVE_METHODS``), checked safe before they are returned; with ``period_s``, one
@@ -488,7 +490,9 @@ def signal_plans(
     :func:`signal_flows`) saves reading the demand again; ``saturation`` (from
     :func:`signal_saturation`) replaces the handbook saturation flows of the sizing;
     ``split_phases=False`` keeps an adaptive method's derived plan to the shipped stages;
-    ``options`` tune an adaptive method's controller (see :func:`signals.controllers.parse_options`).
+    ``options`` tune an adaptive method's controller (see :func:`signals.controllers.parse_options`);
+    ``start`` (from :func:`start_plans`) is where ``optimize``'s search starts instead of
+    coordinate's plans.
 
     Raises
     ------
@@ -526,15 +530,20 @@ def signal_plans(
             saturation=saturation,
             progress=progress,
         )
+    if start is not None and method != "optimize":
+        raise InputError(f"starting plans are for the search (method optimize), not {method}")
     flows = flows or signal_flows(window, counts=counts, live_days=live_days)
-    plans, report = _fixed_plans(
-        window,
-        method,
-        flows,
-        timing,
-        saturation=saturation,
-        explicit=len(window.tls_ids) < len(window.network.signals),
-    )
+    if start is not None:
+        plans, report = start[0], {"start": start[1]}
+    else:
+        plans, report = _fixed_plans(
+            window,
+            method,
+            flows,
+            timing,
+            saturation=saturation,
+            explicit=len(window.tls_ids) < len(window.network.signals),
+        )
     if method == "optimize":
         result = _search(
             window,
@@ -563,6 +572,42 @@ def signal_plans(
         report["kept_as_shipped"] = skipped
     require_safe(plans, window.network, timing)
     return PlanOutcome(method, tuple(plans), flows.source, flows.detail, report)
+
+
+def start_plans(window: SignalWindow, start: str) -> tuple[tuple[TimingPlan, ...], str]:
+    """The plans a search starts from, with where they came from: the window's signals'
+    programs as shipped (``"shipped"``), or those of a plan file, each checked safe under
+    the plan checker's bounds; a signal the file has no plan for starts from its shipped
+    program.
+
+    Raises
+    ------
+    PlanError
+        If the file does not match the network, holds several programs for one signal (a
+        time-of-day file), or a plan is unsafe.
+    """
+    from signals.check import require_safe
+    from signals.plans import network_plans, read_plans, with_program_id
+
+    shipped = network_plans(window.network, window.tls_ids)
+    if start.strip().lower() == "shipped":
+        plans, source = shipped, "the programs as shipped"
+    else:
+        path = Path(start)
+        read = read_plans(path, window.network)
+        several = sorted({p.tls_id for p in read if sum(q.tls_id == p.tls_id for q in read) > 1})
+        if several:
+            raise PlanError(
+                f"{path}: several programs for {several[0]} (a time-of-day file?): the search starts from one plan per signal"
+            )
+        given = {p.tls_id: p for p in read}
+        if not set(window.tls_ids) & set(given):
+            raise PlanError(f"{path} has no plan for any of the signals to optimise ({', '.join(window.tls_ids[:5])})")
+        plans = tuple(given.get(p.tls_id, p) for p in shipped)
+        source = f"{path.name} ({sum(p.tls_id in given for p in shipped)} of {len(shipped)} signals, the rest as shipped)"
+    require_safe(plans, window.network, Timing())
+    # a program of its own: SUMO refuses a second program under the id the network loads
+    return with_program_id(plans, "its-start"), source
 
 
 def _fixed_plans(

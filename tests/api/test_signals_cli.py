@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from api import services
 from signals.check import require_safe
 from signals.model import read_signals
 from signals.performance import level_of_service
-from signals.plans import read_plans
+from signals.plans import read_plans, write_plans
 from simulation._sumocfg import read_sumocfg
 
 from .test_cli import assert_one_line_error, its
@@ -47,6 +48,38 @@ def test_optimize_confirms_on_held_out_seeds(window):
     assert outcome.plans[0].program_id == "its-optimized"
     if not search["accepted"]:
         assert [p.offset for p in outcome.plans] == _coordinated_offsets(window)
+
+
+def test_optimize_starts_from_the_plans_given(window, tiny, tmp_path):
+    shipped = services.start_plans(window, "shipped")
+    assert shipped[1] == "the programs as shipped" and {p.program_id for p in shipped[0]} == {"its-start"}
+    outcome = services.signal_plans(window, "optimize", seeds=(1,), held_out=(7,), rounds=1, start=shipped)
+    assert outcome.report["start"] == "the programs as shipped"
+    if not outcome.report["search"]["accepted"]:  # kept: the shipped programs, under the search's id
+        assert [p.phases for p in outcome.plans] == [s.program.phases for s in window.network.signals.values()]
+    # a file with a plan for one signal: the others start as shipped
+    one = tmp_path / "b1.add.xml"
+    webster = services.signal_plans(window, "webster")
+    write_plans([p for p in webster.plans if p.tls_id == "B1"], one)
+    plans, source = services.start_plans(window, str(one))
+    assert source == "b1.add.xml (1 of 5 signals, the rest as shipped)"
+    by_id = {p.tls_id: p for p in plans}
+    assert by_id["B1"].phases == next(p for p in webster.plans if p.tls_id == "B1").phases
+    assert by_id["A1"].phases == window.network.signals["A1"].program.phases
+    # what the search cannot start from
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "webster", "--start", "shipped"), "method webster does not search"
+    )
+    assert_one_line_error(its("signals", "optimize", tiny.root, "--method", "optimize", "--start", tmp_path / "gone.xml"), "gone.xml")
+    tod = tmp_path / "tod.add.xml"
+    write_plans(
+        [replace(p, program_id=f"its-{k}") for k in (1, 2) for p in webster.plans if p.tls_id == "B1"],
+        tod,
+        schedules=[("B1", [(0.0, "its-1"), (3600.0, "its-2")])],
+    )
+    assert_one_line_error(
+        its("signals", "optimize", tiny.root, "--method", "optimize", "--start", tod), "several programs for B1"
+    )
 
 
 def _coordinated_offsets(window):
