@@ -604,7 +604,9 @@ def start_plans(window: SignalWindow, start: str) -> tuple[tuple[TimingPlan, ...
         if not set(window.tls_ids) & set(given):
             raise PlanError(f"{path} has no plan for any of the signals to optimise ({', '.join(window.tls_ids[:5])})")
         plans = tuple(given.get(p.tls_id, p) for p in shipped)
-        source = f"{path.name} ({sum(p.tls_id in given for p in shipped)} of {len(shipped)} signals, the rest as shipped)"
+        covered = sum(p.tls_id in given for p in shipped)
+        rest = "" if covered == len(shipped) else f" ({covered} of {len(shipped)} signals, the rest as shipped)"
+        source = f"{path.name}{rest}"
     require_safe(plans, window.network, Timing())
     # a program of its own: SUMO refuses a second program under the id the network loads
     return with_program_id(plans, "its-start"), source
