@@ -22,10 +22,11 @@ from its.errors import InputError
 from its.units import clock
 from signals.coordinate import Pair, pairs
 from signals.flows import Flows
-from signals.model import GREEN, SignalNetwork
+from signals.model import GREEN, Signal, SignalNetwork
 from signals.phases import green_stages
+from signals.sheets import movement_name
 
-__all__ = ["corridor", "junction_delay_chart", "time_of_day_chart", "time_space"]
+__all__ = ["PLAN_PANELS", "STATE_COLOURS", "corridor", "junction_delay_chart", "signal_groups", "signal_plan_chart", "time_of_day_chart", "time_space"]
 
 
 def _all_links(network: SignalNetwork) -> Flows:
@@ -205,6 +206,104 @@ def time_of_day_chart(
     scale = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high if high > low else low + 1))
     figure.colorbar(scale, ax=axes, label="cycle (s)")
     axes.set_title(title or "Time-of-day plans: cycle and greens (s) of each plan")
+    return _save(figure, path)
+
+
+#: Colours of a signal state character in a signal plan chart.
+STATE_COLOURS = {
+    "G": "#1a9850",  # priority green
+    "g": "#91cf60",  # green, giving way
+    "s": "#d9ef8b",  # go after stopping
+    "y": "#fee08b",
+    "Y": "#fee08b",
+    "u": "#fdae61",  # red-yellow
+    "r": "#d73027",
+    "o": "#bdbdbd",  # off, blinking
+    "O": "#e0e0e0",  # off
+}
+
+#: Junctions a signal plan chart draws at most (the timing sheets list every one).
+PLAN_PANELS = 12
+
+
+def signal_groups(plan: TimingPlan, signal: Signal) -> list[tuple[str, tuple[int, ...], str]]:
+    """The signal groups of ``plan``: the links and crossings of ``signal`` that show the
+    same state in every phase, each as (name, state indices, its states phase by phase).
+    A group is named by its approaches and their turns ("A0A1 right+through; ...")."""
+    names: dict[int, list[tuple[str, str]]] = {}
+    for link in signal.links:
+        names.setdefault(link.index, []).append((link.from_edge, movement_name(link.direction)))
+    for crossing in signal.walkways:
+        names.setdefault(crossing.index, []).append((f"crossing {crossing.edge}", ""))
+    groups: dict[str, list[int]] = {}
+    for index in sorted(names):
+        groups.setdefault("".join(p.state[index] for p in plan.phases), []).append(index)
+    out = []
+    for states, indices in groups.items():
+        turns: dict[str, dict[str, None]] = {}
+        for i in indices:
+            for edge, turn in names[i]:
+                turns.setdefault(edge, {})[turn] = None
+        label = "; ".join(f"{edge} {'+'.join(t for t in ways if t)}".strip() for edge, ways in turns.items())
+        out.append((label, tuple(indices), states))
+    return out
+
+
+def signal_plan_chart(plans: Sequence[TimingPlan], network: SignalNetwork, path: Path, *, title: str = "") -> Path:
+    """Draw each plan's signal groups over its cycle into ``path`` (PNG): per junction a
+    panel with a row per signal group (the links and crossings that show the same state
+    throughout the cycle, named by their approach and turns), coloured green, yellow, red
+    second by second, and the stages' starts marked. At most :data:`PLAN_PANELS` junctions.
+
+    Raises
+    ------
+    InputError
+        If no plan is of a signal of ``network``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from signals.model import is_stage
+
+    drawn = [p for p in plans if p.tls_id in network.signals and p.cycle_s > 0][:PLAN_PANELS]
+    if not drawn:
+        raise InputError("no plan of a signal of this network to draw")
+    panels = [(plan, signal_groups(plan, network.signals[plan.tls_id])) for plan in drawn]
+    heights = [1.2 + 0.28 * len(groups) for _, groups in panels]
+    figure, axes = plt.subplots(
+        len(panels), 1, figsize=(12, 0.9 + sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False
+    )
+    for ax, (plan, groups) in zip(axes[:, 0], panels, strict=True):
+        starts = np.cumsum([0.0, *(p.duration for p in plan.phases)])
+        for row, (label, _, states) in enumerate(groups):
+            for k, phase in enumerate(plan.phases):
+                if phase.duration > 0:
+                    colour = STATE_COLOURS.get(states[k], "#969696")
+                    ax.barh(row, phase.duration, left=starts[k], height=0.72, color=colour, linewidth=0)
+            ax.text(-0.01, row, label if len(label) <= 48 else label[:47] + "…", transform=ax.get_yaxis_transform(),
+                    ha="right", va="center", fontsize=7)  # fmt: skip
+        for k, phase in enumerate(plan.phases):
+            if is_stage(phase):
+                ax.axvline(starts[k], color="black", linewidth=0.6, linestyle=":")
+        ax.set_xlim(0, plan.cycle_s)
+        ax.set_ylim(len(groups) - 0.5, -0.5)
+        ax.set_yticks([])
+        ax.set_title(
+            f"{plan.tls_id[:48]} — program {plan.program_id}: cycle {plan.cycle_s:g} s, offset {plan.offset:g} s",
+            fontsize=9, loc="left",
+        )  # fmt: skip
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("seconds into the cycle (dotted: a stage starts)")
+    legend = [Patch(color=STATE_COLOURS[c], label=text) for c, text in
+              (("G", "green"), ("g", "green, giving way"), ("y", "yellow"), ("u", "red-yellow"), ("r", "red"))]  # fmt: skip
+    figure.legend(handles=legend, loc="upper right", ncol=5, fontsize=8, frameon=False)
+    more = len([p for p in plans if p.tls_id in network.signals]) - len(drawn)
+    suffix = f" (the first {len(drawn)}; {more} more in the timing sheets)" if more > 0 else ""
+    figure.suptitle((title or "Signal plans: signal groups over the cycle") + suffix, x=0.01, ha="left", fontsize=11)
+    figure.subplots_adjust(left=0.3)
     return _save(figure, path)
 
 

@@ -16,9 +16,14 @@ from its.control import Phase, TimingPlan
 from its.units import clock
 from signals.model import CHANGE_GREENS, Signal, is_green_state
 
-__all__ = ["intergreens_csv", "schedule_markdown", "sheet_csv", "sheet_markdown"]
+__all__ = ["intergreens_csv", "movement_name", "schedule_markdown", "sheet_csv", "sheet_markdown"]
 
 _DIRECTIONS = {"s": "through", "l": "left", "L": "half left", "r": "right", "R": "half right", "t": "U-turn"}
+
+
+def movement_name(direction: str) -> str:
+    """A link's turn in words, from SUMO's direction (``s``, ``l``, ``r``, ...)."""
+    return _DIRECTIONS.get(direction, direction)
 
 
 def _kind(phase: Phase) -> str:
@@ -71,7 +76,7 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
         shown = " | ".join(p.state[link.index] if link.index < len(p.state) else "?" for p in plan.phases)
         worst = signal.intergreens.worst(link.index)
         needed = f"{worst[2]:g} s before {worst[1]}" if worst else ""
-        movement = _DIRECTIONS.get(link.direction, link.direction)
+        movement = movement_name(link.direction)
         lines.append(f"| {link.index} | {link.from_lane} | {link.to_lane} | {movement} | {needed} | {shown} |")
     for crossing in signal.walkways:
         shown = " | ".join(p.state[crossing.index] if crossing.index < len(p.state) else "?" for p in plan.phases)

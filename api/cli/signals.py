@@ -492,11 +492,11 @@ def capacity(
 def _write_outputs(
     window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path, timing: Any
 ) -> dict[str, str]:
-    """Write the plan, its timing sheets and the time-space diagram; everything is rendered
-    first, so a failure leaves no half-written set of files."""
+    """Write the plan, its timing sheets, the signal plan chart and the time-space diagram;
+    everything is rendered first, so a failure leaves no half-written set of files."""
     import os
 
-    from signals.diagram import time_of_day_chart, time_space
+    from signals.diagram import signal_plan_chart, time_of_day_chart, time_space
     from signals.plans import write_plans
     from signals.sheets import intergreens_csv, schedule_markdown, sheet_csv, sheet_markdown
 
@@ -516,6 +516,14 @@ def _write_outputs(
             )
         except InputError:
             Path(name).unlink(missing_ok=True)  # no two consecutive signals: nothing to draw
+    groups = path.with_name(f".{stem}.{os.getpid()}.groups.png")
+    try:
+        signal_plan_chart(outcome.plans, window.network, groups, title=f"{window.scenario.name}: {method}, signal plans")
+    except BaseException:
+        groups.unlink(missing_ok=True)
+        if picture is not None:
+            picture.unlink(missing_ok=True)
+        raise
     comment = f"its signals optimize --method {method}; flows from {outcome.flows_source} ({outcome.flows_detail})"
     files = {
         "plan": str(
@@ -543,6 +551,9 @@ def _write_outputs(
         final = path.with_name(f"{stem}.timespace.png")
         os.replace(picture, final)
         files["time_space"] = str(final)
+    final = path.with_name(f"{stem}.signalplans.png")
+    os.replace(groups, final)
+    files["signal_plans"] = str(final)
     if outcome.schedules:
         chart = path.with_name(f".{stem}.{os.getpid()}.tod.png")
         try:

@@ -99,6 +99,7 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
         "tiny.timing.csv",
         "tiny.intergreens.csv",
         "tiny.timespace.png",
+        "tiny.signalplans.png",
     }
     # every file as readable as any the user writes (not a temporary file's 0600)
     (tmp_path / "out" / "usual.txt").write_text("")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from its.errors import InputError
-from signals.diagram import corridor, time_space
+from signals.diagram import corridor, signal_groups, signal_plan_chart, time_space
 from signals.plans import network_plans
 from signals.sheets import intergreens_csv, sheet_csv, sheet_markdown
 
@@ -43,3 +43,25 @@ def test_time_space_diagram(tiny_signals, tmp_path):
     assert len(corridor(tiny_signals)) >= 2  # the longest chain, found by itself
     with pytest.raises(InputError, match="not consecutive"):
         corridor(tiny_signals, ["A1", "C1"])
+
+
+def test_signal_groups_gather_the_links_that_always_show_the_same(tiny_signals, tmp_path):
+    signal = tiny_signals.signals["B1"]
+    plan = signal.program
+    groups = signal_groups(plan, signal)
+    # every link in exactly one group, and a group's links show the same in every phase
+    indices = [i for _, members, _ in groups for i in members]
+    assert sorted(indices) == sorted({link.index for link in signal.links})
+    for _, members, states in groups:
+        for phase, shown in zip(plan.phases, states, strict=True):
+            assert {phase.state[i] for i in members} == {shown}
+    # groups differ: two links of different groups differ somewhere
+    assert len({states for _, _, states in groups}) == len(groups)
+    # named by approach and turn
+    by_link = {i: label for label, members, _ in groups for i in members}
+    for link in signal.links:
+        assert link.from_edge in by_link[link.index]
+    path = signal_plan_chart(network_plans(tiny_signals), tiny_signals, tmp_path / "plans.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InputError, match="no plan of a signal"):
+        signal_plan_chart([], tiny_signals, tmp_path / "none.png")
