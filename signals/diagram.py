@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,18 @@ from signals.model import GREEN, Signal, SignalNetwork
 from signals.phases import green_stages
 from signals.sheets import movement_name
 
-__all__ = ["PLAN_PANELS", "STATE_COLOURS", "corridor", "junction_delay_chart", "signal_groups", "signal_plan_chart", "time_of_day_chart", "time_space"]
+__all__ = [
+    "PLAN_PANELS",
+    "STATE_COLOURS",
+    "Band",
+    "bandwidth",
+    "corridor",
+    "junction_delay_chart",
+    "signal_groups",
+    "signal_plan_chart",
+    "time_of_day_chart",
+    "time_space",
+]
 
 
 def _all_links(network: SignalNetwork) -> Flows:
@@ -104,6 +116,108 @@ def _state_at(plan: TimingPlan, links: Sequence[int], times: np.ndarray) -> np.n
     return table[((times - plan.offset) % len(table)).astype(int) % len(table)]
 
 
+@dataclass(frozen=True)
+class Band:
+    """The through band of a corridor: the seconds of a cycle in which a vehicle leaving the
+    first signal on green, at the speed limit, meets green at every signal after it, in the
+    corridor's direction and (where every pair also links back) the reverse one."""
+
+    signals: tuple[str, ...]
+    cycle_s: float
+    forward_s: float
+    reverse_s: float | None
+    forward_on_green: float = 0.0
+    """Link by link, the share of vehicles leaving a signal on green (evenly over its
+    green) that arrive on green at the next, averaged over the corridor's links: how well
+    the offsets serve platoons where no band runs end to end."""
+    reverse_on_green: float | None = None
+
+    def share(self, seconds: float | None) -> float | None:
+        """A band as a share of the cycle."""
+        return None if seconds is None or self.cycle_s <= 0 else seconds / self.cycle_s
+
+
+def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequence[str] | None = None) -> Band:
+    """The through band of a corridor (``tls_ids`` in driving order, or the longest chain;
+    see :func:`corridor`) under ``plans``, over the longest cycle among them, whole seconds.
+
+    Raises
+    ------
+    InputError
+        As :func:`corridor`, or if a corridor signal has no plan.
+    """
+    chain = corridor(network, tls_ids)
+    by_id = {p.tls_id: p for p in plans}
+    order = [chain[0].upstream] + [p.downstream for p in chain]
+    missing = [t for t in order if t not in by_id]
+    if missing:
+        raise InputError(f"no plan for corridor signal(s) {', '.join(missing)}")
+    cycle = int(round(max(by_id[t].cycle_s for t in order)))
+    starts = np.arange(cycle, dtype=float)
+
+    def legs(steps: Sequence[Pair]) -> list[Leg]:
+        return [
+            (
+                by_id[p.upstream],
+                _through(network, p.upstream, p.feeding),
+                by_id[p.downstream],
+                _through(network, p.downstream, p.receiving),
+                p.travel_s,
+            )
+            for p in steps
+        ]
+
+    forward = legs(chain)
+    back = {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
+    steps = [back.get((b, a)) for a, b in zip(order, order[1:], strict=False)][::-1]
+    reverse = None if any(step is None for step in steps) else legs([p for p in steps if p is not None])
+    return Band(
+        tuple(order),
+        float(cycle),
+        _band(starts, forward),
+        None if reverse is None else _band(starts, reverse),
+        _on_green(starts, forward),
+        None if reverse is None else _on_green(starts, reverse),
+    )
+
+
+def _through(network: SignalNetwork, tls_id: str, indices: Sequence[int]) -> tuple[int, ...]:
+    """Of a signal's state ``indices``, those of straight-on links (the band is the through
+    traffic's: a turn into the corridor from a cross street leaves in another stage); all
+    of them where none goes straight on."""
+    straight = tuple(
+        i for i in indices if any(link.index == i and link.direction == "s" for link in network.signals[tls_id].links)
+    )
+    return straight or tuple(indices)
+
+
+#: One link of a corridor: upstream plan and its links feeding, downstream plan and its
+#: links receiving, travel time (s).
+Leg = tuple[TimingPlan, tuple[int, ...], TimingPlan, tuple[int, ...], float]
+
+
+def _band(starts: np.ndarray, legs: Sequence[Leg]) -> float:
+    """Seconds of ``starts`` leaving the first leg's signal on green that meet green at the
+    end of every leg, driving each leg in its travel time."""
+    moving = _state_at(legs[0][0], legs[0][1], starts) == 2
+    at = starts.copy()
+    for _, _, downstream, receiving, travel in legs:
+        at = at + travel
+        moving &= _state_at(downstream, receiving, np.floor(at)) == 2
+    return float(moving.sum())
+
+
+def _on_green(starts: np.ndarray, legs: Sequence[Leg]) -> float:
+    """The mean over ``legs`` of the share of seconds leaving on green that arrive on green."""
+    shares = []
+    for upstream, feeding, downstream, receiving, travel in legs:
+        leaving = _state_at(upstream, feeding, starts) == 2
+        if leaving.any():
+            arriving = _state_at(downstream, receiving, np.floor(starts + travel)) == 2
+            shares.append(float((leaving & arriving).sum() / leaving.sum()))
+    return float(np.mean(shares)) if shares else 0.0
+
+
 def time_space(
     plans: Sequence[TimingPlan],
     network: SignalNetwork,
@@ -137,20 +251,27 @@ def time_space(
     reverse = {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
     for k, tls in enumerate(order):
         plan = by_id[tls]
-        forward = chain[k - 1].receiving if k > 0 else tuple(lk.index for lk in network.signals[tls].links if lk.index in chain[0].feeding)
+        forward = _through(network, tls, chain[k - 1].receiving if k > 0 else chain[0].feeding)
         states = _state_at(plan, forward, times)
         _bar(axes, times, states, position[k] + height * 0.6, height, colours)
         if k + 1 < len(order) and (order[k + 1], tls) in reverse:
-            back = _state_at(plan, reverse[(order[k + 1], tls)].receiving, times)
+            back = _state_at(plan, _through(network, tls, reverse[(order[k + 1], tls)].receiving), times)
             _bar(axes, times, back, position[k] - height * 0.6, height, colours, alpha=0.55)
     for start in times[:: max(2, int(by_id[order[0]].cycle_s // 15))]:
-        _trajectory(axes, start, chain, by_id, position)
+        _trajectory(axes, start, chain, by_id, position, network)
     axes.set_xlim(0, horizon)
     axes.set_ylim(-height * 3, position[-1] + height * 3)
     axes.set_xlabel("time in the cycle of the plans (s)")
     axes.set_ylabel("distance along the corridor (m)")
     axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
-    axes.set_title(title or "Time–space diagram (solid bars: forward movement, light bars: reverse)")
+    band = bandwidth(plans, network, order)
+    through = (
+        f"through band {band.forward_s:g} s of a {band.cycle_s:g} s cycle forward"
+        + ("" if band.reverse_s is None else f", {band.reverse_s:g} s reverse")
+        + f"; link by link {band.forward_on_green:.0%} of those leaving on green arrive on green forward"
+        + ("" if band.reverse_on_green is None else f", {band.reverse_on_green:.0%} reverse")
+    )
+    axes.set_title(f"{title or 'Time–space diagram (solid bars: forward movement, light bars: reverse)'}\n{through}")
     return _save(figure, path)
 
 
@@ -415,10 +536,10 @@ def _bar(axes, times, states, y, height, colours, alpha=1.0) -> None:  # type: i
             start = t
 
 
-def _trajectory(axes, start, chain, plans, position) -> None:  # type: ignore[no-untyped-def]
-    """A vehicle leaving the first signal at ``start`` if it shows green there."""
+def _trajectory(axes, start, chain, plans, position, network) -> None:  # type: ignore[no-untyped-def]
+    """A through vehicle leaving the first signal at ``start`` if it shows green there."""
     first = plans[chain[0].upstream]
-    if _state_at(first, chain[0].feeding, np.array([start]))[0] != 2:
+    if _state_at(first, _through(network, chain[0].upstream, chain[0].feeding), np.array([start]))[0] != 2:
         return
     t, xs, ts = float(start), [position[0]], [float(start)]
     for k, pair in enumerate(chain):
@@ -427,7 +548,8 @@ def _trajectory(axes, start, chain, plans, position) -> None:  # type: ignore[no
         ts.append(t)
         plan = plans[pair.downstream]
         wait = 0
-        while _state_at(plan, pair.receiving, np.array([t + wait]))[0] != 2 and wait < plan.cycle_s:
+        receiving = _through(network, pair.downstream, pair.receiving)
+        while _state_at(plan, receiving, np.array([t + wait]))[0] != 2 and wait < plan.cycle_s:
             wait += 1
         if wait:
             t += wait

@@ -325,6 +325,7 @@ def optimize(
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
     files = _write_outputs(window, method, outcome, path, timing)
+    band = _band(window, outcome)
     if json_:
         print_json(
             {
@@ -342,6 +343,7 @@ def optimize(
                     for tls, switches in outcome.schedules
                 },
                 "report": outcome.report,
+                "corridor_band": band,
                 "files": files,
             }
         )
@@ -381,7 +383,38 @@ def optimize(
         )
     if "derived_from" in outcome.report:
         out.print(f"fixed-time plan derived from the {outcome.report['derived_from']}")
+    if band is not None:
+        reverse = "" if band["reverse_s"] is None else f", {band['reverse_s']:g} s reverse"
+        on_green = "" if band["reverse_on_green"] is None else f", {band['reverse_on_green']:.0%} reverse"
+        out.print(
+            f"through band along {' → '.join(band['signals'])}: {band['forward_s']:g} s of a "
+            f"{band['cycle_s']:g} s cycle forward{reverse}; link by link, of the vehicles leaving on green "
+            f"{band['forward_on_green']:.0%} arrive on green forward{on_green}"
+        )
     out.print("wrote " + ", ".join(files.values()))
+
+
+def _band(window: services.SignalWindow, outcome: services.PlanOutcome) -> dict[str, Any] | None:
+    """The through band of the longest corridor under one plan per signal (none for
+    time-of-day plans, or without two consecutive signals planned)."""
+    from signals.diagram import bandwidth
+
+    if outcome.schedules or len(outcome.plans) < 2:
+        return None
+    try:
+        band = bandwidth(outcome.plans, window.network)
+    except InputError:
+        return None
+    return {
+        "signals": list(band.signals),
+        "cycle_s": band.cycle_s,
+        "forward_s": band.forward_s,
+        "reverse_s": band.reverse_s,
+        "forward_share": band.share(band.forward_s),
+        "reverse_share": band.share(band.reverse_s),
+        "forward_on_green": band.forward_on_green,
+        "reverse_on_green": band.reverse_on_green,
+    }
 
 
 def _require_counts(counts: Path | None) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 
 from its.errors import InputError
-from signals.diagram import corridor, signal_groups, signal_plan_chart, time_space
+from signals.diagram import bandwidth, corridor, signal_groups, signal_plan_chart, time_space
 from signals.plans import network_plans
 from signals.sheets import intergreens_csv, sheet_csv, sheet_markdown
 
@@ -65,3 +66,23 @@ def test_signal_groups_gather_the_links_that_always_show_the_same(tiny_signals, 
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(InputError, match="no plan of a signal"):
         signal_plan_chart([], tiny_signals, tmp_path / "none.png")
+
+
+def test_the_through_band_is_the_green_that_progresses(tiny_signals):
+    plans = {p.tls_id: p for p in network_plans(tiny_signals)}
+    [link] = corridor(tiny_signals, ["A1", "B1"])
+    # A1's eastbound through is green for the first 26 s of its cycle, B1's for 30-57 s, and
+    # it takes 13.1 s from one to the other: B1's offset of 43 s puts its green where A1's
+    # through traffic arrives, the whole green long
+    bands = {
+        offset: bandwidth([*plans.values(), replace(plans["B1"], offset=offset)], tiny_signals, ["A1", "B1"])
+        for offset in range(60)
+    }
+    assert link.travel_s == pytest.approx(13.1, abs=0.1)
+    assert max(band.forward_s for band in bands.values()) == bands[43].forward_s == 26
+    assert bands[43].forward_on_green == 1.0
+    assert bands[0].forward_s < 26 and bands[0].forward_on_green < 0.5
+    assert bands[43].signals == ("A1", "B1") and bands[43].cycle_s == 60
+    assert bands[43].share(bands[43].forward_s) == pytest.approx(26 / 60)
+    # the reverse direction has its own band
+    assert bands[43].reverse_s is not None and bands[43].reverse_s < 26
