@@ -199,7 +199,11 @@ def coordinate(
         total.append(cost)
     model.Minimize(sum(total))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    # stopped by CP-SAT's deterministic time, not the clock: the same network and flows give
+    # the same offsets however busy the machine (a clock limit gave grid4x4 offsets that
+    # differed from run to run); half of time_limit_s of it took about time_limit_s here
+    solver.parameters.max_deterministic_time = time_limit_s / 2
+    solver.parameters.max_time_in_seconds = 3 * time_limit_s
     solver.parameters.num_workers = 1
     status = solver.Solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
