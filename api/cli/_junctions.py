@@ -11,7 +11,7 @@ from rich.table import Table
 
 from api.cli._common import out
 
-__all__ = ["JUNCTION_ROWS", "junction_chart", "junction_table"]
+__all__ = ["JUNCTION_ROWS", "junction_chart", "junction_markdown", "junction_table"]
 
 #: Junction rows the text report shows (the JSON has them all).
 JUNCTION_ROWS = 15
@@ -60,6 +60,33 @@ def _queue(side: dict[str, Any]) -> str:
     queue filled its stretch."""
     metres = side.get("queue_p95_m")
     return "–" if metres is None else f"{metres:,.0f}{'*' if side.get('queue_filled') else ''}"
+
+
+def junction_markdown(rows: list[dict[str, Any]], labels: tuple[str, str] = ("baseline", "result")) -> str:
+    """Every junction as a Markdown table, the most delay after the change first."""
+    if not rows:
+        return ""
+    head = [
+        "## Delay per junction",
+        "",
+        "Time lost on each signal's approaches per vehicle crossing its stop line (s), with HCM's level "
+        "of service, and the 95th-percentile queue of its longest approach (m; * a queue filled the "
+        "stretch measured).",
+        "",
+        f"| junction | veh/h | {labels[0]} | {labels[1]} | change | 95% queue (m) | worst approach after |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    lines = []
+    for row in sorted(rows, key=lambda r: -(r["result"]["delay_s"] or -1.0)):
+        b, a = row["baseline"], row["result"]
+        worst = a["worst_approach"]
+        change = "–" if row["delay_change_s"] is None else f"{row['delay_change_s']:+.1f}"
+        where = "–" if worst is None else f"{worst['edge']} {worst['delay_s']:.1f} s"
+        lines.append(
+            f"| {row['tls_id']} | {a['vehicles_per_h']:,.0f} | {_los(b)} | {_los(a)} | {change} | "
+            f"{_queue(b)} → {_queue(a)} | {where} |"
+        )
+    return "\n".join([*head, *lines, ""])
 
 
 def _los(side: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from api import services
 from api.cli._common import built_scenario, out, parse_window, print_json, progress_bar
-from api.cli._junctions import junction_chart, junction_table
+from api.cli._junctions import junction_chart, junction_markdown, junction_table
 from its.errors import InputError
 from its.jobs import JobRunner
 from its.scenario import KpiSet, Scenario, resolve_variant
@@ -187,6 +187,8 @@ def compare(
     if junctions:
         files["junctions"] = folder / "junctions.json"
         files["junctions"].write_text(json.dumps(junctions, indent=2) + "\n", encoding="utf-8")
+        with files["markdown"].open("a", encoding="utf-8") as report:
+            report.write("\n" + junction_markdown(junctions, labels=("baseline", "variant")))
     if chart is not None:
         files["junctions_chart"] = chart
     if json_:

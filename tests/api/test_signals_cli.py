@@ -143,6 +143,9 @@ def test_compare_a_signal_plan_junction_by_junction(tiny, tmp_path):
             # the junction's queue is its longest approach's
             assert served["queue_p95_m"] == max(a["queue_p95_m"] for a in served["approaches"])
     assert json.loads((out / "junctions.json").read_text()) == junctions
+    report = (out / "comparison.md").read_text()
+    assert "## Delay per junction" in report
+    assert all(f"\n| {row['tls_id']} | " in report for row in junctions)
     assert (out / "junctions.png").read_bytes()[:4] == b"\x89PNG"
     # a plan file that is not there is refused before any run
     missing = its("compare", tiny.root, "-v", "signal-program:file=nowhere.add.xml", "--out", tmp_path / "none")
