@@ -137,6 +137,20 @@ class Band:
         return None if seconds is None or self.cycle_s <= 0 else seconds / self.cycle_s
 
 
+def _planned_corridor(
+    plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequence[str] | None
+) -> tuple[list[Pair], list[str], dict[str, TimingPlan]]:
+    """The corridor's pairs (see :func:`corridor`), its signals in driving order and the
+    plans by signal; :class:`InputError` if a corridor signal has no plan."""
+    chain = corridor(network, tls_ids)
+    by_id = {p.tls_id: p for p in plans}
+    order = [chain[0].upstream] + [p.downstream for p in chain]
+    missing = [t for t in order if t not in by_id]
+    if missing:
+        raise InputError(f"no plan for corridor signal(s) {', '.join(missing)}")
+    return chain, order, by_id
+
+
 def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequence[str] | None = None) -> Band:
     """The through band of a corridor (``tls_ids`` in driving order, or the longest chain;
     see :func:`corridor`) under ``plans``, over the longest cycle among them, whole seconds.
@@ -146,12 +160,7 @@ def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequ
     InputError
         As :func:`corridor`, or if a corridor signal has no plan.
     """
-    chain = corridor(network, tls_ids)
-    by_id = {p.tls_id: p for p in plans}
-    order = [chain[0].upstream] + [p.downstream for p in chain]
-    missing = [t for t in order if t not in by_id]
-    if missing:
-        raise InputError(f"no plan for corridor signal(s) {', '.join(missing)}")
+    chain, order, by_id = _planned_corridor(plans, network, tls_ids)
     cycle = int(round(max(by_id[t].cycle_s for t in order)))
     starts = np.arange(cycle, dtype=float)
 
@@ -234,12 +243,7 @@ def time_space(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    chain = corridor(network, tls_ids)
-    by_id = {p.tls_id: p for p in plans}
-    order = [chain[0].upstream] + [p.downstream for p in chain]
-    missing = [t for t in order if t not in by_id]
-    if missing:
-        raise InputError(f"no plan for corridor signal(s) {', '.join(missing)}")
+    chain, order, by_id = _planned_corridor(plans, network, tls_ids)
     position = [0.0]
     for pair in chain:
         position.append(position[-1] + pair.length_m)

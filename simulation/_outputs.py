@@ -156,14 +156,22 @@ def read_lane_areas(path: Path) -> pd.DataFrame:
     columns = ["begin", "end", "detector", "max_jam_m", "max_jam_veh", "mean_max_jam_m"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
+    return _per_interval(
+        frame,
+        max_jam_m=frame["interval_maxJamLengthInMeters"],
+        max_jam_veh=frame["interval_maxJamLengthInVehicles"],
+        mean_max_jam_m=frame["interval_meanMaxJamLengthInMeters"],
+    )
+
+
+def _per_interval(frame: pd.DataFrame, **values: pd.Series) -> pd.DataFrame:
+    """A detector output's interval begin and end and detector id, with ``values``."""
     return pd.DataFrame(
         {
             "begin": frame["interval_begin"],
             "end": frame["interval_end"],
             "detector": frame["interval_id"].astype(str),
-            "max_jam_m": frame["interval_maxJamLengthInMeters"],
-            "max_jam_veh": frame["interval_maxJamLengthInVehicles"],
-            "mean_max_jam_m": frame["interval_meanMaxJamLengthInMeters"],
+            **values,
         }
     )
 
@@ -174,16 +182,12 @@ def read_detectors(path: Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["begin", "end", "detector", "vehicles", "flow_veh_h", "occupancy_pct", "speed_ms"])
     speed = frame["interval_speed"].where(frame["interval_speed"] >= 0)
-    return pd.DataFrame(
-        {
-            "begin": frame["interval_begin"],
-            "end": frame["interval_end"],
-            "detector": frame["interval_id"].astype(str),
-            "vehicles": frame["interval_nVehContrib"],
-            "flow_veh_h": frame["interval_flow"],
-            "occupancy_pct": frame["interval_occupancy"],
-            "speed_ms": speed,
-        }
+    return _per_interval(
+        frame,
+        vehicles=frame["interval_nVehContrib"],
+        flow_veh_h=frame["interval_flow"],
+        occupancy_pct=frame["interval_occupancy"],
+        speed_ms=speed,
     )
 
 
