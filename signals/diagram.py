@@ -428,8 +428,7 @@ def signal_plan_chart(plans: Sequence[TimingPlan], network: SignalNetwork, path:
     more = len([p for p in plans if p.tls_id in network.signals]) - len(drawn)
     suffix = f" (the first {len(drawn)}; {more} more in the timing sheets)" if more > 0 else ""
     figure.suptitle((title or "Signal plans: signal groups over the cycle") + suffix, x=0.01, ha="left", fontsize=11)
-    figure.subplots_adjust(left=0.3)
-    return _save(figure, path)
+    return _save(figure, path, top_in=0.45)
 
 
 def junction_delay_chart(
@@ -522,10 +521,12 @@ def junction_delay_chart(
     return _save(figure, path)
 
 
-def _save(figure, path: Path) -> Path:  # type: ignore[no-untyped-def]
+def _save(figure, path: Path, *, top_in: float = 0.0) -> Path:  # type: ignore[no-untyped-def]
+    """Lay out ``figure`` (``top_in`` inches kept free above the panels, for a title over
+    them all) and write it to ``path`` as a PNG."""
     import matplotlib.pyplot as plt
 
-    figure.tight_layout()
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - top_in / figure.get_figheight()))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)
