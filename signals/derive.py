@@ -19,7 +19,7 @@ from its.control import TimingPlan
 from its.errors import InfeasibleError, InputError
 from signals.model import Signal, green_indices, is_green_state
 from signals.phases import Stage, Timing, build_plan, clearance_s, green_stages
-from signals.plans import switchable
+from signals.plans import switch_guard, switchable
 
 __all__ = ["Record", "Served", "TimeOfDay", "best_derived", "derive", "read_log", "served", "time_of_day"]
 
@@ -348,7 +348,7 @@ def time_of_day(
             )
         except InputError:
             plan, merge = None, False
-        if plan is not None and switchable([*plans, plan], signal.intergreens if timing.all_red_auto else None):
+        if plan is not None and switchable([*plans, plan], switch_guard(signal, timing)):
             switches.append(start)
             plans.append(plan)
             merged = merged or merge

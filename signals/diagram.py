@@ -161,6 +161,23 @@ def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequ
         As :func:`corridor`, or if a corridor signal has no plan.
     """
     chain, order, by_id = _planned_corridor(plans, network, tls_ids)
+    return _corridor_band(network, chain, order, by_id, _reverse_pairs(network, order))
+
+
+def _reverse_pairs(network: SignalNetwork, order: Sequence[str]) -> dict[tuple[str, str], Pair]:
+    """The pairs among a corridor's signals by (upstream, downstream): those running back
+    along it too."""
+    return {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
+
+
+def _corridor_band(
+    network: SignalNetwork,
+    chain: Sequence[Pair],
+    order: Sequence[str],
+    by_id: Mapping[str, TimingPlan],
+    back: Mapping[tuple[str, str], Pair],
+) -> Band:
+    """:func:`bandwidth` of a corridor already found (``back``: :func:`_reverse_pairs`)."""
     cycle = int(round(max(by_id[t].cycle_s for t in order)))
     starts = np.arange(cycle, dtype=float)
 
@@ -177,7 +194,6 @@ def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequ
         ]
 
     forward = legs(chain)
-    back = {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
     steps = [back.get((b, a)) for a, b in zip(order, order[1:], strict=False)][::-1]
     reverse = None if any(step is None for step in steps) else legs([p for p in steps if p is not None])
     return Band(
@@ -235,9 +251,11 @@ def time_space(
     tls_ids: Sequence[str] | None = None,
     cycles: int = 3,
     title: str = "",
+    band: Band | None = None,
 ) -> Path:
     """Draw the time–space diagram of a corridor (``tls_ids`` in driving order, or the
-    longest chain) under ``plans`` into ``path`` (PNG)."""
+    longest chain) under ``plans`` into ``path`` (PNG), titled with its through band
+    (``band``, when the caller has it already)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -252,7 +270,7 @@ def time_space(
     colours = {0: "#d62728", 1: "#ffbf00", 2: "#2ca02c"}
     figure, axes = plt.subplots(figsize=(11, 1.2 + 0.9 * len(order)))
     height = max(position[-1], 1.0) * 0.025
-    reverse = {(p.upstream, p.downstream): p for p in pairs(network, _all_links(network), order)}
+    reverse = _reverse_pairs(network, order)
     for k, tls in enumerate(order):
         plan = by_id[tls]
         forward = _through(network, tls, chain[k - 1].receiving if k > 0 else chain[0].feeding)
@@ -268,7 +286,7 @@ def time_space(
     axes.set_xlabel("time in the cycle of the plans (s)")
     axes.set_ylabel("distance along the corridor (m)")
     axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
-    band = bandwidth(plans, network, order)
+    band = band or _corridor_band(network, chain, order, by_id, reverse)
     through = (
         f"through band {band.forward_s:g} s of a {band.cycle_s:g} s cycle forward"
         + ("" if band.reverse_s is None else f", {band.reverse_s:g} s reverse")

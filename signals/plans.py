@@ -12,13 +12,15 @@ from pathlib import Path
 from its.control import Phase, TimingPlan
 from its.errors import PlanError
 from signals import _tlsxml
-from signals.model import GREEN, Intergreens, SignalNetwork, green_indices, is_stage
+from signals.model import GREEN, Intergreens, Signal, SignalNetwork, green_indices, is_stage
+from signals.phases import Timing
 
 __all__ = [
     "as_actuated",
     "match",
     "network_plans",
     "read_plans",
+    "switch_guard",
     "switch_points",
     "switchable",
     "with_program_id",
@@ -52,14 +54,14 @@ def write_plans(
     *,
     comment: str = "",
     schedules: Iterable[tuple[str, Sequence[tuple[float, str]]]] = (),
-    intergreens: Mapping[str, Intergreens] | None = None,
+    intergreens: Mapping[str, Intergreens | None] | None = None,
 ) -> Path:
     """Write ``plans`` as a SUMO additional file (atomically); returns the path.
 
     ``schedules`` switch programs by time of day: ``(tls_id, [(time s, program id), ...])``;
     each switch waits for a point of the running program where the next can take over with
     no light changing unsafely (see :func:`switch_points`, given each signal's
-    ``intergreens`` for plans timed with ``--all-red auto``).
+    ``intergreens`` from :func:`switch_guard`).
 
     Raises
     ------
@@ -144,6 +146,12 @@ def switch_points(programs: Sequence[TimingPlan], intergreens: Intergreens | Non
         assert prior is not None
         chain.append(prior)
     return tuple(reversed(chain))
+
+
+def switch_guard(signal: Signal, timing: Timing) -> Intergreens | None:
+    """The intergreens :func:`switch_points` must respect at ``signal``: its matrix when the
+    plans size their all-red from it (``timing.all_red_auto``), else none."""
+    return signal.intergreens if timing.all_red_auto else None
 
 
 def switchable(programs: Sequence[TimingPlan], intergreens: Intergreens | None = None) -> bool:

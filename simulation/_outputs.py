@@ -150,18 +150,11 @@ def read_edgedata(path: Path) -> pd.DataFrame:
 
 
 def read_lane_areas(path: Path) -> pd.DataFrame:
-    """Per lane-area detector and interval: the longest queue (jam) in it, metres and
-    vehicles, and the mean over the interval's steps of the longest queue then."""
+    """Per lane-area detector and interval: the longest queue (jam) in it, metres."""
     frame = _read_csv(path, "lane-area detector output")
-    columns = ["begin", "end", "detector", "max_jam_m", "max_jam_veh", "mean_max_jam_m"]
     if frame.empty:
-        return pd.DataFrame(columns=columns)
-    return _per_interval(
-        frame,
-        max_jam_m=frame["interval_maxJamLengthInMeters"],
-        max_jam_veh=frame["interval_maxJamLengthInVehicles"],
-        mean_max_jam_m=frame["interval_meanMaxJamLengthInMeters"],
-    )
+        return pd.DataFrame(columns=["begin", "end", "detector", "max_jam_m"])
+    return _per_interval(frame, max_jam_m=frame["interval_maxJamLengthInMeters"])
 
 
 def _per_interval(frame: pd.DataFrame, **values: pd.Series) -> pd.DataFrame:

@@ -131,13 +131,17 @@ def compare(
     runner: JobRunner,
     out_dir: Path | None = None,
     progress: RunProgress | None = None,
+    check: bool = True,
 ) -> Comparison:
     """Run baseline and ``variant`` on every seed and compare their KPIs.
 
     ``progress(job_index, sim_time)`` reports each run's simulated time when the runner runs
     jobs in this process (threads); jobs are ordered baseline seeds first, then variant seeds.
+    The variant is checked first (:func:`check_variant`) unless ``check`` is off, for a caller
+    that has just done so.
     """
-    check_variant(scenario, variant, base)
+    if check:
+        check_variant(scenario, variant, base)
     jobs = []
     for side, var in (("baseline", None), (variant.name, variant)):
         for seed in seeds:

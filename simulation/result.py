@@ -20,7 +20,7 @@ class SimResult:
     ``edges`` has a row per edge and interval (speed m/s, flow veh/h, density veh/km,
     occupancy %); ``detectors`` a row per loop and interval; either is None when switched off.
     ``lane_areas`` has a row per lane-area detector the run laid and interval (the longest
-    queue in it, metres and vehicles), None when it laid none.
+    queue in it, metres), None when it laid none.
     ``out_dir`` holds SUMO's own output files when the run was asked to keep them.
     """
 

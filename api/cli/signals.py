@@ -324,8 +324,8 @@ def optimize(
         )
         bar.update(task, completed=1.0)
     path = out_file or Path(get_settings().runs_dir) / f"{window.scenario.name}-{method}.add.xml"
-    files = _write_outputs(window, method, outcome, path, timing)
     band = _band(window, outcome)
+    files = _write_outputs(window, method, outcome, path, timing, band)
     if json_:
         print_json(
             {
@@ -343,7 +343,7 @@ def optimize(
                     for tls, switches in outcome.schedules
                 },
                 "report": outcome.report,
-                "corridor_band": band,
+                "corridor_band": _band_json(band),
                 "files": files,
             }
         )
@@ -384,26 +384,31 @@ def optimize(
     if "derived_from" in outcome.report:
         out.print(f"fixed-time plan derived from the {outcome.report['derived_from']}")
     if band is not None:
-        reverse = "" if band["reverse_s"] is None else f", {band['reverse_s']:g} s reverse"
-        on_green = "" if band["reverse_on_green"] is None else f", {band['reverse_on_green']:.0%} reverse"
+        reverse = "" if band.reverse_s is None else f", {band.reverse_s:g} s reverse"
+        on_green = "" if band.reverse_on_green is None else f", {band.reverse_on_green:.0%} reverse"
         out.print(
-            f"through band along {' → '.join(band['signals'])}: {band['forward_s']:g} s of a "
-            f"{band['cycle_s']:g} s cycle forward{reverse}; link by link, of the vehicles leaving on green "
-            f"{band['forward_on_green']:.0%} arrive on green forward{on_green}"
+            f"through band along {' → '.join(band.signals)}: {band.forward_s:g} s of a "
+            f"{band.cycle_s:g} s cycle forward{reverse}; link by link, of the vehicles leaving on green "
+            f"{band.forward_on_green:.0%} arrive on green forward{on_green}"
         )
     out.print("wrote " + ", ".join(files.values()))
 
 
-def _band(window: services.SignalWindow, outcome: services.PlanOutcome) -> dict[str, Any] | None:
-    """The through band of the longest corridor under one plan per signal (none for
-    time-of-day plans, or without two consecutive signals planned)."""
+def _band(window: services.SignalWindow, outcome: services.PlanOutcome) -> Any:
+    """The through band (:class:`signals.diagram.Band`) of the longest corridor under one
+    plan per signal; None for time-of-day plans, or without two consecutive signals planned."""
     from signals.diagram import bandwidth
 
     if outcome.schedules or len(outcome.plans) < 2:
         return None
     try:
-        band = bandwidth(outcome.plans, window.network)
+        return bandwidth(outcome.plans, window.network)
     except InputError:
+        return None
+
+
+def _band_json(band: Any) -> dict[str, Any] | None:
+    if band is None:
         return None
     return {
         "signals": list(band.signals),
@@ -523,14 +528,14 @@ def capacity(
 
 
 def _write_outputs(
-    window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path, timing: Any
+    window: services.SignalWindow, method: str, outcome: services.PlanOutcome, path: Path, timing: Any, band: Any
 ) -> dict[str, str]:
     """Write the plan, its timing sheets, the signal plan chart and the time-space diagram;
     everything is rendered first, so a failure leaves no half-written set of files."""
     import os
 
     from signals.diagram import signal_plan_chart, time_of_day_chart, time_space
-    from signals.plans import write_plans
+    from signals.plans import switch_guard, write_plans
     from signals.sheets import intergreens_csv, schedule_markdown, sheet_csv, sheet_markdown
 
     stem = path.name.removesuffix(".xml").removesuffix(".add")
@@ -545,7 +550,7 @@ def _write_outputs(
         name = path.with_name(f".{stem}.{os.getpid()}.png")  # not mkstemp: its 0600 would stay
         try:
             picture = time_space(
-                outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}"
+                outcome.plans, window.network, Path(name), title=f"{window.scenario.name}: {method}", band=band
             )
         except InputError:
             Path(name).unlink(missing_ok=True)  # no two consecutive signals: nothing to draw
@@ -565,9 +570,7 @@ def _write_outputs(
                 path,
                 comment=comment,
                 schedules=outcome.schedules,
-                intergreens={p.tls_id: signals[p.tls_id].intergreens for p in outcome.plans}
-                if timing.all_red_auto
-                else None,
+                intergreens={p.tls_id: switch_guard(signals[p.tls_id], timing) for p in outcome.plans},
             )
         )
     }

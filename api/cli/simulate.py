@@ -181,7 +181,9 @@ def compare(
                 bar.update(tasks[index], completed=sim_time - b)
 
         with JobRunner.from_settings(get_settings(), workers=workers) as runner:
-            comparison = run_compare(scenario, chosen, seeds=seed_list, base=base, runner=runner, out_dir=folder, progress=report)
+            comparison = run_compare(
+                scenario, chosen, seeds=seed_list, base=base, runner=runner, out_dir=folder, progress=report, check=False
+            )
     files = write_comparison(comparison, folder, net_file=net)
     junctions, chart = _junctions(scenario, comparison, network, stretches, folder)
     if junctions:

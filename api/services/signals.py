@@ -11,6 +11,7 @@ import contextlib
 import functools
 import math
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -595,7 +596,7 @@ def start_plans(window: SignalWindow, start: str) -> tuple[tuple[TimingPlan, ...
     else:
         path = Path(start)
         read = read_plans(path, window.network)
-        several = sorted({p.tls_id for p in read if sum(q.tls_id == p.tls_id for q in read) > 1})
+        several = sorted(tls for tls, programs in Counter(p.tls_id for p in read).items() if programs > 1)
         if several:
             raise PlanError(
                 f"{path}: several programs for {several[0]} (a time-of-day file?): the search starts from one plan per signal"
@@ -691,7 +692,7 @@ def _periodic_plans(
         If ``method`` makes no time-of-day plans or a signal has flows in no period.
     """
     from signals.check import require_safe
-    from signals.plans import switchable
+    from signals.plans import switch_guard, switchable
 
     require_periodic(method)
     starts = [window.begin]
@@ -716,7 +717,7 @@ def _periodic_plans(
             for plan in made:
                 plan = replace(plan, program_id=program)
                 before = plans[plan.tls_id]
-                guard = window.network.signals[plan.tls_id].intergreens if timing.all_red_auto else None
+                guard = switch_guard(window.network.signals[plan.tls_id], timing)
                 if before and not switchable([*before, plan], guard):
                     # no green of the new plan shows what one of the plan before does: the
                     # signal could not switch without cutting a green short; its stages then
@@ -1081,9 +1082,7 @@ def evaluate_signals(
         if before is None or after is None:
             continue
         # both sides ran the same seeds: a paired test on each seed's change
-        paired = difference(
-            [_number(r.kpis.get(key)) for r in results[:n]], [_number(r.kpis.get(key)) for r in results[n:]], paired=True
-        )
+        paired = difference([r.kpis.get(key) for r in results[:n]], [r.kpis.get(key) for r in results[n:]], paired=True)
         tested = paired.p_value is not None
         change[key] = {
             "delta": after - before,
@@ -1106,10 +1105,6 @@ def evaluate_signals(
         "change": change,
         "junctions": junction_comparison(window.network, results[:n], results[n:], window.tls_ids, stretches=stretches),
     }
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def lane_areas(stretches: Sequence[QueueStretch]) -> tuple[tuple[str, tuple[str, ...]], ...]:
