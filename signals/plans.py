@@ -16,6 +16,7 @@ from signals.model import GREEN, Intergreens, Signal, SignalNetwork, green_indic
 from signals.phases import Timing
 
 __all__ = [
+    "PLAN_TYPES",
     "as_actuated",
     "match",
     "network_plans",
@@ -26,6 +27,10 @@ __all__ = [
     "with_program_id",
     "write_plans",
 ]
+
+
+#: The ``tlLogic`` types a plan file may hold: phase programs, fixed or actuated by SUMO.
+PLAN_TYPES = ("static", "actuated", "delay_based")
 
 
 def network_plans(network: SignalNetwork, tls_ids: Iterable[str] | None = None) -> tuple[TimingPlan, ...]:
@@ -39,10 +44,18 @@ def read_plans(path: Path, network: SignalNetwork | None = None) -> tuple[Timing
     Raises
     ------
     PlanError
-        If the file cannot be read, holds no program, or (with a network) names a traffic
-        light the network does not have or has states of the wrong length.
+        If the file cannot be read, holds no program, holds a program of a type that is not
+        a timing plan (see :data:`PLAN_TYPES`), or (with a network) names a traffic light
+        the network does not have or has states of the wrong length.
     """
     plans = _tlsxml.parse(path)
+    for plan in plans:
+        if plan.type not in PLAN_TYPES:
+            raise PlanError(
+                f"{path}: tlLogic {plan.tls_id!r} program {plan.program_id!r} has type {plan.type!r}; "
+                f"a plan is {', '.join(PLAN_TYPES[:-1])} or {PLAN_TYPES[-1]} (SUMO's NEMA, off and "
+                "rail signal programs are not phase plans the checker can prove safe)"
+            )
     if network is not None:
         match(plans, network, where=str(path))
     return plans

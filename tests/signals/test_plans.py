@@ -141,6 +141,10 @@ def test_bad_plan_files(tmp_path, tiny_signals):
     bad_time.write_text('<additional><tlLogic id="B1"><phase duration="soon" state="G"/></tlLogic></additional>')
     with pytest.raises(PlanError, match="duration must be a number"):
         read_plans(bad_time)
+    nema = tmp_path / "nema.add.xml"
+    nema.write_text('<additional><tlLogic id="B1" type="NEMA"><phase duration="30" state="G"/></tlLogic></additional>')
+    with pytest.raises(PlanError, match="nema.add.xml: tlLogic 'B1' program '0' has type 'NEMA'; a plan is static"):
+        read_plans(nema)
 
 
 def test_write_is_atomic(tmp_path):
