@@ -15,6 +15,9 @@ along the lanes feeding it (:func:`queue_stretches`): the longest queue in each 
 of which the 95th percentile over the intervals is the engineer's design queue, and whether a
 queue ever filled the whole stretch (spilling back to the previous signal, or beyond what is
 measured).
+
+Walkers' waits come from the plan itself (:func:`walk_waits`): HCM's pedestrian delay at a
+signalised crossing, each crossing's mean wait for its walk, with its own level of service.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from its.control import TimingPlan
 from signals.approach import WATCH_IN, WATCH_UP, approaches
-from signals.model import SignalNetwork
+from signals.model import GREEN, Signal, SignalNetwork
 
 __all__ = [
     "LOS_BOUNDS",
+    "WALK_LOS_BOUNDS",
     "ApproachDelay",
     "JunctionDelay",
     "QueueStretch",
@@ -34,6 +39,7 @@ __all__ = [
     "junction_delays",
     "level_of_service",
     "queue_stretches",
+    "walk_waits",
 ]
 
 #: HCM 6th edition, Exhibit 19-8, signalised intersections: the most control delay
@@ -41,9 +47,16 @@ __all__ = [
 LOS_BOUNDS: tuple[tuple[str, float], ...] = (("A", 10.0), ("B", 20.0), ("C", 35.0), ("D", 55.0), ("E", 80.0))
 
 
-def level_of_service(delay_s: float) -> str:
-    """HCM's letter for a signalised junction's control delay (s/vehicle)."""
-    for letter, bound in LOS_BOUNDS:
+#: HCM 2000, Exhibit 18-9, pedestrians at signalised crossings: the most mean wait
+#: (s/pedestrian) of each level of service; above the last is F (walkers likely to cross
+#: against the signal).
+WALK_LOS_BOUNDS: tuple[tuple[str, float], ...] = (("A", 10.0), ("B", 20.0), ("C", 30.0), ("D", 40.0), ("E", 60.0))
+
+
+def level_of_service(delay_s: float, bounds: Sequence[tuple[str, float]] = LOS_BOUNDS) -> str:
+    """HCM's letter for a signalised junction's control delay (s/vehicle), or with
+    ``bounds`` :data:`WALK_LOS_BOUNDS` for walkers' mean wait (s/pedestrian)."""
+    for letter, bound in bounds:
         if delay_s <= bound:
             return letter
     return "F"
@@ -96,6 +109,31 @@ def approach_edges(
             elif kind == WATCH_UP:
                 chains[approach.edges[index]][geometry.edge_id] = None
         out[approach.tls_id] = {edge: tuple(chain) for edge, chain in chains.items()}
+    return out
+
+
+def walk_waits(plan: TimingPlan, signal: Signal) -> dict[int, float]:
+    """Per signalised crossing of ``signal`` (state index), the mean seconds a walker arriving
+    at random waits for the walk under the fixed-time ``plan``: HCM's pedestrian delay
+    ``(C - g)^2 / 2C``, here summed over every stretch of the cycle without a walk (a
+    crossing walked twice a cycle waits for the next walk, not a whole cycle). A crossing
+    the plan never walks waits without end (inf); one walked throughout waits 0."""
+    cycle = plan.cycle_s
+    out: dict[int, float] = {}
+    for k in sorted(signal.crossings):
+        green = [k < len(p.state) and p.state[k] in GREEN for p in plan.phases]
+        if not any(green) or cycle <= 0:
+            out[k] = float("inf")
+            continue
+        start = green.index(True)  # walk the cycle from a walk: each red stretch is whole
+        squares, red = 0.0, 0.0
+        for i in range(start, start + len(green)):
+            j = i % len(green)
+            if green[j]:
+                squares, red = squares + red * red, 0.0
+            else:
+                red += plan.phases[j].duration
+        out[k] = (squares + red * red) / (2.0 * cycle)
     return out
 
 

@@ -2,7 +2,7 @@
 
 Markdown for people (the phase table with start times in the cycle, and the movements with
 the signal each shows in every phase and the all-red each needs before its worst conflicting
-movement, from the junction's intergreen matrix) and CSV for tools (one row per phase; the
+movement, from the junction's intergreen matrix; each crossing with its walkers' mean wait) and CSV for tools (one row per phase; the
 whole intergreen matrix, one row per conflicting pair that needs an all-red).
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from its.control import Phase, TimingPlan
 from its.units import clock
 from signals.model import CHANGE_GREENS, Signal, is_green_state
+from signals.performance import WALK_LOS_BOUNDS, level_of_service, walk_waits
 
 __all__ = ["intergreens_csv", "movement_name", "schedule_markdown", "sheet_csv", "sheet_markdown"]
 
@@ -78,9 +79,14 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
         needed = f"{worst[2]:g} s before {worst[1]}" if worst else ""
         movement = movement_name(link.direction)
         lines.append(f"| {link.index} | {link.from_lane} | {link.to_lane} | {movement} | {needed} | {shown} |")
+    # a fixed plan's walkers wait for their walk as the plan says (an actuated one's, as
+    # its calls do)
+    waits = walk_waits(plan, signal) if plan.type == "static" else {}
     for crossing in signal.walkways:
         shown = " | ".join(p.state[crossing.index] if crossing.index < len(p.state) else "?" for p in plan.phases)
-        lines.append(f"| {crossing.index} | | | pedestrian crossing, {crossing.length_m:.1f} m | | {shown} |")
+        wait = waits.get(crossing.index)
+        mean = "" if wait is None else f", mean wait {wait:.0f} s ({level_of_service(wait, WALK_LOS_BOUNDS)})"
+        lines.append(f"| {crossing.index} | | | pedestrian crossing, {crossing.length_m:.1f} m{mean} | | {shown} |")
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,7 @@ search, adaptive controllers) and their evaluation in SUMO over several seeds.""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -338,6 +339,7 @@ def optimize(
                     None if flows is None else "measured in SUMO" if saturation else "handbook"
                 ),
                 "plans": [_plan_json(p) for p in outcome.plans],
+                "walk_waits": _walk_json(_walk_waits(window, outcome.plans)),
                 "schedules": {
                     tls: [{"from_s": at, "program_id": program} for at, program in switches]
                     for tls, switches in outcome.schedules
@@ -358,15 +360,19 @@ def optimize(
     # saturation of a lane and the delay the model expects, with its level of service
     sized = {} if starts or method != "webster" else {j["tls_id"]: j for j in outcome.report.get("junctions", [])}
     model = ("Y", "X", "model delay (s)") if sized else ()
-    columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)", *model)
+    # walkers' mean wait at the junction's worst crossing, where any planned signal has one
+    walks = _walk_waits(window, outcome.plans)
+    walk = ("walk wait (s)",) if any(walks.values()) else ()
+    columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)", *model, *walk)
     for column in columns:
         table.add_column(column, justify="left" if column in ("signal", "program", "from") else "right")
     for plan in outcome.plans:
         greens = " / ".join(f"{stage.green_s:g}" for stage in green_stages(plan))
         since = (clock(starts[plan.tls_id, plan.program_id])[:5],) if starts else ()
         figures = _sizing_cells(sized.get(plan.tls_id)) if sized else ()
+        waits = (_walk_cell(walks[plan.tls_id, plan.program_id]),) if walk else ()
         table.add_row(
-            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens, *figures
+            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens, *figures, *waits
         )
     out.print(table)
     search = outcome.report.get("search")
@@ -748,6 +754,47 @@ def evaluate(
     junction_table(report["junctions"])
     if chart is not None:
         out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")
+
+
+def _walk_waits(window: services.SignalWindow, plans: Sequence[TimingPlan]) -> dict[tuple[str, str], dict[int, float]]:
+    """Per plan (signal, program): each signalised crossing's walkers' mean wait, seconds
+    (empty for an actuated plan, whose waits depend on the calls, or no crossing)."""
+    from signals.performance import walk_waits
+
+    return {
+        (p.tls_id, p.program_id): walk_waits(p, window.network.signals[p.tls_id]) if p.type == "static" else {}
+        for p in plans
+    }
+
+
+def _walk_json(walks: Mapping[tuple[str, str], Mapping[int, float]]) -> list[dict[str, Any]]:
+    """Each fixed plan's crossings' mean waits, the worst and its level of service (null
+    for a crossing never walked)."""
+    from signals.performance import WALK_LOS_BOUNDS, level_of_service
+
+    def seconds(wait: float) -> float | None:
+        return wait if math.isfinite(wait) else None
+
+    return [
+        {
+            "tls_id": tls,
+            "program_id": program,
+            "crossings": {str(k): seconds(wait) for k, wait in waits.items()},
+            "worst_s": seconds(max(waits.values())),
+            "los": level_of_service(max(waits.values()), WALK_LOS_BOUNDS),
+        }
+        for (tls, program), waits in walks.items()
+        if waits
+    ]
+
+
+def _walk_cell(waits: Mapping[int, float]) -> str:
+    from signals.performance import WALK_LOS_BOUNDS, level_of_service
+
+    if not waits:
+        return "–"
+    worst = max(waits.values())
+    return "never" if not math.isfinite(worst) else f"{worst:.0f} ({level_of_service(worst, WALK_LOS_BOUNDS)})"
 
 
 def _sizing_cells(sizing: dict[str, Any] | None) -> tuple[str, str, str]:

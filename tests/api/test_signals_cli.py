@@ -93,6 +93,7 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["flows_source"] == "demand" and len(report["plans"]) == 5
+    assert report["walk_waits"] == []  # no crossing on the tiny network
     assert {Path(p).name for p in report["files"].values()} == {
         "tiny.add.xml",
         "tiny.timing.md",
@@ -123,6 +124,27 @@ def test_optimize_then_evaluate_on_the_command_line(tiny, tmp_path):
     assert delay["significant"] == (delay["p_value"] < 0.05)
     per_seed = [b - a for a, b in zip(result["baseline"]["per_seed_delay_s"], result["result"]["per_seed_delay_s"], strict=True)]
     assert delay["delta"] == pytest.approx(sum(per_seed) / 2)
+
+
+def test_optimize_reports_the_walkers_wait_at_each_crossing(crossings_cfg, tmp_path):
+    from signals.performance import WALK_LOS_BOUNDS, walk_waits
+
+    plan = tmp_path / "webster.add.xml"
+    done = its("signals", "optimize", crossings_cfg, "--method", "webster", "--out", plan, "--json")
+    assert done.returncode == 0, done.stderr
+    waits = {row["tls_id"]: row for row in json.loads(done.stdout)["walk_waits"]}
+    network = read_signals(crossings_cfg.parent / "net.net.xml")
+    # the signals with traffic get a plan, each with crossings
+    assert set(waits) == {p.tls_id for p in read_plans(plan)} and "B1" in waits
+    for written in read_plans(plan):
+        row = waits[written.tls_id]
+        expected = walk_waits(written, network.signals[written.tls_id])
+        assert {int(k): v for k, v in row["crossings"].items()} == pytest.approx(expected)
+        assert row["worst_s"] == pytest.approx(max(expected.values()))
+        assert 0 < row["worst_s"] < written.cycle_s and row["los"] == level_of_service(row["worst_s"], WALK_LOS_BOUNDS)
+    table = its("signals", "optimize", crossings_cfg, "--method", "webster", "--out", plan)
+    assert table.returncode == 0 and "walk wait" in table.stdout
+    assert "mean wait" in plan.with_name("webster.timing.md").read_text()
 
 
 def test_compare_a_signal_plan_junction_by_junction(tiny, tmp_path):

@@ -515,3 +515,21 @@ def test_a_walkable_cycle_cap_leaves_a_choice_already_under_it_alone():
     free = size(signal, flows, Timing())
     assert free.cycle_s <= 90
     assert size(signal, flows, Timing(max_walk_cycle_s=90)) == free
+
+
+def test_walkers_wait_for_the_walk_as_hcm_counts_it(walk_cross):
+    from signals.performance import LOS_BOUNDS, WALK_LOS_BOUNDS, level_of_service, walk_waits
+
+    # the shipped program walks the crossing in its 30 s east-west green of a 71 s cycle:
+    # a walker arriving at random waits (C - g)^2 / 2C
+    program = walk_cross.program
+    assert walk_waits(program, walk_cross) == {6: pytest.approx(41.0**2 / (2 * 71.0))}
+    assert "pedestrian crossing, 12.0 m, mean wait 12 s (B)" in sheet_markdown(program, walk_cross)
+    # walked twice a cycle, a walker waits for the next walk, not a whole cycle's red
+    twice = TimingPlan("X", "w", tuple(Phase(state, s) for state, s in [("rrrrrrG", 10), ("rrrrrrr", 20)] * 2))
+    assert walk_waits(twice, walk_cross) == {6: pytest.approx((20.0**2 + 20.0**2) / 120.0)}
+    never = TimingPlan("X", "n", (Phase(NS, 30.0), Phase("yyyyrrr", 3.0)))
+    assert walk_waits(never, walk_cross) == {6: math.inf}
+    # walkers' levels of service are stricter than vehicles' (HCM 2000 Exhibit 18-9)
+    assert level_of_service(35.0, WALK_LOS_BOUNDS) == "D" and level_of_service(35.0, LOS_BOUNDS) == "C"
+    assert level_of_service(61.0, WALK_LOS_BOUNDS) == "F"
