@@ -29,6 +29,7 @@ from xml.sax.saxutils import quoteattr
 
 from its.control import Phase, TimingPlan
 from its.errors import InputError, ToolError
+from its.xmlfile import open_xml
 from signals._tlsxml import render
 from signals.model import Link, Signal
 
@@ -50,22 +51,25 @@ def vehicle_type(route_files: Iterable[Path]) -> str:
     distributions: dict[str, ET.Element] = {}
     for path in route_files:
         try:
-            for _, element in ET.iterparse(path, events=("end",)):
-                tag = element.tag
-                if tag == "vType":
-                    defined.setdefault(element.get("id", ""), element)
-                    continue
-                if tag == "vTypeDistribution":
-                    distributions[element.get("id", "")] = element
-                    continue
-                if tag in ("vehicle", "trip", "flow"):
-                    weight = 1.0
-                    if tag == "flow":
-                        weight = float(element.get("number", 0) or 0) or 100.0
-                    used[element.get("type", "DEFAULT_VEHTYPE")] += weight
-                    element.clear()
+            with open_xml(path) as stream:
+                for _, element in ET.iterparse(stream, events=("end",)):
+                    tag = element.tag
+                    if tag == "vType":
+                        defined.setdefault(element.get("id", ""), element)
+                        continue
+                    if tag == "vTypeDistribution":
+                        distributions[element.get("id", "")] = element
+                        continue
+                    if tag in ("vehicle", "trip", "flow"):
+                        weight = 1.0
+                        if tag == "flow":
+                            weight = float(element.get("number", 0) or 0) or 100.0
+                        used[element.get("type", "DEFAULT_VEHTYPE")] += weight
+                        element.clear()
         except ET.ParseError as error:
             raise InputError(f"route file {path} is not valid XML: {error}") from None
+        except OSError as error:
+            raise InputError(f"route file {path} cannot be read: {error.strerror}") from None
     for name, _ in used.most_common():
         element = defined.get(name)
         if element is None and name in distributions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 
 import pytest
 
@@ -23,6 +24,10 @@ def test_vehicle_type_is_the_demands_own_with_lane_changing_pinned(tmp_path):
     vtype = fromstring(vehicle_type([routes]))
     assert vtype.get("id") == "its-saturation" and vtype.get("length") == "4.5"
     assert vtype.get("lcStrategic") == "-1" and vtype.get("lcSpeedGain") == "0"
+    # gzipped, as SUMO reads it (SUMO's game ships its trips so)
+    packed = tmp_path / "demand.trips.xml.gz"
+    packed.write_bytes(gzip.compress(routes.read_bytes()))
+    assert vehicle_type([packed]) == vehicle_type([routes])
     # no vType defined: SUMO's default car
     bare = tmp_path / "bare.rou.xml"
     bare.write_text('<routes><trip id="t" depart="0" from="a" to="b"/></routes>')
