@@ -12,6 +12,7 @@ in delay and ranks the junctions with the most, against HCM's level-of-service b
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,19 @@ def bandwidth(plans: Sequence[TimingPlan], network: SignalNetwork, tls_ids: Sequ
         As :func:`corridor`, or if a corridor signal has no plan.
     """
     chain, order, by_id = _planned_corridor(plans, network, tls_ids)
+    cycles = _uncommon_cycles(order, by_id)
+    if cycles:
+        raise InputError(f"the corridor's signals run cycles of {cycles}: no through band repeats every cycle")
     return _corridor_band(network, chain, order, by_id, _reverse_pairs(network, order))
+
+
+def _uncommon_cycles(order: Sequence[str], by_id: Mapping[str, TimingPlan]) -> str:
+    """The corridor's cycles in words ("40 and 64 s") when some is not a whole part of the
+    longest (plans timed junction by junction, each on its own cycle), else ""."""
+    cycles = sorted({int(round(by_id[t].cycle_s)) for t in order})
+    if all(c > 0 and cycles[-1] % c == 0 for c in cycles):
+        return ""
+    return ", ".join(f"{c}" for c in cycles[:-1]) + f" and {cycles[-1]} s"
 
 
 def _reverse_pairs(network: SignalNetwork, order: Sequence[str]) -> dict[tuple[str, str], Pair]:
@@ -286,14 +299,20 @@ def time_space(
     axes.set_xlabel("time in the cycle of the plans (s)")
     axes.set_ylabel("distance along the corridor (m)")
     axes.set_yticks(position, [f"{tls[:16]}\n{x:,.0f}" for tls, x in zip(order, position, strict=True)], fontsize=8)
-    band = band or _corridor_band(network, chain, order, by_id, reverse)
-    through = (
-        f"through band {band.forward_s:g} s of a {band.cycle_s:g} s cycle forward"
-        + ("" if band.reverse_s is None else f", {band.reverse_s:g} s reverse")
-        + f"; link by link {band.forward_on_green:.0%} of those leaving on green arrive on green forward"
-        + ("" if band.reverse_on_green is None else f", {band.reverse_on_green:.0%} reverse")
-    )
-    axes.set_title(f"{title or 'Time–space diagram (solid bars: forward movement, light bars: reverse)'}\n{through}")
+    uncommon = _uncommon_cycles(order, by_id)
+    if uncommon:
+        through = f"the signals run cycles of {uncommon}: no through band repeats every cycle"
+    else:
+        band = band or _corridor_band(network, chain, order, by_id, reverse)
+        through = (
+            f"through band {band.forward_s:g} s of a {band.cycle_s:g} s cycle forward"
+            + ("" if band.reverse_s is None else f", {band.reverse_s:g} s reverse")
+            + f"; link by link {band.forward_on_green:.0%} of those leaving on green arrive on green forward"
+            + ("" if band.reverse_on_green is None else f", {band.reverse_on_green:.0%} reverse")
+        )
+    heading = title or "Time–space diagram (solid bars: forward movement, light bars: reverse)"
+    # wrapped to the figure's width: a long title ran off both sides
+    axes.set_title("\n".join([*textwrap.wrap(heading, 110), *textwrap.wrap(through, 110)]), fontsize=10)
     return _save(figure, path)
 
 
@@ -365,6 +384,18 @@ STATE_COLOURS = {
     "O": "#e0e0e0",  # off
 }
 
+#: The states a signal plan chart's legend names, in its order (those the plans show).
+_STATE_NAMES = (
+    ("G", "green"),
+    ("g", "green, giving way"),
+    ("s", "green after stopping"),
+    ("y", "yellow"),
+    ("u", "red-yellow"),
+    ("r", "red"),
+    ("o", "off, blinking (give way)"),
+    ("O", "off"),
+)
+
 #: Junctions a signal plan chart draws at most (the timing sheets list every one).
 PLAN_PANELS = 12
 
@@ -421,32 +452,33 @@ def signal_plan_chart(plans: Sequence[TimingPlan], network: SignalNetwork, path:
     )
     for ax, (plan, groups) in zip(axes[:, 0], panels, strict=True):
         starts = np.cumsum([0.0, *(p.duration for p in plan.phases)])
-        for row, (label, _, states) in enumerate(groups):
+        for row, (_, _, states) in enumerate(groups):
             for k, phase in enumerate(plan.phases):
                 if phase.duration > 0:
                     colour = STATE_COLOURS.get(states[k], "#969696")
                     ax.barh(row, phase.duration, left=starts[k], height=0.72, color=colour, linewidth=0)
-            ax.text(-0.01, row, label if len(label) <= 48 else label[:47] + "…", transform=ax.get_yaxis_transform(),
-                    ha="right", va="center", fontsize=7)  # fmt: skip
         for k, phase in enumerate(plan.phases):
             if is_stage(phase):
                 ax.axvline(starts[k], color="black", linewidth=0.6, linestyle=":")
         ax.set_xlim(0, plan.cycle_s)
         ax.set_ylim(len(groups) - 0.5, -0.5)
-        ax.set_yticks([])
+        # as tick labels, which the layout makes room for (text beside the axes was cut off)
+        names = [label if len(label) <= 48 else label[:47] + "…" for label, _, _ in groups]
+        ax.set_yticks(range(len(groups)), names, fontsize=7)
+        ax.tick_params(axis="y", length=0)
         ax.set_title(
             f"{plan.tls_id[:48]} — program {plan.program_id}: cycle {plan.cycle_s:g} s, offset {plan.offset:g} s",
             fontsize=9, loc="left",
         )  # fmt: skip
         ax.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel("seconds into the cycle (dotted: a stage starts)")
-    legend = [Patch(color=STATE_COLOURS[c], label=text) for c, text in
-              (("G", "green"), ("g", "green, giving way"), ("y", "yellow"), ("u", "red-yellow"), ("r", "red"))]  # fmt: skip
-    figure.legend(handles=legend, loc="upper right", ncol=5, fontsize=8, frameon=False)
+    shown = {c for plan in drawn for phase in plan.phases for c in phase.state} | {"G", "y", "r"}
+    legend = [Patch(color=STATE_COLOURS[c], label=text) for c, text in _STATE_NAMES if c in shown]
+    figure.legend(handles=legend, loc="upper right", ncol=len(legend), fontsize=8, frameon=False)
     more = len([p for p in plans if p.tls_id in network.signals]) - len(drawn)
     suffix = f" (the first {len(drawn)}; {more} more in the timing sheets)" if more > 0 else ""
     figure.suptitle((title or "Signal plans: signal groups over the cycle") + suffix, x=0.01, ha="left", fontsize=11)
-    return _save(figure, path, top_in=0.45)
+    return _save(figure, path, top_in=0.3)
 
 
 def junction_delay_chart(
@@ -546,7 +578,8 @@ def _save(figure, path: Path, *, top_in: float = 0.0) -> Path:  # type: ignore[n
 
     figure.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - top_in / figure.get_figheight()))
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    # "tight": whatever the layout left outside the figure (a long label) is kept in the PNG
+    figure.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.1)
     plt.close(figure)
     return path
 

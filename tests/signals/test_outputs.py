@@ -86,3 +86,15 @@ def test_the_through_band_is_the_green_that_progresses(tiny_signals):
     assert bands[43].share(bands[43].forward_s) == pytest.approx(26 / 60)
     # the reverse direction has its own band
     assert bands[43].reverse_s is not None and bands[43].reverse_s < 26
+
+
+def test_no_band_between_signals_on_cycles_of_their_own(tiny_signals, tmp_path):
+    plans = {p.tls_id: p for p in network_plans(tiny_signals)}
+    first, *rest = plans["B1"].phases
+    own = replace(plans["B1"], phases=(replace(first, duration=first.duration + 7), *rest))
+    assert own.cycle_s == 67 and plans["A1"].cycle_s == 60
+    with pytest.raises(InputError, match="run cycles of 60 and 67 s: no through band"):
+        bandwidth([*plans.values(), own], tiny_signals, ["A1", "B1"])
+    # the diagram is still drawn, saying so
+    path = time_space([*plans.values(), own], tiny_signals, tmp_path / "ts.png", tls_ids=["A1", "B1"])
+    assert path.read_bytes()[:4] == b"\x89PNG"
