@@ -182,23 +182,33 @@ def junction_delays(
     lost_s: Mapping[str, float],
     left: Mapping[str, float],
     *,
+    remaining: Mapping[str, float] | None = None,
     runs: int = 1,
 ) -> dict[str, JunctionDelay]:
     """Each signal's delay from the time lost on each edge (``lost_s``, seconds summed over
     vehicles and ``runs``) and the vehicles that left each edge onwards (``left``, summed the
     same way), for the approach ``chains`` of :func:`approach_edges`. An edge on the chains
-    of two approaches of one signal counts once for the signal."""
+    of two approaches of one signal counts once for the signal.
+
+    The vehicles still on an approach's edges when a run ended (``remaining``, per edge,
+    summed the same way) count with the time they lost so far, as HCM counts the queue left
+    at the end of the analysis period: without them, a queue that never cleared put all its
+    time lost on the few vehicles that got through (thousands of seconds each)."""
+    stuck = {e: max(float(v), 0.0) for e, v in (remaining or {}).items()}
     out = {}
     for tls_id, by_edge in chains.items():
         rows = []
         for edge, chain in by_edge.items():
-            vehicles = float(left.get(edge, 0.0))
+            crossed = float(left.get(edge, 0.0))
+            delayed = crossed + sum(stuck.get(e, 0.0) for e in chain)
             lost = sum(float(lost_s.get(e, 0.0)) for e in chain)
-            rows.append(ApproachDelay(edge, vehicles / runs, lost / vehicles if vehicles else None))
-        vehicles = sum(float(left.get(edge, 0.0)) for edge in by_edge)
-        lost = sum(float(lost_s.get(e, 0.0)) for e in dict.fromkeys(e for chain in by_edge.values() for e in chain))
-        delay = lost / vehicles if vehicles else None
+            rows.append(ApproachDelay(edge, crossed / runs, lost / delayed if delayed else None))
+        edges = dict.fromkeys(e for chain in by_edge.values() for e in chain)
+        crossed = sum(float(left.get(edge, 0.0)) for edge in by_edge)
+        delayed = crossed + sum(stuck.get(e, 0.0) for e in edges)
+        lost = sum(float(lost_s.get(e, 0.0)) for e in edges)
+        delay = lost / delayed if delayed else None
         out[tls_id] = JunctionDelay(
-            tls_id, vehicles / runs, delay, None if delay is None else level_of_service(delay), tuple(rows)
+            tls_id, crossed / runs, delay, None if delay is None else level_of_service(delay), tuple(rows)
         )
     return out

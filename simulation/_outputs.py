@@ -114,11 +114,13 @@ def read_statistics(path: Path) -> dict[str, dict[str, float]]:
 
 def read_edgedata(path: Path) -> pd.DataFrame:
     """Per edge and interval: speed (m/s), flow (veh/h), density (veh/km), occupancy (%),
-    the time lost on it (s, summed over vehicles) and the vehicles that left it onwards."""
+    the time lost on it (s, summed over vehicles), the vehicles that left it onwards and
+    the change in the vehicles on it (entered or departed on it, less left, arrived or
+    teleported away: summed over a run, those still on it at the end)."""
     frame = _read_csv(path, "edge data")
     columns = [
         "begin", "end", "edge", "speed_ms", "flow_veh_h", "density_veh_km", "occupancy_pct", "sampled_s",
-        "travel_time_s", "time_loss_s", "vehicles_left",
+        "travel_time_s", "time_loss_s", "vehicles_left", "vehicles_added",
     ]  # fmt: skip
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -144,6 +146,8 @@ def read_edgedata(path: Path) -> pd.DataFrame:
             "travel_time_s": col("edge_traveltime"),
             "time_loss_s": col("edge_timeLoss"),
             "vehicles_left": col("edge_left"),
+            "vehicles_added": sum(col(f"edge_{k}").fillna(0) for k in ("entered", "departed"))
+            - sum(col(f"edge_{k}").fillna(0) for k in ("left", "arrived", "teleported")),
         }
     )
     return out

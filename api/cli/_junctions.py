@@ -32,14 +32,16 @@ def junction_table(rows: list[dict[str, Any]], labels: tuple[str, str] = ("basel
         + (f": the {len(shown)} with the most, {more} more with --json" if more else "")
     )
     for column in ("junction", "veh/h", *labels, "change", "95% queue (m)", "worst approach after"):
-        table.add_column(column, justify="left" if column in ("junction", "worst approach after") else "right")
+        # ids fold rather than end in "…": they can be copied into --tls
+        named = column in ("junction", "worst approach after")
+        table.add_column(column, justify="left" if named else "right", overflow="fold" if named else "ellipsis")
     filled = False
     for row in shown:
         b, a = row["baseline"], row["result"]
         worst = a["worst_approach"]
         filled = filled or bool(b.get("queue_filled") or a.get("queue_filled"))
         table.add_row(
-            row["tls_id"][:32],
+            row["tls_id"],
             f"{a['vehicles_per_h']:,.0f}",
             _los(b),
             _los(a),

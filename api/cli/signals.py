@@ -365,14 +365,19 @@ def optimize(
     walk = ("walk wait (s)",) if any(walks.values()) else ()
     columns = ("signal", "program", *(("from",) if starts else ()), "cycle (s)", "offset (s)", "greens (s)", *model, *walk)
     for column in columns:
-        table.add_column(column, justify="left" if column in ("signal", "program", "from") else "right")
+        # an id folds rather than ends in "…": it can be copied into --tls
+        table.add_column(
+            column,
+            justify="left" if column in ("signal", "program", "from") else "right",
+            overflow="fold" if column == "signal" else "ellipsis",
+        )
     for plan in outcome.plans:
         greens = " / ".join(f"{stage.green_s:g}" for stage in green_stages(plan))
         since = (clock(starts[plan.tls_id, plan.program_id])[:5],) if starts else ()
         figures = _sizing_cells(sized.get(plan.tls_id)) if sized else ()
         waits = (_walk_cell(walks[plan.tls_id, plan.program_id]),) if walk else ()
         table.add_row(
-            plan.tls_id[:40], plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens, *figures, *waits
+            plan.tls_id, plan.program_id, *since, f"{plan.cycle_s:g}", f"{plan.offset:g}", greens, *figures, *waits
         )
     out.print(table)
     search = outcome.report.get("search")
@@ -517,10 +522,14 @@ def capacity(
         "most served",
         "verdict",
     ):
-        table.add_column(column, justify="left" if column in ("signal", "verdict") else "right")
+        table.add_column(
+            column,
+            justify="left" if column in ("signal", "verdict") else "right",
+            overflow="fold" if column == "signal" else "ellipsis",
+        )
     for row in sorted(rows, key=lambda r: -r["flow_ratio"]):
         table.add_row(
-            row["tls_id"][:40],
+            row["tls_id"],
             f"{row['flow_veh_h']:,.0f}",
             f"{row['flow_ratio']:.2f}",
             f"{row['green_needed_s']:,.0f}",

@@ -1145,7 +1145,8 @@ def junction_comparison(
         edges = pd.concat(frames)
         lost = edges.groupby("edge")["time_loss_s"].sum().to_dict()
         left = edges.groupby("edge")["vehicles_left"].sum().to_dict()
-        return junction_delays(chains, lost, left, runs=len(results))
+        remaining = edges.groupby("edge")["vehicles_added"].sum().to_dict()
+        return junction_delays(chains, lost, left, remaining=remaining, runs=len(results))
 
     def side(delay: Any, queues: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
         worst = delay.worst

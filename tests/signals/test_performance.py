@@ -38,6 +38,13 @@ def test_junction_delay_is_the_time_lost_on_its_approaches_per_vehicle_through()
     assert j.worst is not None and j.worst.edge == "east"
     # a signal nobody crossed has no delay, not a division by zero
     assert delays["K"].delay_s is None and delays["K"].los is None and delays["K"].worst is None
+    # a queue still there when the runs ended counts with the time it lost so far: 10
+    # vehicles stuck on "east" (and a count below zero, vehicles there from before, none)
+    stuck = junction_delays(chains, lost, left, remaining={"east": 10.0, "far": -5.0, "west": 5.0}, runs=2)
+    assert {a.edge: a.delay_s for a in stuck["J"].approaches} == {"north": 20.0, "east": 15.0}
+    assert stuck["J"].delay_s == pytest.approx(600 / 40) and stuck["J"].vehicles == 15.0
+    # the queue nobody got out of has its delay
+    assert stuck["K"].delay_s == 10.0 and stuck["K"].vehicles == 0.0
 
 
 def test_queues_are_measured_back_along_the_lanes_feeding_each_stop_line(tiny_signals):
