@@ -366,11 +366,19 @@ class SignalNetwork:
                     f"{self.net_path.name}: junction {tls_id!r} is not signalised (type {kind}); "
                     "name a traffic light"
                 ) from None
-            known = ", ".join(sorted(self.signals)[:12]) or "none"
-            more = "" if len(self.signals) <= 12 else f" and {len(self.signals) - 12} more"
             raise PlanError(
-                f"{self.net_path.name}: no traffic light {tls_id!r} (signalised: {known}{more})"
+                f"{self.net_path.name}: no traffic light {tls_id!r} ({self.known_ids()})"
             ) from None
+
+    def known_ids(self, most: int = 12) -> str:
+        """The network's traffic light ids in words, for a message naming one it lacks
+        ("its traffic lights: '0', '1' and 3 more"; quoted, as an id may be a number)."""
+        if not self.signals:
+            return "it has no traffic lights"
+        ids = sorted(self.signals)
+        shown = ", ".join(repr(t) for t in ids[:most])
+        more = "" if len(ids) <= most else f" and {len(ids) - most} more"
+        return f"its traffic light{'s' if len(ids) > 1 else ''}: {shown}{more}"
 
     def select(self, tls_ids: tuple[str, ...] | list[str] | None) -> tuple[Signal, ...]:
         """The named signals (all of them for None or empty), checked to exist.

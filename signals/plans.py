@@ -212,11 +212,11 @@ def _green_starts(plan: TimingPlan) -> list[tuple[float, frozenset[int]]]:
 def match(plans: Iterable[TimingPlan], network: SignalNetwork, *, where: str = "plan") -> None:
     """Check that every plan names a traffic light of ``network`` with states of its size."""
     problems = []
+    strangers = []
     for plan in plans:
         signal = network.signals.get(plan.tls_id)
         if signal is None:
-            known = ", ".join(sorted(network.signals)[:8]) or "none"
-            problems.append(f"traffic light {plan.tls_id!r} is not in {network.net_path.name} (it has: {known})")
+            strangers.append(repr(plan.tls_id))
             continue
         sizes = {len(p.state) for p in plan.phases}
         if sizes != {signal.size}:
@@ -224,6 +224,10 @@ def match(plans: Iterable[TimingPlan], network: SignalNetwork, *, where: str = "
             problems.append(
                 f"{plan.tls_id}: states have {found} signals but the junction controls {signal.size} links"
             )
+    if strangers:  # named once, with the ids the network has
+        named = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
+        lights, are = ("traffic lights", "are") if len(strangers) > 1 else ("traffic light", "is")
+        problems.insert(0, f"{lights} {named} {are} not in {network.net_path.name} ({network.known_ids(8)})")
     if problems:
         raise PlanError(f"{where} does not match the network: " + "; ".join(problems[:5]))
 

@@ -134,6 +134,10 @@ def test_bad_plan_files(tmp_path, tiny_signals):
     other = write_plans([TimingPlan("Q7", "x", (Phase("GGrr", 30),))], tmp_path / "other.add.xml")
     with pytest.raises(PlanError, match="traffic light 'Q7' is not in"):
         read_plans(other, tiny_signals)
+    # signals of another network are named once, with the ones this network has
+    others = write_plans([TimingPlan(t, "x", (Phase("GGrr", 30),)) for t in ("Q7", "Q8")], tmp_path / "others.add.xml")
+    with pytest.raises(PlanError, match=r"traffic lights 'Q7', 'Q8' are not in tiny.net.xml \(its traffic lights: 'A1', "):
+        read_plans(others, tiny_signals)
     wrong = write_plans([TimingPlan("B1", "x", (Phase("GGrr", 30), Phase("yyrr", 3)))], tmp_path / "wrong.add.xml")
     with pytest.raises(PlanError, match="states have 4 signals but the junction controls 16"):
         read_plans(wrong, tiny_signals)
