@@ -131,7 +131,7 @@ def demand_flows(network: SignalNetwork, route_files: Iterable[Path], *, begin: 
         hours=(end - begin) / 3600.0,
         window=(begin, end),
         source="demand",
-        detail=f"{counts.vehicles:,.0f} vehicles in {len(files)} route file(s)",
+        detail=f"{counts.vehicles:,.0f} vehicles departing in the window",
     )
 
 
