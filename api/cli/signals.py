@@ -743,7 +743,7 @@ def evaluate(
     table = Table(
         title=f"{window.scenario.name}: {base['label']} vs {result['label']} ({seeds} seeds)"
     )
-    for column in ("KPI", "baseline", "result", "change", "95% CI", "sig."):
+    for column in ("KPI", "baseline", "result", "change", "95% CI of the difference", "sig."):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     persons = [k for k in services.PERSON_KPIS if base.get(k) is not None or result.get(k) is not None]
     for key in (*services.SIGNAL_KPIS, *persons):
@@ -759,7 +759,10 @@ def evaluate(
         )
     out.print(table)
     if seeds > 1:
-        out.print("(95% CI and sig.: the change tested seed by seed, both sides on the same seeds; paired t-test at 5%)")
+        out.print(
+            "(95% CI: of result minus baseline, in the KPI's units; sig.: the change tested seed by seed, "
+            "both sides on the same seeds, paired t-test at 5%; identical changes on every seed count as exact)"
+        )
     junction_table(report["junctions"])
     if chart is not None:
         out.print(f"chart: {report['files']['chart'] or 'none, ' + report['files']['note']}")
