@@ -117,9 +117,12 @@ def walk_waits(plan: TimingPlan, signal: Signal) -> dict[int, float]:
     at random waits for the walk under the fixed-time ``plan``: HCM's pedestrian delay
     ``(C - g)^2 / 2C``, here summed over every stretch of the cycle without a walk (a
     crossing walked twice a cycle waits for the next walk, not a whole cycle). A crossing
-    the plan never walks waits without end (inf); one walked throughout waits 0."""
+    the plan never walks waits without end (inf); one walked throughout waits 0. Empty for
+    a plan that is not fixed-time (an actuated plan's waits follow the calls)."""
     cycle = plan.cycle_s
     out: dict[int, float] = {}
+    if plan.type != "static":
+        return out
     for k in sorted(signal.crossings):
         green = [k < len(p.state) and p.state[k] in GREEN for p in plan.phases]
         if not any(green) or cycle <= 0:

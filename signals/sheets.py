@@ -79,9 +79,7 @@ def sheet_markdown(plan: TimingPlan, signal: Signal) -> str:
         needed = f"{worst[2]:g} s before {worst[1]}" if worst else ""
         movement = movement_name(link.direction)
         lines.append(f"| {link.index} | {link.from_lane} | {link.to_lane} | {movement} | {needed} | {shown} |")
-    # a fixed plan's walkers wait for their walk as the plan says (an actuated one's, as
-    # its calls do)
-    waits = walk_waits(plan, signal) if plan.type == "static" else {}
+    waits = walk_waits(plan, signal)
     for crossing in signal.walkways:
         shown = " | ".join(p.state[crossing.index] if crossing.index < len(p.state) else "?" for p in plan.phases)
         wait = waits.get(crossing.index)

@@ -774,8 +774,7 @@ def _walk_waits(window: services.SignalWindow, plans: Sequence[TimingPlan]) -> d
     from signals.performance import walk_waits
 
     return {
-        (p.tls_id, p.program_id): walk_waits(p, window.network.signals[p.tls_id]) if p.type == "static" else {}
-        for p in plans
+        (p.tls_id, p.program_id): walk_waits(p, window.network.signals[p.tls_id]) for p in plans
     }
 
 

@@ -530,6 +530,8 @@ def test_walkers_wait_for_the_walk_as_hcm_counts_it(walk_cross):
     assert walk_waits(twice, walk_cross) == {6: pytest.approx((20.0**2 + 20.0**2) / 120.0)}
     never = TimingPlan("X", "n", (Phase(NS, 30.0), Phase("yyyyrrr", 3.0)))
     assert walk_waits(never, walk_cross) == {6: math.inf}
+    # an actuated plan's walkers wait as the calls come: no figure from the plan
+    assert walk_waits(replace(program, type="actuated"), walk_cross) == {}
     # walkers' levels of service are stricter than vehicles' (HCM 2000 Exhibit 18-9)
     assert level_of_service(35.0, WALK_LOS_BOUNDS) == "D" and level_of_service(35.0, LOS_BOUNDS) == "C"
     assert level_of_service(61.0, WALK_LOS_BOUNDS) == "F"
